@@ -1,0 +1,35 @@
+"""The local server's settings and defaults (stdlib only: the notebook side imports this)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DELAY = 0.02  # seconds between streamed tokens: a human reading pace
+DEFAULT_KEEPALIVE = 30.0  # idle seconds before a `: keepalive` comment, as Powabase sends
+
+
+def default_db_path() -> Path:
+    """The per-user data file used when no path is given (XDG / macOS / Windows)."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "powawidget" / "agents.sqlite3"
+
+
+@dataclass
+class ServerSettings:
+    """What a local server serves and how."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    db_path: str = field(default_factory=lambda: str(default_db_path()))
+    api_key: str = field(default_factory=lambda: "pk_local_" + secrets.token_hex(16))
+    delay: float = DEFAULT_DELAY
+    keepalive: float = DEFAULT_KEEPALIVE

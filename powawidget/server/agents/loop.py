@@ -1,0 +1,275 @@
+"""The server-dialect agent loop: what a tool-using LLM run looks like on the wire.
+
+`ServerRun` turns an agent's decisions (think, call tools, answer) into the event payloads
+the Powabase agent loop emits: `start`, `step_started`, `reasoning_delta`, `tool_call`,
+`tool_result` (in completion order), `content_delta` token by token, `step_completed`,
+ONE terminal `chunk` holding the whole answer, then `complete` with steps, tool calls and
+estimated usage. Agents only decide what to say; the shape of the stream lives here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import re
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from powawidget.server.protocol import RunContext
+from powawidget.server.tools import Tool, ToolError, result_text
+
+PREVIEW_CHARS = 200
+TIME_TO_FIRST_TOKEN = 10  # a model call starts this many token delays after its step opens
+MAX_STEPS = 8
+_TOKEN = re.compile(r"\s*(?:\w{1,10}|[^\w\s]{1,4})|\s+")
+
+
+def tokens(text: str) -> list[str]:
+    """Split text into LLM-sized pieces that concatenate back to exactly `text`."""
+    return _TOKEN.findall(text)
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough token count (about four characters a token), as usage estimates go."""
+    return math.ceil(len(text) / 4) if text else 0
+
+
+@dataclass
+class ToolRequest:
+    """One tool call the agent decided to make."""
+
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass
+class ToolRecord:
+    """A finished tool call: what was asked, what came back, how long it took."""
+
+    step: int
+    call_id: str
+    tool_name: str
+    arguments: dict[str, Any]
+    result: str
+    duration_ms: float
+    ok: bool
+    value: Any = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry in complete.tool_calls."""
+        return {
+            "step": self.step,
+            "tool_name": self.tool_name,
+            "arguments": self.arguments,
+            "result": self.result,
+            "duration_ms": self.duration_ms,
+        }
+
+
+@dataclass
+class ServerRun:
+    """One run in the server dialect: counts steps, runs tools, streams text, sums usage."""
+
+    ctx: RunContext
+    message: str
+    system_prompt: str
+    tools: Mapping[str, Tool]
+    records: list[ToolRecord] = field(default_factory=list)
+    last: list[ToolRecord] = field(default_factory=list)
+    finished: dict[str, ToolRecord] = field(default_factory=dict)
+    step: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    _context_tokens: int = 0
+    _calls: int = 0
+
+    def __post_init__(self) -> None:
+        """Count the context every model call reads: system prompt, history, message."""
+        history = " ".join(str(turn.get("content", "")) for turn in self.ctx.history)
+        self._context_tokens = estimate_tokens(f"{self.system_prompt} {history} {self.message}")
+        self._context_tokens += 40 * len(self.tools)  # the tool schemas
+
+    def start(self) -> dict[str, Any]:
+        """The `start` event."""
+        return {
+            "event": "start",
+            "run_id": self.ctx.run_id,
+            "session_id": self.ctx.session_id,
+            "context_handler_id": None,
+            "reasoning_requested": bool(self.ctx.options.get("reasoning", False)),
+        }
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait between tokens (a zero delay still yields to the event loop)."""
+        await asyncio.sleep(max(0.0, seconds))
+
+    def begin_step(self) -> dict[str, Any]:
+        """Open the next step: the model reads the whole context again."""
+        self.step += 1
+        self.prompt_tokens += self._context_tokens
+        return {"event": "step_started", "step": self.step, "is_last_step": self.step >= MAX_STEPS}
+
+    def end_step(self, has_tool_calls: bool) -> dict[str, Any]:
+        """Close the current step."""
+        return {
+            "event": "step_completed",
+            "step": self.step,
+            "finish_reason": "tool_calls" if has_tool_calls else "stop",
+            "has_tool_calls": has_tool_calls,
+        }
+
+    async def think(self, thinking: str | None) -> AsyncIterator[dict[str, Any]]:
+        """Stream a short reasoning summary as reasoning_delta events."""
+        if not thinking:
+            return
+        self.completion_tokens += estimate_tokens(thinking)
+        for piece in tokens(thinking):
+            await self._pause(self.ctx.delay / 2)
+            yield {
+                "event": "reasoning_delta",
+                "step": self.step,
+                "source": "thinking",
+                "delta": piece,
+            }
+
+    def call_id(self) -> str:
+        """A call id unique to this run and stable for it (call_ + 24 hex)."""
+        self._calls += 1
+        digest = hashlib.sha256(f"{self.ctx.run_id}:{self._calls}".encode()).hexdigest()
+        return f"call_{digest[:24]}"
+
+    async def execute(self, call_id: str, request: ToolRequest) -> ToolRecord:
+        """Run one tool after its simulated latency, measuring the real duration."""
+        started = time.perf_counter()
+        tool = self.tools.get(request.name)
+        value: Any = None
+        error = None
+        if tool is None:
+            error = f"Unknown tool '{request.name}'"
+        else:
+            await asyncio.sleep(tool.latency)
+            try:
+                value = tool.invoke(dict(request.arguments))
+            except ToolError as exc:
+                error = str(exc)
+            except Exception as exc:  # a tool bug must not kill the run: the model sees it
+                error = f"{type(exc).__name__}: {exc}"
+        result = f"Error: {error}" if error else result_text(value)
+        duration_ms = round((time.perf_counter() - started) * 1000, 3)
+        return ToolRecord(
+            self.step, call_id, request.name, request.arguments, result, duration_ms,
+            ok=error is None, value=value, error=error,
+        )  # fmt: skip
+
+    async def call_tools(
+        self, requests: list[ToolRequest], *, thinking: str | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """A step that calls tools at once; results arrive as each finishes.
+
+        After iterating, `self.last` holds the records in call order.
+        """
+        yield self.begin_step()
+        await self._pause(self.ctx.delay * TIME_TO_FIRST_TOKEN)
+        async for event in self.think(thinking if self.step == 1 else None):
+            yield event
+        calls = []
+        for request in requests:
+            call_id = self.call_id()
+            calls.append((call_id, request))
+            yield self.tool_call_event(call_id, request)
+        tasks = [asyncio.ensure_future(self.execute(cid, req)) for cid, req in calls]
+        finished = self.finished
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                record = await next_done
+                finished[record.call_id] = record
+                yield self.result_event(record)
+        finally:
+            for task in tasks:
+                task.cancel()
+        self.remember([finished[cid] for cid, _ in calls])
+        yield self.end_step(has_tool_calls=True)
+
+    def tool_call_event(self, call_id: str, request: ToolRequest) -> dict[str, Any]:
+        """The tool_call event (the model spends tokens writing the arguments)."""
+        self.completion_tokens += estimate_tokens(json.dumps(request.arguments)) + 8
+        return {
+            "event": "tool_call",
+            "step": self.step,
+            "tool_name": request.name,
+            "arguments": request.arguments,
+            "call_id": call_id,
+        }
+
+    def refuse(self, call_id: str, request: ToolRequest, error: str) -> ToolRecord:
+        """A call that never ran (e.g. denied approval), recorded as an error result."""
+        return ToolRecord(
+            self.step, call_id, request.name, request.arguments, f"Error: {error}", 0.0,
+            ok=False, error=error,
+        )  # fmt: skip
+
+    def remember(self, records: list[ToolRecord]) -> None:
+        """Keep finished calls (in call order) for complete.tool_calls and the next step."""
+        self.records.extend(records)
+        self.last = records
+        self._context_tokens += sum(estimate_tokens(r.result) for r in records)
+
+    def result_event(self, record: ToolRecord) -> dict[str, Any]:
+        """The tool_result event for a finished call."""
+        meta: dict[str, Any] = {"result_type": "text", "char_count": len(record.result)}
+        if not record.ok:
+            meta["error"] = True
+        return {
+            "event": "tool_result",
+            "step": record.step,
+            "tool_name": record.tool_name,
+            "call_id": record.call_id,
+            "result_preview": record.result[:PREVIEW_CHARS],
+            "result_meta": meta,
+            "duration_ms": record.duration_ms,
+        }
+
+    async def answer(
+        self, text: str, *, thinking: str | None = None, min_delay: float = 0.0
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The final step: stream `text` token by token, then the terminal chunk and complete."""
+        yield self.begin_step()
+        await self._pause(self.ctx.delay * TIME_TO_FIRST_TOKEN)
+        async for event in self.think(thinking if self.step == 1 else None):
+            yield event
+        self.completion_tokens += estimate_tokens(text)
+        for piece in tokens(text):
+            await self._pause(max(self.ctx.delay, min_delay))
+            yield {"event": "content_delta", "delta": piece}
+        yield self.end_step(has_tool_calls=False)
+        yield {"event": "chunk", "content": text}
+        yield self.complete(text)
+
+    def complete(self, text: str) -> dict[str, Any]:
+        """The `complete` event with steps, tool calls and estimated usage.
+
+        Like the real server, an agent with no tools at all reports no usage.
+        """
+        event: dict[str, Any] = {
+            "event": "complete",
+            "run_id": self.ctx.run_id,
+            "session_id": self.ctx.session_id,
+            "content": text,
+            "status": "completed",
+            "steps": self.step,
+            "tool_calls": [record.to_dict() for record in self.records],
+            "usage": {
+                "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens,
+                "total_tokens": self.prompt_tokens + self.completion_tokens,
+            },
+            "error": None,
+        }
+        if not self.tools:
+            del event["usage"]
+        return event

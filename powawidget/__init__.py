@@ -31,7 +31,26 @@ _EXPORTS = {
     "RunFailedError": "powawidget.errors",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "AuthenticationError",
+    "ChatWidget",
+    "ConfigurationError",
+    "Conversation",
+    "InsufficientCreditsError",
+    "NotFoundError",
+    "PowabaseClient",
+    "PowabaseError",
+    "RateLimitedError",
+    "RunFailedError",
+    "RunHandle",
+    "RunStream",
+    "ServerError",
+    "StreamError",
+    "Table",
+    "Transcript",
+    "__version__",
+    "start_local_server",
+]
 
 if TYPE_CHECKING:
     from powawidget.client import PowabaseClient, RunStream

@@ -86,9 +86,7 @@ def demo_main(args: argparse.Namespace) -> int:
         print(f"powawidget demo: {error}", file=sys.stderr)
         return 2
     if shutil.which("jupyter") is None and not _has_module("jupyterlab"):
-        print(
-            'powawidget demo needs JupyterLab: pip install "powawidget[demo]"', file=sys.stderr
-        )
+        print('powawidget demo needs JupyterLab: pip install "powawidget[demo]"', file=sys.stderr)
         return 2
     print(f"powawidget demo: notebooks in {folder}")
     print("  the chat talks to the built-in local agent server (no Powabase account needed);")

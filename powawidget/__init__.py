@@ -22,6 +22,7 @@ _EXPORTS = {
     "start_local_server": "powawidget.server",
     "PowabaseError": "powawidget.errors",
     "ConfigurationError": "powawidget.errors",
+    "ConnectionFailedError": "powawidget.errors",
     "AuthenticationError": "powawidget.errors",
     "InsufficientCreditsError": "powawidget.errors",
     "NotFoundError": "powawidget.errors",
@@ -35,6 +36,7 @@ __all__ = [
     "AuthenticationError",
     "ChatWidget",
     "ConfigurationError",
+    "ConnectionFailedError",
     "Conversation",
     "InsufficientCreditsError",
     "NotFoundError",
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
     from powawidget.errors import (
         AuthenticationError,
         ConfigurationError,
+        ConnectionFailedError,
         InsufficientCreditsError,
         NotFoundError,
         PowabaseError,

@@ -1,0 +1,266 @@
+"""Typed errors for everything that can go wrong talking to Powabase, each saying what to do next.
+
+All errors share one base class, `PowabaseError`, so callers can catch one thing. Each carries
+a stable `code` (used as `error_code` in client-side events), the HTTP `status_code` when
+there was one, and the start of the response `body` — never the API key.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import html
+import json
+import re
+import time
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+__all__ = [
+    "ENV_API_KEY",
+    "ENV_API_KEY_ALIAS",
+    "ENV_BASE_URL",
+    "AuthenticationError",
+    "ConfigurationError",
+    "ConnectionFailedError",
+    "InsufficientCreditsError",
+    "NotFoundError",
+    "PowabaseError",
+    "RateLimitedError",
+    "RunFailedError",
+    "ServerError",
+    "StreamError",
+    "error_for_status",
+    "parse_retry_after",
+    "scrub",
+    "summarise_body",
+]
+
+BODY_LIMIT = 500
+DETAIL_LIMIT = 200
+
+ENV_BASE_URL = "POWABASE_BASE_URL"
+ENV_API_KEY = "POWABASE_API_KEY"
+ENV_API_KEY_ALIAS = "POWABASE_SERVICE_ROLE_KEY"
+
+
+class PowabaseError(Exception):
+    """Base class of every powawidget error: message, HTTP status, stable code, body start."""
+
+    default_code: ClassVar[str | None] = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        code: str | None = None,
+        body: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.code = code if code is not None else self.default_code
+        self.body = body[:BODY_LIMIT] if body is not None else None
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, code={self.code!r})"
+
+
+class ConfigurationError(PowabaseError):
+    """The base URL or API key is missing or unusable; the message names the env var to set."""
+
+    default_code = "configuration"
+
+
+class ConnectionFailedError(PowabaseError):
+    """The server could not be reached at all (DNS, refused, connect timeout), after retries."""
+
+    default_code = "connection_failed"
+
+
+class AuthenticationError(PowabaseError):
+    """401 (wrong or missing key) or 403 (the key lacks rights: use the service role key)."""
+
+    default_code = "unauthorized"
+
+
+class InsufficientCreditsError(PowabaseError):
+    """402: the project is out of credits; never retried."""
+
+    default_code = "insufficient_credits"
+
+
+class NotFoundError(PowabaseError):
+    """404: no such agent, session or run — or a run that is not waiting for approval."""
+
+    default_code = "not_found"
+
+
+class RateLimitedError(PowabaseError):
+    """429 after the retries ran out; `retry_after` is the server's advice in seconds."""
+
+    default_code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ServerError(PowabaseError):
+    """5xx: the server (or a gateway in front of it) failed; usually temporary."""
+
+    default_code = "server_error"
+
+
+class StreamError(PowabaseError):
+    """The event stream broke: "stream_lost", "idle_timeout" or "not_event_stream"."""
+
+    default_code = "stream_lost"
+
+
+class RunFailedError(PowabaseError):
+    """The run itself failed: an `error` event or a `complete` with status "failed"."""
+
+    default_code = "run_failed"
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> RunFailedError:
+        """Build the error from a canonical failure event (error, failed complete)."""
+        text = event.get("error_message") or "the agent run failed without a message"
+        run_id = event.get("run_id")
+        where = f" (run {run_id})" if run_id else ""
+        return cls(
+            f"The agent run failed{where}: {text}",
+            code=event.get("error_code") or cls.default_code,
+        )
+
+
+def scrub(text: str, secret: str | None) -> str:
+    """`text` with every occurrence of `secret` masked, so bodies never echo the key."""
+    if secret and len(secret) >= 4:
+        return text.replace(secret, "***")
+    return text
+
+
+def summarise_body(body: str, content_type: str = "") -> str:
+    """A short human-readable detail from an error body: JSON error field, HTML title, or text."""
+    text = body.strip()
+    if not text:
+        return ""
+    if "json" in content_type or text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            for key in ("message", "error_description", "detail", "error", "msg"):
+                value = data.get(key)
+                if isinstance(value, str) and value.strip():
+                    return _shorten(value)
+                if isinstance(value, dict):
+                    inner = value.get("message") or value.get("error")
+                    if isinstance(inner, str) and inner.strip():
+                        return _shorten(inner)
+    if "html" in content_type or text[:1] == "<":
+        return _shorten(_html_text(text))
+    return _shorten(text)
+
+
+def _html_text(page: str) -> str:
+    """The <title> of an HTML page, else its visible text, whitespace collapsed."""
+    title = re.search(r"<title[^>]*>(.*?)</title>", page, re.IGNORECASE | re.DOTALL)
+    if title and title.group(1).strip():
+        return html.unescape(" ".join(title.group(1).split()))
+    page = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page, flags=re.IGNORECASE | re.DOTALL)
+    return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", page).split()))
+
+
+def _shorten(text: str, limit: int = DETAIL_LIMIT) -> str:
+    """One line, at most `limit` characters, with an ellipsis when cut."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), else None."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def error_for_status(
+    status: int,
+    *,
+    body: str = "",
+    content_type: str = "",
+    retry_after: float | None = None,
+    subject: str = "The resource",
+    not_found_advice: str = "Check the id.",
+) -> PowabaseError:
+    """The typed error for an HTTP error answer; `subject` names what was asked for (for 404)."""
+    detail = summarise_body(body, content_type)
+    said = f": {detail}" if detail else ""
+    kwargs: dict[str, Any] = {"status_code": status, "body": body}
+    if status == 401:
+        return AuthenticationError(
+            f"Powabase rejected the API key (HTTP 401{said}). Check that {ENV_API_KEY} holds "
+            "this project's key. powawidget sends it in both the `apikey` and "
+            "`Authorization: Bearer` headers; a proxy that strips either one also causes this.",
+            code="unauthorized",
+            **kwargs,
+        )
+    if status == 403:
+        return AuthenticationError(
+            f"The API key is not allowed to do this (HTTP 403{said}). Agent runs need the "
+            f"project's service role key: set {ENV_API_KEY} (or {ENV_API_KEY_ALIAS}) to it.",
+            code="forbidden",
+            **kwargs,
+        )
+    if status == 402:
+        return InsufficientCreditsError(
+            f"The Powabase project is out of credits (HTTP 402{said}). Add credits in the "
+            "project's billing settings, then run again (powawidget never retries this).",
+            **kwargs,
+        )
+    if status == 404:
+        return NotFoundError(
+            f"{subject} was not found (HTTP 404{said}). {not_found_advice}", **kwargs
+        )
+    if status == 429:
+        wait = f"wait {retry_after:g} s" if retry_after is not None else "wait a moment"
+        return RateLimitedError(
+            f"Powabase is rate limiting requests (HTTP 429{said}); the retries ran out. "
+            f"{wait.capitalize()} and try again, or send fewer requests at once.",
+            retry_after=retry_after,
+            **kwargs,
+        )
+    if status >= 500:
+        return ServerError(
+            f"The Powabase server failed (HTTP {status}{said}). This is usually temporary: "
+            "try again in a moment; if it persists, check the service status.",
+            **kwargs,
+        )
+    code = "bad_request" if status in (400, 422) else f"http_{status}"
+    return PowabaseError(
+        f"Powabase refused the request (HTTP {status}{said}). Check the message and the "
+        "options you passed.",
+        code=code,
+        **kwargs,
+    )

@@ -1,0 +1,150 @@
+// Markdown to sanitised DOM: marked (GFM) → DOMPurify → fragment, with highlight.js for
+// fenced code in a few languages. Streaming text is split into settled blocks, rendered
+// once, and a growing tail, re-rendered at most once per frame (see MarkdownView).
+
+import { Marked } from "marked";
+import hljs from "highlight.js/lib/core";
+import python from "highlight.js/lib/languages/python";
+import javascript from "highlight.js/lib/languages/javascript";
+import json from "highlight.js/lib/languages/json";
+import bash from "highlight.js/lib/languages/bash";
+import sql from "highlight.js/lib/languages/sql";
+import { sanitize } from "./sanitize.js";
+
+hljs.registerLanguage("python", python);
+hljs.registerLanguage("javascript", javascript);
+hljs.registerLanguage("json", json);
+hljs.registerLanguage("bash", bash);
+hljs.registerLanguage("sql", sql);
+hljs.registerAliases(["shell", "console"], { languageName: "bash" });
+
+/** Escape text for HTML. @param {string} s */
+function escapeHtml(s) {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const marked = new Marked({ gfm: true, breaks: false, async: false });
+marked.use({
+  renderer: {
+    code({ text, lang }) {
+      const language = (lang || "").trim().split(/\s+/)[0].toLowerCase();
+      const known = language && hljs.getLanguage(language);
+      const body = known
+        ? hljs.highlight(text, { language, ignoreIllegals: true }).value
+        : escapeHtml(text);
+      const cls = known ? ` class="hljs language-${escapeHtml(language)}"` : "";
+      const label = language ? ` data-lang="${escapeHtml(language)}"` : "";
+      return `<pre${label}><code${cls}>${body}</code></pre>\n`;
+    },
+  },
+});
+
+/** Render markdown source to a sanitised fragment. @param {string} src */
+export function renderMarkdown(src) {
+  const html = /** @type {string} */ (marked.parse(src));
+  return sanitize(html);
+}
+
+const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+
+/**
+ * Where settled markdown ends: the last blank line outside a code fence that is followed
+ * by a non-indented line (so a split never turns a list continuation into code).
+ * Scans from `from` with the fence state at that point; returns {cut, fence}.
+ * @param {string} text @param {number} from @param {string|null} fence
+ */
+export function settledBoundary(text, from, fence) {
+  let cut = from;
+  let cutFence = fence;
+  let pos = from;
+  let open = fence;
+  let prevBlank = false;
+  while (pos < text.length) {
+    const nl = text.indexOf("\n", pos);
+    if (nl === -1) break; // the last line is still growing
+    const line = text.slice(pos, nl);
+    if (open === null) {
+      if (prevBlank && line.length && !/^\s/.test(line)) {
+        cut = pos;
+        cutFence = null;
+      }
+      const m = FENCE.exec(line);
+      if (m) open = m[1][0].repeat(m[1].length);
+      prevBlank = line.trim() === "";
+    } else {
+      const m = FENCE.exec(line);
+      if (
+        m &&
+        m[1][0] === open[0] &&
+        m[1].length >= open.length &&
+        !line.slice(m[0].length).trim()
+      ) {
+        open = null;
+      }
+      prevBlank = false;
+    }
+    pos = nl + 1;
+  }
+  return { cut, fence: cutFence };
+}
+
+/** Add a copy button to each code block of a rendered fragment. */
+function decorateCode(root, makeCopy) {
+  for (const pre of root.querySelectorAll("pre")) {
+    const code = pre.querySelector("code");
+    const btn = makeCopy(() => (code || pre).textContent || "", "Copy code");
+    btn.classList.add("pw-code-copy");
+    pre.classList.add("pw-code");
+    pre.prepend(btn);
+  }
+}
+
+/**
+ * A view of markdown text that grows: settled blocks are rendered once and kept; only the
+ * tail after the last settled block is re-rendered on each update.
+ */
+export class MarkdownView {
+  /** @param {(get: () => string, label: string) => HTMLElement} makeCopy */
+  constructor(makeCopy) {
+    this.el = document.createElement("div");
+    this.el.className = "pw-markdown";
+    this.settled = document.createElement("div");
+    this.settled.className = "pw-md-settled";
+    this.tail = document.createElement("div");
+    this.tail.className = "pw-md-tail";
+    this.el.append(this.settled, this.tail);
+    this.makeCopy = makeCopy;
+    this.text = "";
+    this.cut = 0;
+    this.fence = null;
+    this.tailText = null;
+  }
+
+  /** Show `text` (which may extend or replace what is shown). @param {string} text */
+  update(text) {
+    if (text === this.text) return;
+    if (!text.startsWith(this.text.slice(0, this.cut))) {
+      this.settled.replaceChildren();
+      this.cut = 0;
+      this.fence = null;
+    }
+    this.text = text;
+    const { cut, fence } = settledBoundary(text, this.cut, this.fence);
+    if (cut > this.cut) {
+      const block = document.createElement("div");
+      block.className = "pw-md-block";
+      block.append(renderMarkdown(text.slice(this.cut, cut)));
+      decorateCode(block, this.makeCopy);
+      this.settled.append(block);
+      this.cut = cut;
+      this.fence = fence;
+    }
+    const tail = text.slice(this.cut);
+    if (tail !== this.tailText) {
+      this.tailText = tail;
+      const frag = renderMarkdown(tail);
+      decorateCode(frag, this.makeCopy);
+      this.tail.replaceChildren(frag);
+    }
+  }
+}

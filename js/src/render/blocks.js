@@ -1,0 +1,40 @@
+// Small blocks inside an assistant turn: step markers and the "thinking" (reasoning) block.
+
+import { h } from "../dom.js";
+
+/** A step marker; shown only once a turn has more than one step. */
+export function stepMarker(item) {
+  const label = h("span", { class: "pw-step-label" });
+  const el = h("div", { class: "pw-step", role: "separator", dataset: { testid: "step-marker" } }, [
+    label,
+  ]);
+  function update(it, turn) {
+    label.textContent = `Step ${it.step}`;
+    el.dataset.step = String(it.step);
+    el.hidden = turn.steps < 2;
+  }
+  return { el, update };
+}
+
+/** The reasoning block: a folded <details> labelled "Thinking" (open while it streams). */
+export function reasoningBlock(item) {
+  const label = h("span", { class: "pw-thinking-label" });
+  const text = h("div", { class: "pw-thinking-text" });
+  const el = h("details", { class: "pw-thinking", dataset: { testid: "thinking" } }, [
+    h("summary", {}, [h("span", { class: "pw-thinking-icon", "aria-hidden": "true" }), label]),
+    text,
+  ]);
+  let wasDone = null;
+  function update(it) {
+    label.textContent = it.done ? "Thought" : "Thinking…";
+    el.dataset.state = it.done ? "done" : "streaming";
+    text.textContent = it.text;
+    if (wasDone !== it.done) {
+      // Open while streaming so the user sees it think; fold once done.
+      if (wasDone === null || !it.done) el.open = !it.done;
+      else if (it.done) el.open = false;
+      wasDone = it.done;
+    }
+  }
+  return { el, update };
+}

@@ -1,0 +1,190 @@
+// The panel's chrome: header (agent, session, replay badge, New session), banner, the run
+// status line and the composer (Enter sends, Shift+Enter new line, Send becomes Stop).
+
+import { h, describeUsage, formatDuration, formatCount } from "../dom.js";
+
+/** Statuses during which a run is in flight. */
+export const BUSY = new Set(["connecting", "streaming", "waiting_approval"]);
+
+/** Header: agent name, short session id, replay badge and the New session button. */
+export function header(send) {
+  const title = h("div", { class: "pw-title", dataset: { testid: "agent-name" } });
+  const session = h("div", { class: "pw-session", dataset: { testid: "session-id" } });
+  const badge = h("span", {
+    class: "pw-badge",
+    dataset: { testid: "replay-badge" },
+    text: "Replay",
+    title: "A recorded conversation played back; nothing is sent.",
+  });
+  const newSession = h("button", {
+    type: "button",
+    class: "pw-btn pw-btn-ghost pw-btn-small",
+    dataset: { testid: "new-session" },
+    title: "Start a new session (the agent forgets this conversation)",
+    text: "New session",
+  });
+  newSession.addEventListener("click", () => send({ type: "new_session" }));
+  const el = h("header", { class: "pw-header" }, [
+    h("div", { class: "pw-logo", "aria-hidden": "true" }),
+    h("div", { class: "pw-heading" }, [
+      h("div", { class: "pw-title-row" }, [title, badge]),
+      session,
+    ]),
+    h("span", { class: "pw-spacer" }),
+    newSession,
+  ]);
+  /** @param {{agentName: string, sessionId: string, replay: boolean, busy: boolean, ready: boolean}} s */
+  function update(s) {
+    title.textContent = s.agentName || "Powabase agent";
+    session.textContent = s.sessionId ? `Session ${s.sessionId}` : "New conversation";
+    session.title = s.sessionId || "";
+    badge.hidden = !s.replay;
+    newSession.disabled = !s.ready || s.busy;
+    newSession.hidden = s.replay;
+  }
+  return { el, update };
+}
+
+/** Banner (e.g. "not connected to Powabase"). */
+export function banner() {
+  const text = h("div", { class: "pw-banner-text" });
+  const el = h("div", { class: "pw-banner", role: "note", dataset: { testid: "banner" } }, [
+    h("span", { class: "pw-banner-icon", "aria-hidden": "true", text: "i" }),
+    text,
+  ]);
+  function update(value) {
+    text.textContent = value || "";
+    el.hidden = !value;
+  }
+  return { el, update };
+}
+
+const STATUS_TEXT = {
+  idle: "Ready",
+  connecting: "Connecting…",
+  streaming: "Answering",
+  waiting_approval: "Waiting for your approval",
+  error: "Error",
+  stopped: "Stopped",
+};
+
+/** The run status line under the messages, with the session token total. */
+export function statusLine() {
+  const dot = h("span", { class: "pw-status-dot", "aria-hidden": "true" });
+  const text = h("span", { class: "pw-status-text", dataset: { testid: "status-text" } });
+  const total = h("span", { class: "pw-session-usage", dataset: { testid: "session-usage" } });
+  const el = h("div", { class: "pw-status", dataset: { testid: "status" } }, [
+    dot,
+    text,
+    h("span", { class: "pw-spacer" }),
+    total,
+  ]);
+  /**
+   * @param {{status: string, error: string, connected: boolean, historyOnly: boolean,
+   *   replay: boolean, step: number, startedAt: number|null, usage: any,
+   *   sending: "no"|"yes"|"late"}} s
+   */
+  function update(s) {
+    el.dataset.status = s.status;
+    let label = STATUS_TEXT[s.status] || s.status;
+    if (s.sending === "yes") label = "Sending…";
+    if (s.sending === "late") label = "The kernel has not answered yet: is a cell still running?";
+    if (s.status === "streaming" && s.step > 1) label += ` · step ${s.step}`;
+    if (BUSY.has(s.status) && s.startedAt) {
+      const secs = Math.floor((Date.now() - s.startedAt) / 1000);
+      label += ` · ${secs < 60 ? `${secs} s` : formatDuration(secs * 1000)}`;
+    }
+    if (s.status === "error" && s.error) label = `Error: ${s.error}`;
+    if (s.replay) label = "Replay — read only";
+    else if (!s.connected)
+      label = s.historyOnly
+        ? "Saved conversation — no kernel connected"
+        : "Waiting for the kernel…";
+    text.textContent = label;
+    const u = describeUsage(s.usage);
+    total.textContent = u ? `Session: ${u.replace(/ \(.*\)$/, "")}` : "";
+    total.title = u;
+  }
+  return { el, update };
+}
+
+/**
+ * The composer: textarea + Send/Stop.
+ * @param {(msg: object) => void} send  for Stop
+ * @param {(text: string) => void} sendText  for a message
+ */
+export function composer(send, sendText) {
+  const input = h("textarea", {
+    class: "pw-input",
+    rows: "1",
+    "aria-label": "Message to the agent",
+    dataset: { testid: "input" },
+    "data-lm-suppress-shortcuts": "true",
+  });
+  const button = h("button", { type: "button", class: "pw-send", dataset: { testid: "send" } });
+  const hint = h("div", {
+    class: "pw-hint",
+    id: undefined,
+    text: "Enter to send · Shift+Enter for a new line",
+  });
+  const el = h("div", { class: "pw-composer" }, [
+    h("div", { class: "pw-input-wrap" }, [input, button]),
+    hint,
+  ]);
+  let state = { ready: false, busy: false, replay: false, placeholder: "" };
+
+  function autosize() {
+    input.style.height = "auto";
+    input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
+  }
+  function submit() {
+    if (state.busy) {
+      send({ type: "stop" });
+      return;
+    }
+    const text = input.value;
+    if (!state.ready || !text.trim()) return;
+    sendText(text);
+    input.value = "";
+    autosize();
+  }
+  function onKey(e) {
+    // Keep notebook shortcuts (a, b, d d, Shift+Enter…) away from typing in the chat.
+    e.stopPropagation();
+    if (
+      e.key === "Enter" &&
+      !e.shiftKey &&
+      !e.isComposing &&
+      !e.altKey &&
+      !e.ctrlKey &&
+      !e.metaKey
+    ) {
+      e.preventDefault();
+      if (!state.busy) submit();
+    }
+  }
+  input.addEventListener("keydown", onKey);
+  input.addEventListener("input", autosize);
+  button.addEventListener("click", submit);
+
+  function update(s) {
+    state = s;
+    // Typing stays possible while a run streams or a message is on its way (focus is kept);
+    // only sending waits. No kernel (saved notebook) or a replay: nothing to type into.
+    input.disabled = s.replay || !s.connected;
+    input.placeholder = s.replay
+      ? "Replay — read only"
+      : !s.connected
+        ? "Waiting for the kernel…"
+        : s.placeholder || "Ask the agent…";
+    button.dataset.action = s.busy ? "stop" : "send";
+    button.textContent = s.busy ? "Stop" : "Send";
+    button.setAttribute("aria-label", s.busy ? "Stop the run" : "Send message");
+    button.classList.toggle("pw-stop", s.busy);
+    button.disabled = s.busy ? !s.connected : !s.ready;
+    el.hidden = s.replay;
+  }
+  return { el, input, update };
+}
+
+export { formatCount };

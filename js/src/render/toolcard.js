@@ -1,0 +1,102 @@
+// Tool card: a <details> (keyboard reachable through its <summary>) with the tool name,
+// its state in words, the duration, and the arguments and result pretty-printed.
+
+import { h, formatDuration, elapsed } from "../dom.js";
+import { valueView } from "./json.js";
+
+const STATE_LABEL = { pending: "pending", running: "running", done: "done", error: "error" };
+
+/** A one-line preview of the arguments for the summary row. */
+function argsPreview(args) {
+  if (args === undefined || args === null) return "";
+  let s;
+  if (typeof args === "object" && !Array.isArray(args)) {
+    s = Object.entries(args)
+      .map(
+        ([k, v]) =>
+          `${k}: ${typeof v === "string" ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v))}`,
+      )
+      .join(", ");
+  } else {
+    s = typeof args === "string" ? args : (JSON.stringify(args) ?? "");
+  }
+  return s.length > 80 ? `${s.slice(0, 79)}…` : s;
+}
+
+/** Build a tool card for a ToolItem. @returns {{el: HTMLElement, update: (item: any) => void}} */
+export function toolCard(item) {
+  const name = h("span", { class: "pw-tool-name", dataset: { testid: "tool-name" } });
+  const state = h("span", { class: "pw-tool-state", dataset: { testid: "tool-state" } });
+  const preview = h("span", { class: "pw-tool-args-preview" });
+  const duration = h("span", { class: "pw-tool-duration", dataset: { testid: "tool-duration" } });
+  const summary = h("summary", { class: "pw-tool-summary" }, [
+    h("span", { class: "pw-tool-icon", "aria-hidden": "true" }),
+    name,
+    preview,
+    h("span", { class: "pw-spacer" }),
+    duration,
+    state,
+  ]);
+  const body = h("div", { class: "pw-tool-body" });
+  const el = h("details", { class: "pw-tool", dataset: { testid: "tool-card" } }, [summary, body]);
+  let bodyFor = null;
+
+  function renderBody(it) {
+    const parts = [];
+    parts.push(
+      h("div", { class: "pw-tool-section" }, [
+        h("div", { class: "pw-section-label", text: "Arguments" }),
+        valueView(it.arguments),
+      ]),
+    );
+    if (it.result !== null && it.result !== undefined) {
+      const label = h("div", { class: "pw-section-label", text: "Result" });
+      const section = h("div", { class: "pw-tool-section", dataset: { testid: "tool-result" } }, [
+        label,
+        valueView(it.result),
+      ]);
+      if (it.resultTruncated) {
+        section.append(
+          h("div", {
+            class: "pw-note",
+            text: "Result cut at 200,000 characters for display; the full text is in the transcript.",
+          }),
+        );
+      }
+      parts.push(section);
+    }
+    if (it.note) parts.push(h("div", { class: "pw-note", text: it.note }));
+    if (it.callId) parts.push(h("div", { class: "pw-tool-meta", text: `call_id ${it.callId}` }));
+    body.replaceChildren(...parts);
+  }
+
+  function update(it) {
+    el.dataset.state = it.state;
+    el.dataset.toolName = it.toolName;
+    if (it.callId) el.dataset.callId = it.callId;
+    name.textContent = it.toolName;
+    state.textContent = STATE_LABEL[it.state] || it.state;
+    preview.textContent = argsPreview(it.arguments);
+    const ms = it.durationMs ?? elapsed(it.calledAt, it.finishedAt);
+    duration.textContent = ms !== null && it.state !== "running" ? formatDuration(ms) : "";
+    summary.setAttribute(
+      "aria-label",
+      `Tool ${it.toolName}, ${STATE_LABEL[it.state] || it.state}${duration.textContent ? `, ${duration.textContent}` : ""}`,
+    );
+    // The body is built when first opened (cheap collapsed cards) and rebuilt on change.
+    if (el.open) {
+      renderBody(it);
+      bodyFor = it.rev;
+    } else bodyFor = null;
+    current = it;
+  }
+  let current = item;
+  el.addEventListener("toggle", () => {
+    if (el.open && bodyFor !== current.rev) {
+      renderBody(current);
+      bodyFor = current.rev;
+    }
+  });
+  update(item);
+  return { el, update };
+}

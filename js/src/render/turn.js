@@ -1,0 +1,181 @@
+// A turn: the user's bubble, then the assistant's answer built from its items in order
+// (text segments as markdown, tool cards, steps, thinking, approvals), citations, the
+// error card and a footer with usage and a copy button. Only changed items re-render.
+
+import { h, describeUsage, elapsed, formatDuration } from "../dom.js";
+import { MarkdownView } from "../markdown.js";
+import { isSafeLink } from "../sanitize.js";
+import { toolCard } from "./toolcard.js";
+import { approvalCard } from "./approval.js";
+import { errorCard } from "./errorcard.js";
+import { stepMarker, reasoningBlock } from "./blocks.js";
+
+/**
+ * @typedef {{send: (msg: object) => void, makeCopy: (get: () => string, label: string) => HTMLElement,
+ *   canAct: () => boolean, isLast: (turn: any) => boolean}} TurnContext
+ */
+
+/** A text segment of the answer, rendered as streaming markdown. */
+function textSegment(item, ctx) {
+  const view = new MarkdownView(ctx.makeCopy);
+  view.el.dataset.testid = "assistant-text";
+  return { el: view.el, update: (it) => update(it) };
+  function update(it) {
+    view.update(it.text);
+    view.el.hidden = !it.text;
+  }
+}
+
+/** Citations (when a run sends them): a numbered list of sources, links sanitised. */
+function citationList(citations) {
+  const list = h("ol", { class: "pw-citations-list" });
+  for (const c of citations) {
+    const title = String(c?.title ?? c?.source ?? c?.url ?? c?.document ?? "Source");
+    const url =
+      typeof c?.url === "string" && /^https?:/i.test(c.url) && isSafeLink(c.url) ? c.url : null;
+    const li = h("li", { class: "pw-citation" });
+    li.append(
+      url
+        ? h("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: title })
+        : h("span", { text: title }),
+    );
+    const snippet = c?.snippet ?? c?.text ?? c?.content;
+    if (typeof snippet === "string" && snippet) {
+      li.append(
+        h("div", {
+          class: "pw-citation-snippet",
+          text: snippet.length > 240 ? `${snippet.slice(0, 239)}…` : snippet,
+        }),
+      );
+    }
+    list.append(li);
+  }
+  return h("div", { class: "pw-citations", dataset: { testid: "citations" } }, [
+    h("div", { class: "pw-section-label", text: "Sources" }),
+    list,
+  ]);
+}
+
+const ITEM_VIEWS = {
+  text: textSegment,
+  tool: (item) => toolCard(item),
+  approval: (item, ctx) => approvalCard(item, ctx),
+  step: (item) => stepMarker(item),
+  reasoning: (item) => reasoningBlock(item),
+};
+
+/** The view of one turn. @param {any} turn @param {TurnContext} ctx */
+export function turnView(turn, ctx) {
+  const el = h("article", { class: "pw-turn", dataset: { testid: "turn" } });
+  let userEl = null;
+  const body = h("div", { class: "pw-assistant-body" });
+  const typing = h(
+    "div",
+    { class: "pw-typing", "aria-label": "The assistant is responding", role: "status" },
+    [h("span"), h("span"), h("span")],
+  );
+  const footer = h("div", { class: "pw-turn-footer" });
+  const usage = h("span", { class: "pw-usage", dataset: { testid: "turn-usage" } });
+  const timing = h("span", { class: "pw-turn-time" });
+  const stopped = h("span", {
+    class: "pw-turn-stopped",
+    dataset: { testid: "stopped-note" },
+    text: "Stopped",
+  });
+  const copy = ctx.makeCopy(() => current.text, "Copy answer");
+  footer.append(stopped, usage, timing, h("span", { class: "pw-spacer" }), copy);
+  const items = h("div", { class: "pw-items" });
+  body.append(items, typing);
+  const assistant = h("div", { class: "pw-msg pw-msg-assistant", dataset: { role: "assistant" } }, [
+    body,
+    footer,
+  ]);
+  el.append(assistant);
+  /** @type {Map<any, {view: any, rev: number}>} */
+  const views = new Map();
+  let citationsEl = null;
+  let error = null;
+  let current = turn;
+
+  function update(t) {
+    current = t;
+    el.dataset.status = t.status;
+    if (t.runId) el.dataset.runId = t.runId;
+    if (t.userText !== null && !userEl) {
+      const bubble = h("div", {
+        class: "pw-bubble",
+        dataset: { testid: "user-message" },
+        text: t.userText,
+      });
+      userEl = h("div", { class: "pw-msg pw-msg-user", dataset: { role: "user" } }, [
+        bubble,
+        h("div", { class: "pw-user-actions" }, [
+          ctx.makeCopy(() => t.userText || "", "Copy message"),
+        ]),
+      ]);
+      el.prepend(userEl);
+    }
+    for (const item of t.items) {
+      let entry = views.get(item);
+      if (!entry) {
+        const view = ITEM_VIEWS[item.kind](item, ctx);
+        entry = { view, rev: -1 };
+        views.set(item, entry);
+        view.el.classList.add("pw-item");
+        items.append(view.el);
+      }
+      if (entry.rev !== item.rev || item.kind === "step" || item.kind === "approval") {
+        entry.view.update(item, t);
+        entry.rev = item.rev;
+      }
+    }
+    if (t.citations && !citationsEl) {
+      citationsEl = citationList(t.citations);
+      body.append(citationsEl);
+    }
+    if (t.error) {
+      if (!error) {
+        error = errorCard(ctx);
+        body.append(error.el);
+      }
+      error.update(t.error, ctx.isLast(t) && ctx.canAct());
+    }
+    const active = t.status === "streaming" || t.status === "waiting_approval";
+    const hasText = t.items.some((i) => i.kind === "text" && i.text);
+    typing.hidden = !(
+      t.status === "streaming" &&
+      !hasText &&
+      !t.items.some((i) => i.kind === "tool" && i.state === "running")
+    );
+    assistant.hidden = !t.items.length && !t.error && !active && t.status !== "stopped";
+    stopped.hidden = t.status !== "stopped";
+    usage.textContent = describeUsage(t.usage);
+    const ms = elapsed(t.startedAt, t.endedAt);
+    timing.textContent = ms !== null && ms >= 100 && !t.fromHistory ? formatDuration(ms) : "";
+    copy.hidden = !t.text;
+    footer.hidden = active || (!t.text && !usage.textContent && t.status !== "stopped");
+    el.classList.toggle("pw-from-history", t.fromHistory);
+  }
+  update(turn);
+  return { el, update };
+}
+
+/** A divider where the user started a new session. */
+export function dividerView() {
+  const el = h(
+    "div",
+    { class: "pw-divider", role: "separator", dataset: { testid: "new-session-divider" } },
+    [h("span", { text: "New session" })],
+  );
+  return { el, update() {} };
+}
+
+/** The note above messages loaded from session history (they carry no tool calls). */
+export function historyNoteView() {
+  const el = h("div", {
+    class: "pw-history-note",
+    dataset: { testid: "history-note" },
+    text: "Loaded from session history — tool calls not included",
+  });
+  return { el, update() {} };
+}

@@ -1,0 +1,28 @@
+// Where streaming markdown may be cut into settled blocks (pure text logic).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { settledBoundary } from "../src/markdown.js";
+
+test("cuts at the last blank line before a non-indented line", () => {
+  const text = "para one\n\npara two\n\npara thr";
+  assert.equal(settledBoundary(text, 0, null).cut, text.indexOf("para two"));
+});
+
+test("never cuts inside a code fence, even at blank lines", () => {
+  const text = "intro\n\n```python\nx = 1\n\ny = 2\n";
+  assert.equal(settledBoundary(text, 0, null).cut, text.indexOf("```"));
+  const closed = `${text}\`\`\`\n\nafter\n`;
+  assert.equal(settledBoundary(closed, 0, null).cut, closed.indexOf("after"));
+});
+
+test("an indented continuation after a blank line is not a cut point", () => {
+  const text = "- item\n\n    continued\n";
+  assert.equal(settledBoundary(text, 0, null).cut, 0);
+});
+
+test("scans on from an earlier cut with its fence state", () => {
+  const text = "a\n\n~~~\ncode\n\nmore\n~~~\n\nb\n";
+  const first = settledBoundary(text.slice(0, 12), 0, null);
+  const next = settledBoundary(text, first.cut, first.fence);
+  assert.equal(next.cut, text.indexOf("b\n"));
+});

@@ -1,0 +1,175 @@
+"""Fixtures for the fast front-end layer: the built bundle in a plain page on 127.0.0.1,
+a fake anywidget model, and a real (Debian) Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+JS_DIR = ROOT / "js"
+STATIC = ROOT / "powawidget" / "static"
+HARNESS = Path(__file__).parent / "harness"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def bundle_is_stale() -> bool:
+    """True when widget.js is missing or older than any source file under js/src."""
+    bundle = STATIC / "widget.js"
+    if not bundle.exists() or not (STATIC / "widget.css").exists():
+        return True
+    built = bundle.stat().st_mtime
+    sources = [*(JS_DIR / "src").rglob("*"), JS_DIR / "package.json"]
+    return any(p.is_file() and p.stat().st_mtime > built for p in sources)
+
+
+@pytest.fixture(scope="session")
+def widget_bundle() -> Path:
+    """The built front end; runs `npm run build` in js/ only when it is missing or stale."""
+    if bundle_is_stale():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail("npm is needed to build the front end (js/): install Node.js 18+.")
+        if not (JS_DIR / "node_modules").exists():
+            subprocess.run([npm, "ci"], cwd=JS_DIR, check=True)
+        subprocess.run([npm, "run", "build"], cwd=JS_DIR, check=True, capture_output=True)
+    return STATIC
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Serves /static/* from the bundle folder and everything else from the harness."""
+
+    def translate_path(self, path: str) -> str:
+        """Map /static/ to powawidget/static, the rest to tests/browser/harness."""
+        path = path.split("?", 1)[0]
+        if path.startswith("/static/"):
+            return str(STATIC / path.removeprefix("/static/"))
+        if path in ("", "/"):
+            path = "/index.html"
+        return str(HARNESS / path.lstrip("/"))
+
+    def end_headers(self) -> None:
+        """No caching: every test sees the freshly built bundle."""
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the test output is about the panel, not the file server."""
+
+
+@pytest.fixture(scope="session")
+def harness_url(widget_bundle: Path) -> Iterator[str]:
+    """A tiny HTTP server on 127.0.0.1 (free port) serving the bundle and the test page."""
+    handler = functools.partial(_Handler, directory=str(HARNESS))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name="harness-http", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator[BrowserContext]:
+    """One headless Debian Chromium for the session (a fresh profile folder)."""
+    with tempfile.TemporaryDirectory(prefix="pw-chromium-") as profile, sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            profile,
+            executable_path=chromium_path,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 900, "height": 760},
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+class ChatPage:
+    """The panel in the harness page, with the fake model's controls."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        self.next = 0
+        page.on("dialog", self._on_dialog)
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+    def _on_dialog(self, dialog: Any) -> None:
+        """Record and dismiss any alert/confirm/prompt (an XSS payload would open one)."""
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def mount(self, **traits: Any) -> ChatPage:
+        """Render the widget with these trait values (defaults for the rest)."""
+        self.page.evaluate("(s) => pw.mount(s)", traits)
+        return self
+
+    def deliver(self, message: dict[str, Any]) -> None:
+        """A custom message from "Python"."""
+        self.page.evaluate("(m) => pw.deliver(m)", message)
+
+    def events(self, events: list[dict[str, Any]], start: int | None = None) -> None:
+        """An `events` batch; `start` defaults to the next index (append-only)."""
+        start = self.next if start is None else start
+        self.deliver({"type": "events", "start": start, "events": events})
+        self.next = max(self.next, start + len(events))
+
+    def snapshot(self, events: list[dict[str, Any]]) -> None:
+        """A `snapshot` message: the whole log."""
+        self.deliver({"type": "snapshot", "events": events})
+        self.next = len(events)
+
+    def set(self, name: str, value: Any) -> None:
+        """Change a synced trait (as Python would)."""
+        self.page.evaluate("([n, v]) => pw.set(n, v)", [name, value])
+
+    def sent(self) -> list[dict[str, Any]]:
+        """Messages the front end sent to Python so far."""
+        return self.page.evaluate("() => pw.sent()")
+
+    def settle(self) -> None:
+        """Wait two animation frames: the panel renders at most once per frame."""
+        self.page.evaluate("() => pw.frames(2)")
+
+    def xss_fired(self) -> bool:
+        """Whether any payload set the page's global flag."""
+        return bool(self.page.evaluate("() => window.__xss"))
+
+
+@pytest.fixture
+def chat(browser: BrowserContext, harness_url: str) -> Iterator[ChatPage]:
+    """A fresh page with the harness loaded (the widget not yet mounted)."""
+    page = browser.new_page()
+    page.goto(harness_url)
+    page.wait_for_function("() => window.pwReady === true")
+    chat_page = ChatPage(page)
+    try:
+        yield chat_page
+    finally:
+        page.close()
+    assert not chat_page.errors, f"uncaught errors in the page: {chat_page.errors}"

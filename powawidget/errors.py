@@ -29,9 +29,14 @@ __all__ = [
     "RunFailedError",
     "ServerError",
     "StreamError",
+    "describe_cause",
     "error_for_status",
+    "not_event_stream_error",
+    "not_json_error",
     "parse_retry_after",
+    "redirect_error",
     "scrub",
+    "send_failed_error",
     "summarise_body",
 ]
 
@@ -143,6 +148,19 @@ def scrub(text: str, secret: str | None) -> str:
     if secret and len(secret) >= 4:
         return text.replace(secret, "***")
     return text
+
+
+def describe_cause(exc: BaseException) -> str:
+    """The innermost cause of a transport exception, in one short line."""
+    seen = exc
+    for _ in range(8):  # requests wraps urllib3 wraps the socket error; never loop forever
+        inner = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        inner = inner or getattr(seen, "reason", None) or seen.__context__
+        if not isinstance(inner, BaseException) or inner is seen:
+            break
+        seen = inner
+    text = str(seen) or type(seen).__name__
+    return " ".join(text.split())[:200]
 
 
 def summarise_body(body: str, content_type: str = "") -> str:
@@ -263,4 +281,69 @@ def error_for_status(
         "options you passed.",
         code=code,
         **kwargs,
+    )
+
+
+def send_failed_error(
+    exc_kind: str, *, base_url: str, cause: str, attempts: int = 1, what: str = "", wait: float = 0
+) -> PowabaseError:
+    """The error for a request that got no answer; `what` is "METHOD /path".
+
+    `exc_kind`: "tls", "unreachable", "timeout" (no headers within `wait` s), else not sent.
+    """
+    if exc_kind == "tls":
+        return ConnectionFailedError(
+            f"The TLS handshake with {base_url} failed ({cause}). Check that {ENV_BASE_URL} "
+            "uses the right host; behind a proxy that inspects TLS, point REQUESTS_CA_BUNDLE "
+            "at its certificate."
+        )
+    if exc_kind == "unreachable":
+        return ConnectionFailedError(
+            f"Could not reach {base_url} ({cause}) after {attempts} attempt(s). Check "
+            f"{ENV_BASE_URL} and your network; for the built-in local server run "
+            "`powawidget serve`."
+        )
+    if exc_kind == "timeout":
+        return StreamError(
+            f"{what}: no answer from {base_url} within {wait:g} s (idle timeout). The server "
+            "may still be working; raise idle_timeout= for slow agents.",
+            code="idle_timeout",
+        )
+    return PowabaseError(
+        f"{what} could not be sent: {cause}. Check {ENV_BASE_URL}.", code="request_failed"
+    )
+
+
+def redirect_error(status: int, location: str) -> PowabaseError:
+    """A 3xx answer: powawidget never follows redirects, so the key stays with one host."""
+    return PowabaseError(
+        f"The server redirected the request to {location} (HTTP {status}). Set "
+        f"{ENV_BASE_URL} to the URL it moved to; powawidget does not follow redirects so the "
+        "key is never sent to another address.",
+        status_code=status,
+        code="redirected",
+    )
+
+
+def not_event_stream_error(status: int, content_type: str, body: str) -> StreamError:
+    """A run answered with something other than an event stream (a web page, a portal…)."""
+    return StreamError(
+        f"Expected an event stream, but the server answered HTTP {status} with Content-Type "
+        f"{content_type or 'none'!r}: {summarise_body(body) or '(empty)'!r}. Check that "
+        f"{ENV_BASE_URL} is the project's API URL (https://<ref>.p.powabase.ai), not a web "
+        "page, a login portal or a proxy.",
+        status_code=status,
+        code="not_event_stream",
+        body=body,
+    )
+
+
+def not_json_error(what: str, status: int, body: str) -> PowabaseError:
+    """A JSON endpoint (`what` = "METHOD /path") answered with something else."""
+    return PowabaseError(
+        f"The server answered {what} with something that is not JSON: "
+        f"{summarise_body(body)!r}. Check that {ENV_BASE_URL} is the project's API URL.",
+        status_code=status,
+        code="unexpected_response",
+        body=body,
     )

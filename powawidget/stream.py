@@ -1,0 +1,389 @@
+"""Reading one run's event stream, and stopping it from any thread at any moment.
+
+`RunStream` turns a streaming response into canonical event dicts (see `powawidget.events`).
+Bytes are read with `read1`, so each event reaches the caller as soon as its blank line
+arrives — for chunked, close-delimited and gzip bodies alike (requests' `iter_lines` /
+`iter_content` wait for EOF on close-delimited bodies). A stop shuts the socket down under
+a blocked read. Before there is a stream — while the request waits for its response
+headers — `InflightRequest` and `StoppableAdapter` let a stop shut the in-flight
+connection down too, and `CancelWatch` turns a `threading.Event` into that action.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import logging
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import requests
+import requests.adapters
+import urllib3.exceptions
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from powawidget.errors import StreamError, describe_cause
+from powawidget.events import EventNormaliser
+from powawidget.sse import ServerSentEvent, iter_events
+
+__all__ = ["CancelWatch", "InflightRequest", "RunStream", "StoppableAdapter"]
+
+log = logging.getLogger(__name__)
+
+READ_SIZE = 64 * 1024
+TERMINAL_EVENTS = frozenset({"complete", "error"})
+CANCEL_POLL = 0.05  # seconds a cancel watcher takes to notice it was closed
+
+
+class RunStream:
+    """The events of one run, as canonical dicts, read as they arrive; stoppable from any thread.
+
+    Iterate it (once). `stop()` — or setting the `cancel` event it was made with — ends a
+    blocked read at once and closes the connection; iteration then ends normally. A
+    connection lost mid-run, or a stream that ends before `complete`/`error`, raises
+    `StreamError("stream_lost")`; silence longer than the idle timeout raises
+    `StreamError("idle_timeout")` — both after every event received was yielded. `events`
+    keeps all yielded events. A stream stopped before the run started (see
+    `PowabaseClient.stream_run`) has no response: it is `stopped` and yields nothing.
+    """
+
+    def __init__(
+        self,
+        response: requests.Response | None,
+        *,
+        agent_id: str | None = None,
+        idle_timeout: float,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.agent_id = agent_id
+        self.events: list[dict] = []
+        self.stopped = False
+        self._response = response
+        self._idle_timeout = idle_timeout
+        self._cancel = cancel
+        self._watch: CancelWatch | None = None
+        self._socket = _socket_of(response) if response is not None else None
+        self._read_lock = threading.Lock()
+        self._stop_requested = threading.Event()
+        self._normaliser = EventNormaliser()
+        self._sse: Iterator[ServerSentEvent] = iter_events(self._chunks())
+        self._finished = False
+        self._closed = False
+        self._terminal_seen = False
+        if response is None:  # stopped before the run started: nothing to read
+            self.stopped = self._finished = self._closed = True
+            self._stop_requested.set()
+
+    @classmethod
+    def stopped_before_start(
+        cls, agent_id: str | None = None, cancel: threading.Event | None = None
+    ) -> RunStream:
+        """An already-stopped, empty stream: what a stop before the response headers leaves."""
+        return cls(None, agent_id=agent_id, idle_timeout=0.0, cancel=cancel)
+
+    @property
+    def run_id(self) -> str | None:
+        """The run id, once the stream named it."""
+        return self.events[-1]["run_id"] if self.events else None
+
+    @property
+    def session_id(self) -> str | None:
+        """The session id, once the stream named it (pass it back to continue the session)."""
+        return self.events[-1]["session_id"] if self.events else None
+
+    @property
+    def finished(self) -> bool:
+        """True once iteration ended (normally, stopped, or by an error)."""
+        return self._finished
+
+    def __iter__(self) -> RunStream:
+        return self
+
+    def __next__(self) -> dict:
+        if self._finished:
+            raise StopIteration
+        if self._cancel is not None:
+            if self._cancel.is_set():
+                self.stop()
+            elif self._watch is None:  # watch only while someone reads: no idle threads
+                self._watch = CancelWatch(self._cancel, self.stop)
+        try:
+            sse = next(self._sse)
+        except StopIteration:
+            self._finish()
+            if not self._stop_requested.is_set() and not self._terminal_seen:
+                raise StreamError(
+                    f"The stream ended before the run completed, after {len(self.events)} "
+                    "event(s). The server finishes runs in the background: look the run up "
+                    "with get_run(run_id) or reload the session. Not retried automatically, "
+                    "because a run is not idempotent.",
+                    code="stream_lost",
+                ) from None
+            raise
+        except KeyboardInterrupt:
+            self.stopped = True  # Ctrl-C during a read: the user stopped the run
+            self._finish()
+            raise
+        except BaseException:
+            self._finish()
+            raise
+        if self._stop_requested.is_set():
+            self._finish()
+            raise StopIteration
+        event = self._normaliser.normalise(sse)
+        if event["event"] in TERMINAL_EVENTS:
+            self._terminal_seen = True
+        self.events.append(event)
+        return event
+
+    def stop(self) -> None:
+        """Stop reading (thread-safe): ends a blocked read within milliseconds, closes the socket.
+
+        Also sets the `cancel` event the stream was made with, so one flag tells every
+        holder that the run was stopped. Events received so far stay in `events`;
+        iteration ends without raising. A no-op once the stream has finished.
+        """
+        if self._finished or self._stop_requested.is_set():
+            return
+        self.stopped = True
+        self._stop_requested.set()
+        if self._cancel is not None:
+            self._cancel.set()
+        shutdown_socket(self._socket)
+        if self._read_lock.acquire(blocking=False):
+            try:
+                self._close_response()
+            finally:
+                self._read_lock.release()
+
+    def close(self) -> None:
+        """Release the connection; stops the run's stream if it is still being read."""
+        if self._finished:
+            self._close_response()
+        else:
+            self.stop()
+
+    def __enter__(self) -> RunStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "stopped" if self.stopped else "finished" if self._finished else "open"
+        return (
+            f"<RunStream agent={self.agent_id!r} run={self.run_id!r} {state} "
+            f"events={len(self.events)}>"
+        )
+
+    def _chunks(self) -> Iterator[bytes]:
+        """Decoded body bytes as they arrive; translates transport failures into StreamError."""
+        if self._response is None:
+            return
+        raw = self._response.raw
+        while not self._stop_requested.is_set():
+            with self._read_lock:
+                if self._stop_requested.is_set():
+                    return
+                try:
+                    data = raw.read1(READ_SIZE, decode_content=True)
+                except urllib3.exceptions.ReadTimeoutError:
+                    if self._stop_requested.is_set():
+                        return
+                    raise StreamError(
+                        f"No data from the server for {self._idle_timeout:g} s (idle timeout) "
+                        f"after {len(self.events)} event(s). Raise idle_timeout= if the agent "
+                        "works silently for longer, or check the network. The server finishes "
+                        "the run in the background: get_run(run_id) shows it.",
+                        code="idle_timeout",
+                    ) from None
+                except (
+                    urllib3.exceptions.HTTPError,
+                    http.client.HTTPException,
+                    OSError,
+                    ValueError,
+                    AttributeError,
+                ) as exc:
+                    if self._stop_requested.is_set():
+                        return
+                    raise StreamError(
+                        f"The connection was lost mid-run after {len(self.events)} event(s) "
+                        f"({describe_cause(exc)}). The server finishes the run in the "
+                        "background: look it up with get_run(run_id) or reload the session. "
+                        "Not retried automatically, because a run is not idempotent.",
+                        code="stream_lost",
+                    ) from None
+            if not data:
+                return
+            yield data
+
+    def _finish(self) -> None:
+        """Mark iteration over, stop watching the cancel event, release the connection."""
+        self._finished = True
+        if self._watch is not None:
+            self._watch.close()
+        with self._read_lock:
+            self._close_response()
+
+    def _close_response(self) -> None:
+        """Close the response once (a stopped connection is never returned to the pool)."""
+        if self._closed or self._response is None:
+            return
+        self._closed = True
+        try:
+            self._response.close()
+        except Exception:  # closing a half-read or shut-down response must not mask anything
+            log.debug("closing the run stream's response failed", exc_info=True)
+
+
+class CancelWatch:
+    """Calls `action` from a helper thread once `cancel` is set, unless closed first.
+
+    A `threading.Event` has no callbacks; this lets a plain flag cut a blocked call short
+    (a header wait, a read). The thread wakes the moment the event is set; it rechecks
+    `close()` every `CANCEL_POLL` seconds, so it ends soon after.
+    """
+
+    def __init__(self, cancel: threading.Event, action: Callable[[], None]) -> None:
+        self._cancel = cancel
+        self._action = action
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="powawidget-stop", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop watching (the thread ends within `CANCEL_POLL` seconds)."""
+        self._closed.set()
+
+    def _watch(self) -> None:
+        while not self._closed.is_set():
+            if self._cancel.wait(CANCEL_POLL):
+                if not self._closed.is_set():
+                    try:
+                        self._action()
+                    except Exception:  # a failed stop must not kill the process quietly
+                        log.warning("powawidget: stopping the run failed", exc_info=True)
+                return
+
+
+_inflight = threading.local()
+
+
+class InflightRequest:
+    """The connection a request in this thread is using, so a stop can shut it down.
+
+    Use it as a context manager around one request sent through a `StoppableAdapter`;
+    `abort()` (from any thread) shuts the connection's socket down, which wakes a wait for
+    response headers at once, and shuts down any connection the request opens later.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connection: HTTPConnection | None = None
+        self.aborted = False
+
+    def __enter__(self) -> InflightRequest:
+        _inflight.request = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _inflight.request = None
+        with self._lock:  # the answer arrived (or failed): that connection is no longer ours
+            self._connection = None
+
+    def attach(self, connection: HTTPConnection) -> None:
+        """Note the connection the request uses (shutting it down at once if aborted)."""
+        with self._lock:
+            self._connection = connection
+            if self.aborted:
+                shutdown_socket(connection.sock)
+
+    def abort(self) -> None:
+        """Shut the request's connection down now (thread-safe, idempotent)."""
+        with self._lock:
+            self.aborted = True
+            if self._connection is not None:
+                shutdown_socket(self._connection.sock)
+
+
+class _Watched:
+    """Connection mixin: tells the thread's `InflightRequest` which connection is in use."""
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        _note_connection(self)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _note_connection(self)
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+
+def _note_connection(connection: Any) -> None:
+    """Attach `connection` to this thread's in-flight request, if there is one."""
+    request = getattr(_inflight, "request", None)
+    if request is not None:
+        request.attach(connection)
+
+
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    """An HTTP connection a stop can shut down before the response headers arrive."""
+
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    """An HTTPS connection a stop can shut down before the response headers arrive."""
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    """A pool of `_WatchedHTTPConnection`s."""
+
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    """A pool of `_WatchedHTTPSConnection`s."""
+
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class StoppableAdapter(requests.adapters.HTTPAdapter):
+    """A requests adapter whose connections report to `InflightRequest`, direct or through
+    an HTTP(S) proxy (through a SOCKS proxy a stop lands only once the headers arrive)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith(
+            "socks"
+        ):  # SOCKS pools have connection classes of their own
+            manager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
+        return manager
+
+
+def shutdown_socket(sock: socket.socket | None) -> None:
+    """Shut a socket down under a blocked read (wakes it at once); safe from any thread."""
+    if sock is None:
+        return
+    # The plain-socket call, also for TLS: SSLSocket.shutdown would tear down the TLS
+    # object while the reading thread may be inside it.
+    with contextlib.suppress(OSError, TypeError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _socket_of(response: requests.Response) -> socket.socket | None:
+    """The socket under a streaming response (urllib3 2.x keeps its connection on `.raw`)."""
+    raw = response.raw
+    sock = getattr(getattr(raw, "_connection", None), "sock", None)
+    if isinstance(sock, socket.socket):
+        return sock
+    fp = getattr(getattr(raw, "_fp", None), "fp", None)
+    sock = getattr(getattr(fp, "raw", None), "_sock", None)
+    return sock if isinstance(sock, socket.socket) else None

@@ -1,0 +1,113 @@
+"""Fixtures for end-to-end tests: real JupyterLab and Notebook 7 servers and a real Chromium.
+
+The Jupyter servers get POWABASE_BASE_URL / POWABASE_API_KEY of the session's local agent
+server, so every widget in every test notebook talks to it (zero token delay).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from jupyter_host import JupyterServer
+from notebook_page import NotebookPage
+from playwright.sync_api import BrowserContext, sync_playwright
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def jupyter_env(local_server: object) -> dict[str, str]:
+    """Environment for the Jupyter servers' kernels: the local agent server's URL and key."""
+    return {
+        "POWABASE_BASE_URL": local_server.base_url,  # type: ignore[attr-defined]
+        "POWABASE_API_KEY": local_server.api_key,  # type: ignore[attr-defined]
+    }
+
+
+def _serve(kind: str, tmp: pytest.TempPathFactory, env: dict[str, str]) -> Iterator[JupyterServer]:
+    """Start a server of `kind`, yield it, then shut its kernels and process group down."""
+    server = JupyterServer(kind, tmp.mktemp(f"jupyter-{kind}"), env).start()
+    try:
+        yield server
+    finally:
+        with contextlib.suppress(Exception):  # the server may be gone; stopping it matters
+            server.shutdown_kernels()
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def lab_server(
+    tmp_path_factory: pytest.TempPathFactory, jupyter_env: dict[str, str]
+) -> Iterator[JupyterServer]:
+    """A JupyterLab server for the whole session."""
+    yield from _serve("lab", tmp_path_factory, jupyter_env)
+
+
+@pytest.fixture(scope="session")
+def notebook_server(
+    tmp_path_factory: pytest.TempPathFactory, jupyter_env: dict[str, str]
+) -> Iterator[JupyterServer]:
+    """A Notebook 7 server for the whole session."""
+    yield from _serve("notebook", tmp_path_factory, jupyter_env)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator[BrowserContext]:
+    """Debian Chromium, headless, in a persistent context on a fresh profile folder."""
+    profile = tempfile.mkdtemp(prefix="pw-chromium-")
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            profile,
+            executable_path=chromium_path,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+            shutil.rmtree(profile, ignore_errors=True)
+
+
+def _page(
+    server: JupyterServer, browser: BrowserContext, artifacts: Path
+) -> Iterator[NotebookPage]:
+    """A fresh page for one case; afterwards close it and shut the server's kernels down."""
+    page = browser.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        yield NotebookPage(page, server, artifacts)
+    finally:
+        page.close()
+        server.shutdown_kernels()
+
+
+@pytest.fixture
+def lab(
+    lab_server: JupyterServer, browser: BrowserContext, artifacts_dir: Path
+) -> Iterator[NotebookPage]:
+    """A new JupyterLab page."""
+    yield from _page(lab_server, browser, artifacts_dir)
+
+
+@pytest.fixture
+def nb7(
+    notebook_server: JupyterServer, browser: BrowserContext, artifacts_dir: Path
+) -> Iterator[NotebookPage]:
+    """A new Notebook 7 page."""
+    yield from _page(notebook_server, browser, artifacts_dir)

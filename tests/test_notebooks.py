@@ -1,0 +1,214 @@
+"""The shipped notebooks run top to bottom and tell their stories (nbclient, real kernel).
+
+Each notebook runs in a copy of notebooks/ in a temp folder, as `powawidget demo` copies
+them, so files it writes (handouts, saved transcripts) never land in the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbconvert import HTMLExporter
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NAMES = ("01_quickstart.ipynb", "02_transcripts_in_pandas.ipynb", "03_teaching_live_demo.ipynb")
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+Executed = tuple[nbformat.NotebookNode, Path]
+
+
+def execute(name: str, folder: Path, env: dict[str, str]) -> Executed:
+    """Run notebook `name` in a copy of notebooks/ under `folder`; return it and the folder."""
+    shutil.copytree(NOTEBOOKS, folder, dirs_exist_ok=True)
+    nb = nbformat.read(folder / name, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=180,
+        iopub_timeout=30,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(folder)}},
+    )
+    client.execute(env=env)
+    return nb, folder
+
+
+def kernel_env(**powabase: str) -> dict[str, str]:
+    """This process's environment without any Powabase settings, plus `powabase`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POWABASE_")}
+    env.update(powabase)
+    return env
+
+
+def outputs(nb: nbformat.NotebookNode, kind: str) -> list[dict]:
+    """Every output of `kind` (stream, display_data, execute_result, error) in order."""
+    return [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs
+            if o.output_type == kind]  # fmt: skip
+
+
+def printed(nb: nbformat.NotebookNode) -> str:
+    """Everything the notebook printed."""
+    return "".join(o["text"] for o in outputs(nb, "stream") if o.get("name") == "stdout")
+
+
+def chat_states(nb: nbformat.NotebookNode) -> list[dict]:
+    """The saved state of every ChatWidget (models with a `history` trait)."""
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    return [m["state"] for m in state.values() if "history" in m["state"]]
+
+
+def history_text(state: dict) -> str:
+    """All text the saved panel history holds."""
+    return "".join(e.get("text") or "" for e in state["history"])
+
+
+def assert_clean(nb: nbformat.NotebookNode) -> None:
+    """No cell raised and nothing was written to stderr as a traceback."""
+    errors = [f"{o['ename']}: {o['evalue']}" for o in outputs(nb, "error")]
+    assert errors == []
+    stderr = "".join(o["text"] for o in outputs(nb, "stream") if o.get("name") == "stderr")
+    assert "Traceback" not in stderr, stderr
+
+
+@pytest.fixture(scope="module")
+def quickstart(tmp_path_factory: pytest.TempPathFactory) -> Executed:
+    """01_quickstart run zero-config, as a new user does: no URL, no key in the environment."""
+    return execute(NAMES[0], tmp_path_factory.mktemp("quickstart"), kernel_env())
+
+
+def test_notebooks_are_committed_without_outputs() -> None:
+    for name in NAMES:
+        nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+        nbformat.validate(nb)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, name
+        assert "widgets" not in nb.metadata, name
+
+
+def test_quickstart_chats_with_the_local_demo_agents_without_configuration(
+    quickstart: Executed,
+) -> None:
+    nb, _ = quickstart
+    assert_clean(nb)
+    text = printed(nb)
+    assert "Full refund within **30 days**" in text
+    assert "Of those, the most expensive is **Orbit Enterprise**" in text
+    stopped = re.search(r"stopped: (\d+) characters arrived before the stop", text)
+    assert stopped and int(stopped.group(1)) > 0, text
+    before, after = re.search(r"(sess_\w+) → (sess_\w+)", text).groups()  # type: ignore[union-attr]
+    assert before != after
+    assert "status: waiting_approval" in text
+    assert "I refunded **$49** for order **ORD-1042**" in text
+    assert "Not configured: set POWABASE_BASE_URL" in text
+
+    states = chat_states(nb)
+    assert {s["agent_id"] for s in states} == {"agt_demo", "agt_long", "agt_approval"}
+    assert all(s["banner"].startswith("Not connected to Powabase") for s in states)
+    first = next(s for s in states if "What is the refund policy?" in history_text(s))
+    assert first["status"] == "idle"
+    assert "Full refund within" in history_text(first)
+    long = next(s for s in states if s["agent_id"] == "agt_long")
+    assert long["status"] == "stopped"
+    assert [e["event"] for e in long["history"]][-1] == "stopped"
+
+
+def test_quickstart_html_export_keeps_the_conversation(quickstart: Executed) -> None:
+    nb, _ = quickstart
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    state = re.search(rf'<script type="{re.escape(WIDGET_STATE)}">(.*?)</script>', html, re.S)
+    assert state, "the export lost the widget state"
+    saved = json.loads(state.group(1))["state"]
+    histories = " ".join(
+        history_text(m["state"]) for m in saved.values() if "history" in m["state"]
+    )
+    assert "And which of those is the most expensive?" in histories
+    assert "Of those, the most expensive is" in histories
+    # The static copy (for viewers without widgets) shows the conversation too.
+    static = html.split(state.group(0))[0]
+    assert "powawidget-static" in static
+    assert "And which of those is the most expensive?" in static
+
+
+def test_transcripts_notebook_answers_its_questions_with_pandas(
+    local_server: object, tmp_path: Path
+) -> None:
+    env = kernel_env(
+        POWABASE_BASE_URL=local_server.base_url,  # type: ignore[attr-defined]
+        POWABASE_API_KEY=local_server.api_key,  # type: ignore[attr-defined]
+    )
+    nb, folder = execute(NAMES[1], tmp_path, env)
+    assert_clean(nb)
+    text = printed(nb)
+    counts = re.search(r"(\d+) events, (\d+) runs, (\d+) tool calls", text)
+    assert counts, text
+    events, runs, calls = map(int, counts.groups())
+    assert runs == 6 + 3 + 2 and calls >= 9 and events > runs
+    assert re.search(r"Slowest tool: check_stock \(median 3\d\d ms over 3 calls\)", text), text
+    assert "Error rate: 18% (2 of 11 runs)" in text
+    ttft = re.search(r"Median time to first token: (\d+) ms", text)
+    assert ttft and int(ttft.group(1)) > 0
+    tables = [o for o in outputs(nb, "execute_result") if "text/html" in o["data"]]
+    assert len(tables) >= 5, "the pandas tables are missing"
+    assert "check_stock" in tables[1]["data"]["text/html"]
+    images = [o for o in outputs(nb, "display_data") if "image/png" in o.get("data", {})]
+    assert len(images) == 1, "the matplotlib figure is missing"
+    saved = folder / "batch_transcript.jsonl"
+    assert len(saved.read_text().splitlines()) == events
+    assert local_server.api_key not in saved.read_text()  # type: ignore[attr-defined]
+
+
+def test_teaching_notebook_replays_offline_and_writes_a_handout(tmp_path: Path) -> None:
+    env = kernel_env(POWABASE_BASE_URL="http://127.0.0.1:9", POWABASE_API_KEY="offline")
+    nb, folder = execute(NAMES[2], tmp_path, env)
+    assert_clean(nb)
+    text = printed(nb)
+    assert re.search(r"\d+ events in 3 turns", text)
+    assert "the last one is 'tool_result'" in text
+    assert "replay finished: True - idle" in text
+
+    handout = (folder / "handout.md").read_text()
+    assert handout.startswith("# Orbit Labs support: a worked example")
+    for words in ("Which plan is cheapest?", "The cheapest is **Orbit Starter**",
+                  "12 seats of Orbit Team cost $144 a month", "calculator"):  # fmt: skip
+        assert words in handout
+    page = (folder / "handout.html").read_text()
+    assert "<details" in page and "12 seats of Orbit Team" in page and "<script" not in page
+    replayed = [s for s in chat_states(nb) if s["mode"] == "replay"]
+    full = max(replayed, key=lambda s: len(s["history"]))
+    assert "12 seats of Orbit Team cost" in history_text(full)
+
+
+def test_the_shipped_recording_matches_what_the_demo_agent_says_today(tmp_path: Path) -> None:
+    record: Callable[..., object] = _recorder()
+    fresh = record(tmp_path / "fresh.jsonl", 0.0)
+    shipped = _load(NOTEBOOKS / "data" / "orbit_support.jsonl")
+    assert [r["question"] for r in shipped.runs] == [r["question"] for r in fresh.runs]  # type: ignore[attr-defined]
+    assert [r["tool_calls"] for r in shipped.runs] == [r["tool_calls"] for r in fresh.runs]  # type: ignore[attr-defined]
+    assert [r["answer"] for r in shipped.runs] == [r["answer"] for r in fresh.runs]  # type: ignore[attr-defined]
+
+
+def _recorder() -> Callable[..., object]:
+    """tests/record_demo_conversation.record (the script that made the shipped recording)."""
+    import importlib.util
+
+    path = Path(__file__).parent / "record_demo_conversation.py"
+    spec = importlib.util.spec_from_file_location("record_demo_conversation", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.record
+
+
+def _load(path: Path) -> object:
+    """A Transcript loaded from `path`."""
+    from powawidget import Transcript
+
+    return Transcript.load(path)

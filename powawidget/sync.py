@@ -65,6 +65,13 @@ def compact(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     10,000-chunk answer becomes one event: this is what the `history` trait stores.
     """
     out: list[dict[str, Any]] = []
+    pieces: list[str] = []  # the texts of out[-1] while it is a merge in progress
+
+    def close_merge() -> None:
+        if len(pieces) > 1:
+            out[-1]["text"] = "".join(pieces)
+        pieces.clear()
+
     for event in events:
         prev = out[-1] if out else None
         if (
@@ -76,9 +83,12 @@ def compact(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             and prev.get("run_id") == event.get("run_id")
             and prev.get("step") == event.get("step")
         ):
-            out[-1] = {**prev, "text": (prev.get("text") or "") + (event.get("text") or "")}
-        else:
-            out.append(dict(event))
+            pieces.append(event.get("text") or "")
+            continue
+        close_merge()
+        out.append(dict(event))
+        pieces.append(event.get("text") or "")
+    close_merge()
     return out
 
 

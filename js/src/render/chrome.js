@@ -68,6 +68,20 @@ const STATUS_TEXT = {
   stopped: "Stopped",
 };
 
+/**
+ * The elapsed-time suffix of the status line (" · 12 s"), or "". The clock runs only while
+ * the agent works (connecting, answering) and only from the first whole second, so it never
+ * reads "· 0 s"; waiting for the user's approval shows no clock: that wait is the user's.
+ * @param {{status: string, startedAt: number|null, sending: string}} s
+ */
+export function runClock(s, now = Date.now()) {
+  if (!s.startedAt || s.sending !== "no") return "";
+  if (s.status !== "connecting" && s.status !== "streaming") return "";
+  const secs = Math.floor((now - s.startedAt) / 1000);
+  if (secs < 1) return "";
+  return ` · ${secs < 60 ? `${secs} s` : formatDuration(secs * 1000)}`;
+}
+
 /** The run status line under the messages, with the session token total. */
 export function statusLine() {
   const dot = h("span", { class: "pw-status-dot", "aria-hidden": "true" });
@@ -90,10 +104,7 @@ export function statusLine() {
     if (s.sending === "yes") label = "Sending…";
     if (s.sending === "late") label = "The kernel has not answered yet: is a cell still running?";
     if (s.status === "streaming" && s.step > 1) label += ` · step ${s.step}`;
-    if (BUSY.has(s.status) && s.startedAt) {
-      const secs = Math.floor((Date.now() - s.startedAt) / 1000);
-      label += ` · ${secs < 60 ? `${secs} s` : formatDuration(secs * 1000)}`;
-    }
+    label += runClock(s);
     if (s.status === "error" && s.error) label = `Error: ${s.error}`;
     if (s.replay) label = "Replay — read only";
     else if (!s.connected)
@@ -101,6 +112,7 @@ export function statusLine() {
         ? "Saved conversation — no kernel connected"
         : "Waiting for the kernel…";
     text.textContent = label;
+    text.title = label; // the line is cut with an ellipsis when narrow
     const u = describeUsage(s.usage);
     total.textContent = u ? `Session: ${u.replace(/ \(.*\)$/, "")}` : "";
     total.title = u;

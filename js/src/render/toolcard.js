@@ -75,6 +75,7 @@ export function toolCard(item) {
     el.dataset.toolName = it.toolName;
     if (it.callId) el.dataset.callId = it.callId;
     name.textContent = it.toolName;
+    name.title = it.toolName; // long names are cut with an ellipsis
     state.textContent = STATE_LABEL[it.state] || it.state;
     preview.textContent = argsPreview(it.arguments);
     const ms = it.durationMs ?? elapsed(it.calledAt, it.finishedAt);

@@ -150,8 +150,12 @@ export function turnView(turn, ctx) {
     assistant.hidden = !t.items.length && !t.error && !active && t.status !== "stopped";
     stopped.hidden = t.status !== "stopped";
     usage.textContent = describeUsage(t.usage);
-    const ms = elapsed(t.startedAt, t.endedAt);
-    timing.textContent = ms !== null && ms >= 100 && !t.fromHistory ? formatDuration(ms) : "";
+    // The run's duration, user message to end, however short: a run started from Python
+    // (`w.ask()`) against a fast server ends within ~50 ms, and a cut-off here left those
+    // footers with tokens but no time while slower typed runs showed both.
+    const ms = t.fromHistory ? null : elapsed(t.startedAt, t.endedAt);
+    timing.textContent = ms !== null ? formatDuration(ms) : "";
+    timing.title = ms !== null ? "Run time, from the message to the end of the run" : "";
     copy.hidden = !t.text;
     footer.hidden = active || (!t.text && !usage.textContent && t.status !== "stopped");
     el.classList.toggle("pw-from-history", t.fromHistory);

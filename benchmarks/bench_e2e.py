@@ -27,9 +27,10 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from chat_panel import ChatPanel, by_testid  # noqa: E402
-from conftest import CHROMIUM_ARGS  # noqa: E402
+from chromium import CHROMIUM_ARGS  # noqa: E402
 from jupyter_host import JupyterServer  # noqa: E402
 from notebook_page import NotebookPage, write_notebook  # noqa: E402
 

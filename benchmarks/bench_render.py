@@ -33,16 +33,8 @@ from powawidget.sync import slim_event
 ROOT = Path(__file__).resolve().parents[1]
 STATIC = ROOT / "powawidget" / "static"
 HARNESS = ROOT / "tests" / "browser" / "harness"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
+sys.path.insert(0, str(ROOT / "tests"))
+from chromium import CHROMIUM_ARGS as ARGS  # noqa: E402
 
 
 def build_if_stale() -> None:

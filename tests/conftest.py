@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from chromium import CHROMIUM_ARGS, chromium_executable
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
+TESTS = Path(__file__).parent
+ARTIFACTS = TESTS / "artifacts"
+BROWSER_LAYERS = ("browser", "e2e")  # test folders that drive Chromium, run last in this order
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the Chromium layers last: Playwright's sync API keeps an asyncio loop running in
+    the main thread from its first use to the end of the session, so a test that calls
+    asyncio.run() after it would fail. The fast Python layers also report first."""
+
+    def layer(item: pytest.Item) -> int:
+        parts = Path(str(item.fspath)).relative_to(TESTS).parts
+        return BROWSER_LAYERS.index(parts[0]) + 1 if parts[0] in BROWSER_LAYERS else 0
+
+    items.sort(key=layer)  # stable: the order within each layer is kept
 
 
 @pytest.fixture(scope="session")
@@ -39,10 +55,29 @@ def client(local_server: object) -> Iterator[object]:
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     """Debian's Chromium; the browser tests need it (apt-get install -y chromium)."""
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    path = chromium_executable()
     if path is None:
         pytest.fail("Chromium is not installed: run `apt-get install -y chromium` (see README).")
     return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator[Any]:
+    """One headless Debian Chromium (Playwright, fresh profile) for both browser layers."""
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="pw-chromium-") as profile, sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            profile,
+            executable_path=chromium_path,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        try:
+            yield context
+        finally:
+            context.close()
 
 
 @pytest.fixture(scope="session")

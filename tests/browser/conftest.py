@@ -7,29 +7,18 @@ import functools
 import http.server
 import shutil
 import subprocess
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, sync_playwright
+from playwright.sync_api import BrowserContext, Page
 
 ROOT = Path(__file__).resolve().parents[2]
 JS_DIR = ROOT / "js"
 STATIC = ROOT / "powawidget" / "static"
 HARNESS = Path(__file__).parent / "harness"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 
 
 def bundle_is_stale() -> bool:
@@ -91,23 +80,6 @@ def harness_url(widget_bundle: Path) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-@pytest.fixture(scope="session")
-def browser(chromium_path: str) -> Iterator[BrowserContext]:
-    """One headless Debian Chromium for the session (a fresh profile folder)."""
-    with tempfile.TemporaryDirectory(prefix="pw-chromium-") as profile, sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            profile,
-            executable_path=chromium_path,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 900, "height": 760},
-        )
-        try:
-            yield context
-        finally:
-            context.close()
-
-
 class ChatPage:
     """The panel in the harness page, with the fake model's controls."""
 
@@ -165,6 +137,7 @@ class ChatPage:
 def chat(browser: BrowserContext, harness_url: str) -> Iterator[ChatPage]:
     """A fresh page with the harness loaded (the widget not yet mounted)."""
     page = browser.new_page()
+    page.set_viewport_size({"width": 900, "height": 760})
     page.goto(harness_url)
     page.wait_for_function("() => window.pwReady === true")
     chat_page = ChatPage(page)

@@ -7,26 +7,13 @@ server, so every widget in every test notebook talks to it (zero token delay).
 from __future__ import annotations
 
 import contextlib
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from jupyter_host import JupyterServer
 from notebook_page import NotebookPage
-from playwright.sync_api import BrowserContext, sync_playwright
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
+from playwright.sync_api import BrowserContext
 
 
 @pytest.fixture(scope="session")
@@ -63,25 +50,6 @@ def notebook_server(
 ) -> Iterator[JupyterServer]:
     """A Notebook 7 server for the whole session."""
     yield from _serve("notebook", tmp_path_factory, jupyter_env)
-
-
-@pytest.fixture(scope="session")
-def browser(chromium_path: str) -> Iterator[BrowserContext]:
-    """Debian Chromium, headless, in a persistent context on a fresh profile folder."""
-    profile = tempfile.mkdtemp(prefix="pw-chromium-")
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            profile,
-            executable_path=chromium_path,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
-        )
-        try:
-            yield context
-        finally:
-            context.close()
-            shutil.rmtree(profile, ignore_errors=True)
 
 
 def _page(

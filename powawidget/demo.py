@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -43,8 +45,18 @@ def copy_notebooks(target: Path) -> Path:
     return target
 
 
-def jupyter_command(args: argparse.Namespace, folder: Path) -> list[str]:
-    """The Jupyter command line that opens the quickstart notebook."""
+def free_port(preferred: int = 8888) -> int:
+    """`preferred` when nothing listens there, else a free port the system picks."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", preferred))
+        except OSError:
+            probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def jupyter_command(args: argparse.Namespace, folder: Path, port: int, token: str) -> list[str]:
+    """The Jupyter command line that serves the demo folder and opens the quickstart."""
     app = "notebook" if args.classic else "lab"
     command = [
         sys.executable,
@@ -53,9 +65,10 @@ def jupyter_command(args: argparse.Namespace, folder: Path) -> list[str]:
         app,
         str(folder / QUICKSTART),
         f"--ServerApp.root_dir={folder}",
+        f"--port={port}",
+        "--port-retries=0",
+        f"--IdentityProvider.token={token}",
     ]
-    if args.port:
-        command.append(f"--port={args.port}")
     if args.no_browser:
         command.append("--no-browser")
     if args.ip:
@@ -63,6 +76,13 @@ def jupyter_command(args: argparse.Namespace, folder: Path) -> list[str]:
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # Jupyter refuses to start as root otherwise
     return command
+
+
+def notebook_url(args: argparse.Namespace, port: int, token: str) -> str:
+    """The address that opens the quickstart notebook itself (not just the file browser)."""
+    path = "notebooks" if args.classic else "lab/tree"
+    host = args.ip or "localhost"
+    return f"http://{host}:{port}/{path}/{QUICKSTART}?token={token}"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -88,12 +108,16 @@ def demo_main(args: argparse.Namespace) -> int:
     if shutil.which("jupyter") is None and not _has_module("jupyterlab"):
         print('powawidget demo needs JupyterLab: pip install "powawidget[demo]"', file=sys.stderr)
         return 2
+    port = args.port or free_port()
+    token = secrets.token_hex(16)
     print(f"powawidget demo: notebooks in {folder}")
     print("  the chat talks to the built-in local agent server (no Powabase account needed);")
     print("  set POWABASE_BASE_URL and POWABASE_API_KEY to talk to your own project instead.")
+    print(f"  open the quickstart: {notebook_url(args, port, token)}")
+    print("  stop with Ctrl-C")
     sys.stdout.flush()
     try:
-        return subprocess.call(jupyter_command(args, folder))
+        return subprocess.call(jupyter_command(args, folder, port, token))
     except KeyboardInterrupt:
         return 0
 

@@ -83,7 +83,11 @@ def test_demo_serves_the_quickstart_notebook(tmp_path: Path) -> None:
             if not line:
                 break
             seen.append(line)
-            match = re.search(rf"http://127\.0\.0\.1:{port}/lab\S*\?token=(\w+)", line)
+            match = re.search(
+                rf"open the quickstart: http://127\.0\.0\.1:{port}"
+                rf"/lab/tree/01_quickstart\.ipynb\?token=(\w+)",
+                line,
+            )
             if match:
                 token = match.group(1)
         assert token, "".join(seen)[-3000:]

@@ -25,6 +25,15 @@ const TRAITS = [
   "theme",
 ];
 
+/** The name of the tool the turn is running now (the latest one), or null. */
+function runningTool(turn) {
+  for (let i = turn.items.length - 1; i >= 0; i--) {
+    const item = turn.items[i];
+    if (item.kind === "tool" && item.state === "running") return item.toolName;
+  }
+  return null;
+}
+
 /**
  * Mount the panel into `el`; returns the cleanup function anywidget calls on removal.
  * @param {any} model @param {HTMLElement} el
@@ -204,6 +213,7 @@ export function mount(model, el) {
       historyOnly: sync.showingHistory,
       replay,
       step: last && !last.fromHistory ? last.steps : 0,
+      tool: last && !last.fromHistory ? runningTool(last) : null,
       startedAt: runStartedAt,
       usage: conv.sessionUsage,
       sending: pending === null ? "no" : late ? "late" : "yes",

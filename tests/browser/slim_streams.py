@@ -113,3 +113,22 @@ def documented_run(answer_parts: list[str], *, tool: tuple[str, dict, str] | Non
         },
     ]
     return normalise(frames)
+
+
+def paced(
+    events: Iterable[dict[str, Any]], start: str = "2026-11-24T08:00:00.000Z", step_ms: int = 45
+) -> list[dict[str, Any]]:
+    """The events re-stamped `step_ms` apart from `start`, as a real run's arrival times."""
+    from datetime import datetime, timedelta
+
+    t0 = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    out = []
+    for i, event in enumerate(events):
+        at = t0 + timedelta(milliseconds=i * step_ms)
+        out.append(
+            {
+                **event,
+                "received_at": at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z",
+            }
+        )
+    return out

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from slim_streams import client, normalise, server_run, user
+from slim_streams import client, normalise, paced, server_run, user
 
 pytestmark = pytest.mark.browser
 
@@ -72,14 +72,16 @@ def conversation() -> list[dict]:
             },
         ]
     )
-    return [
-        user("Which noise-cancelling headphones under 200 EUR would you recommend?"),
-        *first,
-        user("Please refund order A-1001."),
-        *second,
-        resolved,
-        *third,
-    ]
+    return paced(
+        [
+            user("Which noise-cancelling headphones under 200 EUR would you recommend?"),
+            *first,
+            user("Please refund order A-1001."),
+            *second,
+            resolved,
+            *third,
+        ]
+    )
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])

@@ -36,6 +36,7 @@ export function header(send) {
   /** @param {{agentName: string, sessionId: string, replay: boolean, busy: boolean, ready: boolean}} s */
   function update(s) {
     title.textContent = s.agentName || "Powabase agent";
+    title.title = title.textContent; // cut with an ellipsis when the panel is narrow
     session.textContent = s.sessionId ? `Session ${s.sessionId}` : "New conversation";
     session.title = s.sessionId || "";
     badge.hidden = !s.replay;
@@ -95,7 +96,7 @@ export function statusLine() {
   ]);
   /**
    * @param {{status: string, error: string, connected: boolean, historyOnly: boolean,
-   *   replay: boolean, step: number, startedAt: number|null, usage: any,
+   *   replay: boolean, step: number, tool: string|null, startedAt: number|null, usage: any,
    *   sending: "no"|"yes"|"late"}} s
    */
   function update(s) {
@@ -103,6 +104,7 @@ export function statusLine() {
     let label = STATUS_TEXT[s.status] || s.status;
     if (s.sending === "yes") label = "Sending…";
     if (s.sending === "late") label = "The kernel has not answered yet: is a cell still running?";
+    if (s.status === "streaming" && s.tool && s.sending === "no") label = `Running ${s.tool}`;
     if (s.status === "streaming" && s.step > 1) label += ` · step ${s.step}`;
     label += runClock(s);
     if (s.status === "error" && s.error) label = `Error: ${s.error}`;

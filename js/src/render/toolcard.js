@@ -6,21 +6,37 @@ import { valueView } from "./json.js";
 
 const STATE_LABEL = { pending: "pending", running: "running", done: "done", error: "error" };
 
+/** Preview length in the summary row (the row cuts it with an ellipsis when narrower). */
+const PREVIEW_CHARS = 120;
+
+/**
+ * A value as one readable line, `key: value, …` with spaces after commas (JSON.stringify
+ * packs arrays as ["a","b"]). Stops early once `budget` characters are written, so a huge
+ * argument costs no more than a short one.
+ */
+function inline(value, budget, top = false) {
+  if (typeof value === "string") return JSON.stringify(value.slice(0, budget));
+  if (value === null || typeof value !== "object") return String(value);
+  const parts = [];
+  let used = 0;
+  const entries = Array.isArray(value) ? value.map((v) => [null, v]) : Object.entries(value);
+  for (const [k, v] of entries) {
+    if (used >= budget) break;
+    const part = (k === null ? "" : `${k}: `) + inline(v, budget - used);
+    parts.push(part);
+    used += part.length + 2;
+  }
+  const body = parts.join(", ") + (parts.length < entries.length ? ", …" : "");
+  if (top) return body;
+  return Array.isArray(value) ? `[${body}]` : `{${body}}`;
+}
+
 /** A one-line preview of the arguments for the summary row. */
 function argsPreview(args) {
   if (args === undefined || args === null) return "";
-  let s;
-  if (typeof args === "object" && !Array.isArray(args)) {
-    s = Object.entries(args)
-      .map(
-        ([k, v]) =>
-          `${k}: ${typeof v === "string" ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v))}`,
-      )
-      .join(", ");
-  } else {
-    s = typeof args === "string" ? args : (JSON.stringify(args) ?? "");
-  }
-  return s.length > 80 ? `${s.slice(0, 79)}…` : s;
+  const top = typeof args === "object" && !Array.isArray(args);
+  const s = typeof args === "string" ? args : inline(args, PREVIEW_CHARS, top);
+  return s.length > PREVIEW_CHARS ? `${s.slice(0, PREVIEW_CHARS - 1)}…` : s;
 }
 
 /** Build a tool card for a ToolItem. @returns {{el: HTMLElement, update: (item: any) => void}} */

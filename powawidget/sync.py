@@ -221,8 +221,7 @@ class EventSync:
 
 
 STATIC_COPY_CLASS = "powawidget-static"
-HIDE_STATIC_COPY_CSS = f"\n.{STATIC_COPY_CLASS}{{display:none!important}}\n"
-"""Added to the panel's CSS: wherever the live panel renders, its static copy is hidden."""
+"""The static copy's class; the panel's CSS (js/src/styles/theme.css) hides it."""
 
 
 def in_kernel() -> bool:

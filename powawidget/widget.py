@@ -20,7 +20,6 @@ from powawidget.errors import PowabaseError
 from powawidget.replay import Source, load_recording
 from powawidget.run import RunHandle, connect, warn_if_broken_ipykernel
 from powawidget.sync import (
-    HIDE_STATIC_COPY_CSS,
     EventSync,
     StaticCopy,
     compact,
@@ -49,9 +48,9 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
     """
 
     _esm = STATIC / "widget.js"
-    # The panel's styles, plus one rule: where the live panel renders, its static copy
-    # (a separate output, for exports) is hidden.
-    _css = (STATIC / "widget.css").read_text(encoding="utf-8") + HIDE_STATIC_COPY_CSS
+    # The styles also hide the static copy (a second output, for exports) wherever the live
+    # panel renders.
+    _css = STATIC / "widget.css"
 
     agent_id = t.Unicode("").tag(sync=True)
     agent_name = t.Unicode("").tag(sync=True)

@@ -223,6 +223,8 @@ class EventNormaliser:
                 error_code = _str_or_none(error.get("code"))
         elif name == "approval_requested":
             text = _str_or_none(get("message"))
+        elif name == "tool_result" and tool_failed(obj):
+            status = "error"  # else None: the payload said nothing either way
         if text is None:
             text_mode = None
 
@@ -265,6 +267,24 @@ class EventNormaliser:
         out["session_id"] = self.session_id
         out["raw"] = data
         return out
+
+
+def tool_failed(payload: Any) -> bool:
+    """Whether a tool_result payload says its tool failed (is_error / error / a failed status,
+    at the top level or in `result_meta`, as the server's hooks and denials report it)."""
+    if not isinstance(payload, dict):
+        return False
+    meta = payload.get("result_meta")
+    if not isinstance(meta, dict):
+        meta = {}
+    return bool(
+        payload.get("is_error")
+        or payload.get("error")
+        or payload.get("status") in ("error", "failed")
+        or meta.get("error")
+        or meta.get("is_error")
+        or meta.get("status") in ("error", "failed")
+    )
 
 
 def normalise_stream(

@@ -9,8 +9,8 @@ by `call_id` else first-in-first-out per tool name, approvals make a call pendin
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
+from powawidget.events import tool_failed
 from powawidget.turns import (
     FINISHED,
     Approval,
@@ -145,21 +145,6 @@ def _match_result(turn: Turn, event: dict) -> ToolCall | None:
     return candidates[0] if candidates else None
 
 
-def _result_failed(raw: Any) -> bool:
-    """Whether a tool_result payload says the tool failed."""
-    if not isinstance(raw, dict):
-        return False
-    meta = raw.get("result_meta") if isinstance(raw.get("result_meta"), dict) else {}
-    return bool(
-        raw.get("is_error")
-        or raw.get("error")
-        or raw.get("status") in ("error", "failed")
-        or meta.get("error")
-        or meta.get("is_error")
-        or meta.get("status") in ("error", "failed")
-    )
-
-
 def _on_tool_result(turn: Turn, event: dict) -> None:
     """A result finishes its call: done, or error when the payload says the tool failed."""
     call = _match_result(turn, event)
@@ -186,7 +171,8 @@ def _on_tool_result(turn: Turn, event: dict) -> None:
     else:
         call.duration_ms = ms_between(call.called_at, call.finished_at)
     if call.state != "error":
-        call.state = "error" if _result_failed(event.get("raw")) else "done"
+        failed = event.get("status") == "error" or tool_failed(event.get("raw"))
+        call.state = "error" if failed else "done"
         if call.state == "error" and call.error is None:
             call.error = call.result
 

@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "ChatWidget": "powawidget.widget",
     "RunHandle": "powawidget.run",
+    "RunInProgressError": "powawidget.run",
     "PowabaseClient": "powawidget.client",
     "RunStream": "powawidget.client",
     "Transcript": "powawidget.transcript",
@@ -45,6 +46,7 @@ __all__ = [
     "RateLimitedError",
     "RunFailedError",
     "RunHandle",
+    "RunInProgressError",
     "RunStream",
     "ServerError",
     "StreamError",
@@ -69,7 +71,7 @@ if TYPE_CHECKING:
         ServerError,
         StreamError,
     )
-    from powawidget.run import RunHandle
+    from powawidget.run import RunHandle, RunInProgressError
     from powawidget.server import start_local_server
     from powawidget.tables import Table
     from powawidget.transcript import Transcript

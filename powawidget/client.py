@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import requests
 import requests.auth
+import urllib3.exceptions
 
 from powawidget import __version__
 from powawidget.errors import (
@@ -42,6 +43,11 @@ __all__ = ["PowabaseClient", "RunStream"]
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Failures that prove no byte of the request left: no connection (refused, DNS, connect
+# timeout; NewConnectionError and NameResolutionError are ConnectTimeoutError subclasses)
+# or no connection to the proxy in front of the server.
+_CONNECT_PHASE = (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ProxyError)
 ERROR_BODY_LIMIT = 64 * 1024
 
 
@@ -54,8 +60,9 @@ class PowabaseClient:
         connect_timeout: seconds to establish a connection.
         idle_timeout: seconds without any byte (keepalives count) before a read gives up;
             there is no total timeout, runs can last many minutes.
-        max_retries: retries before the first byte of an answer (connection errors, 429,
-            502, 503, 504); 0 disables them.
+        max_retries: retries before the first byte of an answer (429, 502, 503, 504, and
+            connection failures: for a run or an approval only those that prove the request
+            never left, since the server may have started it); 0 disables them.
         backoff, max_backoff: exponential backoff with full jitter, capped; a Retry-After
             header is honoured up to `max_backoff`.
         sleep, jitter: injectable pause and `random.random` (for fast tests); by default a
@@ -150,6 +157,12 @@ class PowabaseClient:
                 headers={"Accept": "text/event-stream", "Cache-Control": "no-cache"},
                 subject=f"Agent {agent_id!r}",
                 not_found_advice="Check the agent id: list_agents() shows the agents you can run.",
+                resend_advice=(
+                    "The run may have started on the server: check "
+                    f"client.agent_sessions({agent_id!r}) (GET /api/agents/{agent_id}/sessions) "
+                    "or client.get_run(run_id) before sending it again. Not retried "
+                    "automatically, because a run is not idempotent."
+                ),
                 cancel=cancel,
                 inflight=inflight,
             )
@@ -184,6 +197,10 @@ class PowabaseClient:
             not_found_advice=(
                 "The run is not waiting for approval: it may have finished, timed out "
                 "(runs wait 300 s) or been answered already — or the run id is wrong."
+            ),
+            resend_advice=(
+                f"The answer may have reached the run: check client.get_run({run_id!r}) "
+                "before answering again."
             ),
         )
 
@@ -241,13 +258,16 @@ class PowabaseClient:
         headers: dict[str, str] | None = None,
         subject: str = "The resource",
         not_found_advice: str = "Check the id.",
+        resend_advice: str = "",
         cancel: threading.Event | None = None,
         inflight: InflightRequest | None = None,
     ) -> requests.Response:
         """Send with retries before the first byte; return a 2xx response with its body unread.
 
-        Raises `_Stopped` once `cancel` is set (checked before each attempt, after each
-        failure, and by ending the backoff wait early).
+        A POST is resent only after failures that prove it never left (no connection) or
+        that the server refused it (429, 502, 503, 504); `resend_advice` says what to check
+        when it may have been received. Raises `_Stopped` once `cancel` is set (checked
+        before each attempt, after each failure, and by ending the backoff wait early).
         """
         url = self._base_url + path
         attempt = 0
@@ -266,7 +286,7 @@ class PowabaseClient:
                     )
             except requests.RequestException as exc:
                 _check(cancel)  # a failure the stop itself caused (its socket was shut down)
-                delay = self._retry_delay_after(exc, method, path, attempt)
+                delay = self._retry_delay_after(exc, method, path, attempt, resend_advice)
             else:
                 if 200 <= response.status_code < 300:
                     return response
@@ -282,14 +302,20 @@ class PowabaseClient:
             attempt += 1
 
     def _retry_delay_after(
-        self, exc: requests.RequestException, method: str, path: str, attempt: int
+        self,
+        exc: requests.RequestException,
+        method: str,
+        path: str,
+        attempt: int,
+        resend_advice: str = "",
     ) -> float:
         """The backoff before retrying a failed send, or the typed error when it is final."""
         if isinstance(exc, requests.exceptions.SSLError):
             kind = "tls"  # a certificate problem: retrying cannot help
         elif isinstance(exc, requests.ConnectionError):
-            kind = "unreachable"
-            if attempt < self.max_retries:
+            kind = "unreachable" if _never_sent(exc) else "no_answer"
+            retry = kind == "unreachable" or method.upper() in IDEMPOTENT_METHODS
+            if retry and attempt < self.max_retries:
                 delay = self._delay(attempt, None)
                 log.info("%s %s: %s; retrying in %.2f s", method, path, self._reason(exc), delay)
                 return delay
@@ -302,6 +328,7 @@ class PowabaseClient:
             attempts=attempt + 1,
             what=f"{method} {path}",
             wait=self.idle_timeout,
+            advice=resend_advice,
         ) from None
 
     def _pause(self, seconds: float, cancel: threading.Event | None) -> None:
@@ -417,6 +444,29 @@ def _items(data: Any, key: str) -> list[dict]:
     if isinstance(data, dict) and isinstance(data.get(key), list):
         return data[key]
     return []
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """True when a transport failure proves the request never left (connect-phase failure).
+
+    Anything else — the server hung up, a reset, a broken pipe — may come after the server
+    received the request, so a non-idempotent one must not be sent again.
+    """
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:  # requests > urllib3 > socket
+        seen.add(id(current))
+        if isinstance(current, _CONNECT_PHASE):
+            return True
+        inner = current.args[0] if current.args else None
+        if not isinstance(inner, BaseException):
+            inner = getattr(current, "reason", None)
+        if not isinstance(inner, BaseException):
+            inner = current.__cause__ or current.__context__
+        current = inner
+    return False
 
 
 class _Stopped(Exception):

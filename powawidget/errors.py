@@ -285,12 +285,28 @@ def error_for_status(
 
 
 def send_failed_error(
-    exc_kind: str, *, base_url: str, cause: str, attempts: int = 1, what: str = "", wait: float = 0
+    exc_kind: str,
+    *,
+    base_url: str,
+    cause: str,
+    attempts: int = 1,
+    what: str = "",
+    wait: float = 0,
+    advice: str = "",
 ) -> PowabaseError:
     """The error for a request that got no answer; `what` is "METHOD /path".
 
-    `exc_kind`: "tls", "unreachable", "timeout" (no headers within `wait` s), else not sent.
+    `exc_kind`: "tls", "unreachable" (never connected), "no_answer" (sent, then the server
+    hung up; `advice` says what to check before sending it again), "timeout" (no headers
+    within `wait` s), else not sent.
     """
+    if exc_kind == "no_answer":
+        tries = f" (after {attempts} attempts)" if attempts > 1 else ""
+        return StreamError(
+            f"{what}: the server at {base_url} closed the connection before answering{tries}."
+            f" {advice or 'Check the server before sending the request again.'}",
+            code="stream_lost",
+        )
     if exc_kind == "tls":
         return ConnectionFailedError(
             f"The TLS handshake with {base_url} failed ({cause}). Check that {ENV_BASE_URL} "

@@ -15,6 +15,7 @@ import contextlib
 import http.client
 import logging
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -117,9 +118,7 @@ class RunStream:
             if not self._stop_requested.is_set() and not self._terminal_seen:
                 raise StreamError(
                     f"The stream ended before the run completed, after {len(self.events)} "
-                    "event(s). The server finishes runs in the background: look the run up "
-                    "with get_run(run_id) or reload the session. Not retried automatically, "
-                    "because a run is not idempotent.",
+                    f"event(s). {self._look_up_advice()}",
                     code="stream_lost",
                 ) from None
             raise
@@ -196,8 +195,8 @@ class RunStream:
                     raise StreamError(
                         f"No data from the server for {self._idle_timeout:g} s (idle timeout) "
                         f"after {len(self.events)} event(s). Raise idle_timeout= if the agent "
-                        "works silently for longer, or check the network. The server finishes "
-                        "the run in the background: get_run(run_id) shows it.",
+                        "works silently for longer, or check the network. "
+                        f"{self._look_up_advice()}",
                         code="idle_timeout",
                     ) from None
                 except (
@@ -209,16 +208,28 @@ class RunStream:
                 ) as exc:
                     if self._stop_requested.is_set():
                         return
+                    log.debug("run stream lost: %s", describe_cause(exc))
                     raise StreamError(
                         f"The connection was lost mid-run after {len(self.events)} event(s) "
-                        f"({describe_cause(exc)}). The server finishes the run in the "
-                        "background: look it up with get_run(run_id) or reload the session. "
-                        "Not retried automatically, because a run is not idempotent.",
+                        f"({_plain_cause(exc)}). {self._look_up_advice()}",
                         code="stream_lost",
                     ) from None
             if not data:
                 return
             yield data
+
+    def _look_up_advice(self) -> str:
+        """Where to find the run the server goes on with, naming it when the stream did."""
+        if self.run_id:
+            where = f"look it up with client.get_run({self.run_id!r})"
+        elif self.agent_id:
+            where = f"find it with client.agent_sessions({self.agent_id!r})"
+        else:
+            where = "find it in the agent's sessions"
+        return (
+            f"The server finishes the run in the background: {where} or reload the session. "
+            "Not retried automatically, because a run is not idempotent."
+        )
 
     def _finish(self) -> None:
         """Mark iteration over, stop watching the cancel event, release the connection."""
@@ -366,6 +377,17 @@ class StoppableAdapter(requests.adapters.HTTPAdapter):
         ):  # SOCKS pools have connection classes of their own
             manager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
         return manager
+
+
+def _plain_cause(exc: BaseException) -> str:
+    """A transport failure mid-body in plain words (the technical cause goes to the log)."""
+    if isinstance(exc, urllib3.exceptions.DecodeError):
+        return "its compressed body could not be decoded"
+    if isinstance(exc, (urllib3.exceptions.SSLError, ssl.SSLError)):
+        return "its TLS layer failed mid-response"
+    # Chunked-decoding errors (a ValueError from a cut chunk size line), IncompleteRead,
+    # ProtocolError, resets, a body closed under the read: the peer went away mid-answer.
+    return "the connection closed mid-response"
 
 
 def shutdown_socket(sock: socket.socket | None) -> None:

@@ -330,6 +330,110 @@ def test_a_dropped_stream_is_never_retried(make_client: MakeClient, sleeps: Slee
     assert sleeps == []
 
 
+# -- requests that reached the server are not sent again -----------------------------------
+
+
+@pytest.fixture
+def hang_up_server() -> Iterator[dict]:
+    """A raw HTTP peer that reads each whole request, notes its request line, then hangs up."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    state: dict = {"url": f"http://127.0.0.1:{listener.getsockname()[1]}", "requests": []}
+
+    def read_request(conn: socket.socket) -> bytes:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return b""
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        while len(body) < length:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        return head.split(b"\r\n")[0]
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = listener.accept()
+                with conn:
+                    line = read_request(conn)
+                    if line:
+                        state["requests"].append(line.decode())
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield state
+    listener.close()
+
+
+def test_a_run_the_server_received_but_never_answered_is_sent_once(
+    hang_up_server: dict, sleeps: Sleeps
+) -> None:
+    with (
+        PowabaseClient(hang_up_server["url"], "key", sleep=sleeps, max_retries=4) as c,
+        pytest.raises(StreamError) as info,
+    ):
+        c.stream_run("agt_demo", "hello")
+    assert hang_up_server["requests"] == ["POST /api/agents/agt_demo/run/stream HTTP/1.1"]
+    assert sleeps == []
+    message = str(info.value)
+    assert "closed the connection before answering" in message
+    assert "may have started" in message and "agent_sessions('agt_demo')" in message
+    assert "Could not reach" not in message
+    assert info.value.code == "stream_lost"
+
+
+def test_an_approval_the_server_received_but_never_answered_is_sent_once(
+    hang_up_server: dict, sleeps: Sleeps
+) -> None:
+    with (
+        PowabaseClient(hang_up_server["url"], "key", sleep=sleeps) as c,
+        pytest.raises(StreamError, match="closed the connection before answering"),
+    ):
+        c.approve("run_0123456789ab", True)
+    assert hang_up_server["requests"] == ["POST /api/agents/runs/run_0123456789ab/approve HTTP/1.1"]
+    assert sleeps == []
+
+
+def test_a_read_the_server_hung_up_on_is_retried_and_said_plainly(
+    hang_up_server: dict, sleeps: Sleeps
+) -> None:
+    with (
+        PowabaseClient(hang_up_server["url"], "key", sleep=sleeps, max_retries=2) as c,
+        pytest.raises(StreamError) as info,
+    ):
+        c.list_agents()
+    assert hang_up_server["requests"] == ["GET /api/agents HTTP/1.1"] * 3
+    assert len(sleeps) == 2
+    assert "closed the connection before answering" in str(info.value)
+    assert "3 attempt" in str(info.value) and "Could not reach" not in str(info.value)
+
+
+@pytest.mark.parametrize("send", ["run", "approve"])
+def test_a_refused_connection_is_still_retried_for_runs_and_approvals(
+    send: str, sleeps: Sleeps
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with (
+        PowabaseClient(f"http://127.0.0.1:{port}", "key", sleep=sleeps, max_retries=2) as c,
+        pytest.raises(ConnectionFailedError, match=r"Could not reach .* after 3 attempt"),
+    ):
+        if send == "run":
+            c.stream_run("agt_demo", "hi")
+        else:
+            c.approve("run_0123456789ab", False)
+    assert len(sleeps) == 2
+
+
 # -- streaming -------------------------------------------------------------------------------
 
 

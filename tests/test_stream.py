@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from powawidget.client import PowabaseClient, RunStream
-from powawidget.errors import ServerError
+from powawidget.errors import ServerError, StreamError
 
 GENEROUS = 5.0  # seconds: far below the waits being cut short (30 s, 60 s), safe under load
 
@@ -216,3 +216,18 @@ def test_stop_sets_the_flag_so_one_flag_tells_everyone(make_client: Any) -> None
     stream.stop()
     assert cancel.is_set() and stream.stopped
     assert list(stream) == []
+
+
+def test_a_lost_stream_says_so_in_plain_words_and_names_the_run(make_client: Any) -> None:
+    stream = make_client().stream_run("fault_drop", unique("drop"))
+    with pytest.raises(StreamError) as info:
+        for _ in stream:
+            pass
+    run_id = stream.events[0]["run_id"]
+    assert stream.events[0]["event"] == "start" and run_id.startswith("run_")
+    message = str(info.value)
+    assert "the connection closed mid-response" in message
+    assert f"client.get_run({run_id!r})" in message
+    for internal in ("invalid literal", "base 16", "b''", "IncompleteRead", "ProtocolError"):
+        assert internal not in message
+    assert info.value.code == "stream_lost"

@@ -248,6 +248,21 @@ def search_results(query: str, message: str, products: list[Product]) -> str:
     return "\n".join(lines)
 
 
+def not_offered(query: str, products: list[Product]) -> str:
+    """No product matches what was asked for: say so, then show what we do offer."""
+    company = knowledge.company()
+    plans = sum(p.kind == "plan" for p in products)
+    others = [p.name for p in products if p.kind != "plan"]
+    extra = f", plus {' and '.join(others)}" if others else ""
+    return (
+        f"Sorry — we don't offer *{quoted(query)}*: nothing in our catalogue matches. "
+        f"{company.name} makes {company.tagline.lower()}: {plans} plans{extra}.\n\n"
+        "Here is what we do offer:\n\n"
+        f"{catalogue_table(products)}\n\n"
+        "Ask me about any of these, or which one fits your team."
+    )
+
+
 def current_time(now: dict[str, Any], place: str | None) -> str:
     """The time and date, in words."""
     where = f" in {place}" if place and place != now["timezone"] else ""

@@ -70,6 +70,7 @@ class Intent:
     from_history: bool = False
     greeting: bool = False
     message: str = ""
+    catalogue_question: bool = False
 
 
 def last_answer(history: list[dict]) -> str:
@@ -173,11 +174,17 @@ def _has(text: str, pattern: str) -> bool:
 
 
 _GENERIC_WORDS = (
-    "all anything available catalogue catalog do does feature features get has have include "
-    "includes list offer option pricing price prices sell show tell there us what"
+    "all any anything available buy carry catalogue catalog do does feature features find get "
+    "got has have include includes like list look looking need offer option please pricing "
+    "price prices search sell selling show something stock tell there us want what"
 )
 GENERIC = frozenset(_GENERIC_WORDS.split())
 REFERS_BACK = r"\b(it|its|that one|this one|that plan|this plan|the same)\b"
+# "Do you sell …", "search the catalogue for …": a question about what the company offers.
+CATALOGUE_CUE = (
+    r"\b(sell|sells|selling|offer|offers|have|has|carry|stock|make|makes|search|find|"
+    r"look(?:ing)? for|catalogue|catalog|products?|buy|got|includes?|come with)\b"
+)
 REFERS_TO_SET = r"\b(those|these|them|of the (?:two|three|plans|options)|either|both)\b"
 
 
@@ -338,14 +345,31 @@ def _specific_terms(m: Reading) -> list[str]:
     return [term for term in knowledge.search_terms(m.text) if term not in GENERIC]
 
 
+def subject(text: str) -> str:
+    """The thing a message asks about, as written: "Do you sell headphones?" → "headphones"."""
+    words = re.findall(r"[A-Za-z0-9][A-Za-z0-9'-]*", text)
+    kept = [
+        word.lower()
+        for word in words
+        if any(term not in GENERIC for term in knowledge.search_terms(word))
+    ]
+    return " ".join(kept)
+
+
 def _feature_search(m: Reading) -> Intent | None:
-    """ "Which plans have SSO?": specific terms that match some (not all) products."""
+    """ "Which plans have SSO?", "Do you sell headphones?": a search for a specific thing.
+
+    Specific terms that match some (not all) products, or a question about the catalogue
+    whose subject matches nothing (answered honestly, not with the whole catalogue).
+    """
     specific = _specific_terms(m)
     if not specific or m.named:
         return None
     hits = knowledge.search_products(" ".join(specific))
-    if 0 < len(hits) < len(knowledge.catalogue()):
-        return Intent("search", query=" ".join(specific), message=m.text)
+    asks_catalogue = m.has(CATALOGUE_CUE)
+    if 0 < len(hits) < len(knowledge.catalogue()) or (not hits and asks_catalogue):
+        query = subject(m.text) or " ".join(specific)
+        return Intent("search", query=query, message=m.text, catalogue_question=asks_catalogue)
     return None
 
 
@@ -394,9 +418,8 @@ RULES = (
 )
 
 
-def read(message: str, history: list[dict]) -> Intent:
-    """Decide what the user wants from the message and, for follow-ups, the history."""
-    text = " ".join(message.split())
+def _recognise(text: str, history: list[dict]) -> Intent | None:
+    """The intent of the first rule that recognises `text`, else None."""
     reading = Reading(
         text=text,
         named=knowledge.mentioned_products(text),
@@ -409,4 +432,65 @@ def read(message: str, history: list[dict]) -> Intent:
         intent = rule(reading)
         if intent is not None:
             return intent
-    return Intent("search", query=" ".join(_specific_terms(reading)) or text, message=text)
+    return None
+
+
+def read(message: str, history: list[dict]) -> Intent:
+    """Decide what the user wants from the message and, for follow-ups, the history."""
+    text = " ".join(message.split())
+    intent = _recognise(text, history)
+    if intent is not None:
+        return intent
+    query = subject(text) or text
+    return Intent("search", query=query, message=text)
+
+
+_ASKS = r"(?:what|what's|whats|how|which|is|are|can|could|do|does|when|where|who|will|should)\b"
+# Where one question ends and the next begins: after ?/!, at ";", at ", and …", and before a
+# new question word after a comma or "and" ("…, how much is Team", "… and is support open").
+PART_BREAK = re.compile(
+    rf"(?<=[?!])\s+|;\s*|,?\s+and also\s+|,\s*(?:and|also|plus|then)\s+|"
+    rf",\s*(?={_ASKS})|\s+and\s+(?={_ASKS})",
+    re.IGNORECASE,
+)
+# Intents that need no tools: never one part of a multi-part question on their own.
+_CHATTER = frozenset({"capabilities", "about", "thanks"})
+
+
+def _is_question(intent: Intent) -> bool:
+    """Whether a part stands as a question of its own (not chatter, not a stray phrase).
+
+    "For 5 people" matches a free-text search, but only a search with a catalogue cue
+    ("do you sell …", "which plans have …") is a question in its own right.
+    """
+    if intent.kind in _CHATTER:
+        return False
+    return intent.kind != "search" or intent.catalogue_question
+
+
+def _context(history: list[dict], before: list[str]) -> list[dict]:
+    """The history a part is read against: "it" in a part means what the part before named."""
+    if before and knowledge.mentioned_products(before[-1]):
+        return [*history, {"role": "assistant", "content": before[-1]}]
+    return history
+
+
+def split_parts(message: str) -> list[str]:
+    """The message cut where a new question starts (no cut: one part, the whole message)."""
+    text = " ".join(message.split())
+    return [part.strip(" ,.") for part in PART_BREAK.split(text) if part.strip(" ,.?!")]
+
+
+def read_all(message: str, history: list[dict]) -> list[Intent]:
+    """Every question in the message: one intent, or one per part of a multi-part question.
+
+    A message counts as several questions only when at least two of its parts are each
+    recognised as something needing tools ("Hi, what can you do?" stays one question).
+    """
+    parts = split_parts(message)
+    if len(parts) > 1:
+        found = [_recognise(part, _context(history, parts[:k])) for k, part in enumerate(parts)]
+        intents = [i for i in found if i is not None and _is_question(i)]
+        if len(intents) > 1:
+            return intents
+    return [read(message, history)]

@@ -6,7 +6,9 @@ an append-only log of slim events and sends only what is new, as custom messages
 
 - ``{"type": "events", "start": N, "events": [...]}``: ``start`` is the log index of the
   first event; a view that sees ``start`` beyond what it has asks for a snapshot.
-- ``{"type": "snapshot", "events": [...]}``: the whole log, for a new view or after a gap.
+- ``{"type": "snapshot", "events": [...], "next": N}``: the whole log `compact`-ed (text
+  deltas merged, so it holds fewer events than the log), for a new view or after a gap;
+  ``next`` is the log length it covers: the ``start`` the view expects from the next batch.
 
 A flusher thread coalesces events: the first event after a quiet spell goes out at once, and
 later ones at most every ``min_interval`` seconds (1/30 s by default: ≤ 30 messages/s, and a
@@ -15,7 +17,8 @@ costs no thread between runs. `EventSync` knows nothing of widgets or kernels: i
 ``send``.
 
 Saved notebooks keep the conversation twice: the widget's `history` trait (`compact` slim
-events, assigned once per run) and a `StaticCopy` output of sanitised HTML for exports.
+events with long non-answer texts cut to `HISTORY_MAX_CHARS`, assigned once per run) and a
+`StaticCopy` output of sanitised HTML for exports.
 """
 
 from __future__ import annotations
@@ -36,6 +39,13 @@ logger = logging.getLogger(__name__)
 MAX_RESULT_CHARS = 200_000
 """Tool results longer than this are cut in slim events (the full text stays in Python)."""
 
+HISTORY_MAX_CHARS = 4_000
+"""Longest text `compact` keeps in a field other than the conversation's own words.
+
+The `history` trait is re-sent whole after every run and saved in the notebook, so a tool
+result, reasoning or error text longer than this is cut there (marked ``<field>_truncated``).
+"""
+
 MIN_INTERVAL = 1 / 30
 """Default shortest time between two batches: well under the 60 messages/s ceiling."""
 
@@ -44,6 +54,9 @@ IDLE_EXIT = 0.5
 
 # Append-mode text events that `compact` may merge when consecutive in the same run and step.
 _MERGEABLE = frozenset({"content_delta", "reasoning_delta", "chunk"})
+
+# Events whose `text` is the conversation itself (the answer, the question): never cut.
+_WORDS = frozenset({"content_delta", "chunk", "complete", "user_message", "history"})
 
 Message = dict[str, Any]
 
@@ -58,11 +71,15 @@ def slim_event(event: dict[str, Any]) -> dict[str, Any]:
     return slim
 
 
-def compact(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Merge runs of consecutive append-mode text deltas into one event each.
+def compact(
+    events: Iterable[dict[str, Any]], *, max_chars: int | None = HISTORY_MAX_CHARS
+) -> list[dict[str, Any]]:
+    """Merge runs of consecutive append-mode text deltas into one event each; cut long texts.
 
     What the panel shows is unchanged (the deltas concatenate in order), but a finished
-    10,000-chunk answer becomes one event: this is what the `history` trait stores.
+    10,000-chunk answer becomes one event. With `max_chars` (the default, for the `history`
+    trait) any string longer than that is cut and marked ``<field>_truncated``, except the
+    text of the answer and of the user's messages; ``max_chars=None`` cuts nothing.
     """
     out: list[dict[str, Any]] = []
     pieces: list[str] = []  # the texts of out[-1] while it is a merge in progress
@@ -89,7 +106,21 @@ def compact(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         out.append(dict(event))
         pieces.append(event.get("text") or "")
     close_merge()
+    if max_chars is not None:
+        for event in out:
+            _cut_long_texts(event, max_chars)
     return out
+
+
+def _cut_long_texts(event: dict[str, Any], max_chars: int) -> None:
+    """Cut, in place, every top-level string longer than `max_chars` but the conversation's."""
+    for key, value in list(event.items()):
+        if not isinstance(value, str) or len(value) <= max_chars:
+            continue
+        if key == "text" and event.get("event") in _WORDS:
+            continue
+        event[key] = value[:max_chars]
+        event[f"{key}_truncated"] = True
 
 
 class EventSync:
@@ -161,13 +192,15 @@ class EventSync:
             self._send_batch()
 
     def send_snapshot(self) -> None:
-        """Send the whole log once (a view rendered late, or one that saw a gap)."""
+        """Send the whole log, compacted, once (a view rendered late, or one that saw a gap)."""
         with self._send_lock:
             with self._cond:
-                message = {"type": "snapshot", "events": list(self._log)}
-                self._sent = len(self._log)
+                log = list(self._log)
+                self._sent = len(log)
                 self._last_send = time.monotonic()
-            self._deliver(message)
+            # Merged outside the log lock (appends go on); nothing is cut but what slim cut.
+            events = compact(log, max_chars=None)
+            self._deliver({"type": "snapshot", "events": events, "next": len(log)})
 
     def close(self) -> None:
         """Flush what is pending and stop the flusher thread (the log stays readable)."""

@@ -17,9 +17,13 @@ with fixed columns whatever the dialect (nested values as JSON strings):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import stat
+import uuid
+import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -219,7 +223,11 @@ class Transcript:
         return Table(out, TOOL_CALL_COLUMNS)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the events as JSON Lines (one canonical event, raw payload included, a line)."""
+        """Write the events as JSON Lines (one canonical event a line), atomically.
+
+        The file is written beside `path` and renamed over it, so a crash mid-save leaves
+        the old file or the new one, never half of one.
+        """
         target = Path(path)
         lines = []
         for number, event in enumerate(self.events):
@@ -230,12 +238,16 @@ class Transcript:
             except (TypeError, ValueError) as exc:
                 name = event.get("event")
                 raise ValueError(f"event {number} ({name!r}) is not JSON: {exc}") from exc
-        target.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        _write_atomically(target, "".join(line + "\n" for line in lines))
         return target
 
     @classmethod
     def load(cls, source: str | os.PathLike[str] | Iterable[dict]) -> Transcript:
-        """Read a transcript saved by `save` (or take a list of canonical events)."""
+        """Read a transcript saved by `save` (or take a list of canonical events).
+
+        A last line cut short (no newline, not JSON) is skipped with a warning; any other bad
+        line raises ValueError naming its line number.
+        """
         if isinstance(source, Transcript):
             return cls(source.events)
         if not isinstance(source, (str, os.PathLike)):
@@ -250,6 +262,13 @@ class Transcript:
                 try:
                     value = json.loads(line)
                 except ValueError as exc:
+                    if not line.endswith("\n"):
+                        # The last line, cut short (a write that never finished): keep the rest.
+                        warnings.warn(
+                            f"{where}: skipped an unfinished last line (not valid JSON)",
+                            stacklevel=2,
+                        )
+                        break
                     raise ValueError(f"{where}: not valid JSON ({exc})") from None
                 events.append(_checked(value, where))
         return cls(events)
@@ -265,6 +284,23 @@ class Transcript:
         from powawidget.export import to_html
 
         return to_html(self, **options)
+
+
+def _write_atomically(target: Path, text: str) -> None:
+    """Write `text` to a temp file beside `target`, then rename it over: never half a file."""
+    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        with temp.open("x", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(OSError):  # keep an existing file's permissions
+            os.chmod(temp, stat.S_IMODE(target.stat().st_mode))
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
 
 
 def _checked(value: Any, where: str) -> dict:

@@ -7,8 +7,9 @@ import threading
 import time
 from typing import Any
 
+from powawidget.client import PowabaseClient
 from powawidget.events import make_event
-from powawidget.sync import MAX_RESULT_CHARS, EventSync, compact, slim_event
+from powawidget.sync import HISTORY_MAX_CHARS, MAX_RESULT_CHARS, EventSync, compact, slim_event
 
 
 class Recorder:
@@ -32,18 +33,26 @@ class View:
     def __init__(self, sync: EventSync) -> None:
         self.sync = sync
         self.events: list[dict[str, Any]] = []
+        self.next = 0  # the log position reached: the `start` expected next
         self.snapshot_requests = 0
 
     def receive(self, message: dict[str, Any]) -> None:
         if message["type"] == "snapshot":
             self.events = list(message["events"])
+            self.next = message["next"]
             return
         start, batch = message["start"], message["events"]
-        if start > len(self.events):
+        if start > self.next:
             self.snapshot_requests += 1
             self.sync.send_snapshot()
             return
-        self.events.extend(batch[len(self.events) - start :])
+        fresh = batch[self.next - start :]
+        self.events.extend(fresh)
+        self.next += len(fresh)
+
+    def text(self) -> str:
+        """The answer as the panel shows it: the deltas' texts in order."""
+        return "".join(e.get("text", "") for e in self.events)
 
 
 def delta(text: str, run_id: str = "run_1", **fields: Any) -> dict[str, Any]:
@@ -170,12 +179,12 @@ def test_a_view_that_misses_a_batch_asks_for_a_snapshot_and_catches_up() -> None
     # messages[1] is lost on the way
     view.receive(messages[2])
     assert view.snapshot_requests == 1
-    view.receive(messages[3])  # the snapshot
-    assert [e["text"] for e in view.events] == ["a", "b", "c"]
+    view.receive(messages[3])  # the snapshot: compacted, so one merged event for three
+    assert view.text() == "abc" and len(view.events) == 1 and view.next == 3
     sync.append(delta("d"))
     sync.flush()
     view.receive(messages[4])
-    assert [e["text"] for e in view.events] == ["a", "b", "c", "d"]
+    assert view.text() == "abcd" and view.snapshot_requests == 1
     sync.close()
 
 
@@ -194,11 +203,11 @@ def test_a_late_view_gets_the_whole_log_and_skips_overlapping_batches() -> None:
     early.receive(messages[1])  # a snapshot reaches every view: harmless
     for view in (early, late):
         view.receive(messages[2])
-        assert [e["text"] for e in view.events] == ["a", "b", "c"]
+        assert view.text() == "abc" and view.next == 3
     # A batch that overlaps what a view already has adds only the new part.
     overlap = {"type": "events", "start": 1, "events": sync.events[1:]}
     late.receive(overlap)
-    assert [e["text"] for e in late.events] == ["a", "b", "c"]
+    assert late.text() == "abc" and late.snapshot_requests == 0
     sync.close()
 
 
@@ -212,3 +221,83 @@ def test_a_failing_send_never_raises_into_the_producer() -> None:
     sync.send_snapshot()
     sync.close()
     assert len(sync) == 1
+
+
+def test_history_cuts_long_tool_results_reasoning_and_errors_but_never_the_answer() -> None:
+    long = "x" * 50_000
+    events = [
+        make_event("user_message", text="q" * 9_000, run_id="run_1"),
+        make_event("reasoning_delta", text=long[:30_000], text_mode="append", run_id="run_1"),
+        make_event("reasoning_delta", text=long[:30_000], text_mode="append", run_id="run_1"),
+        make_event("tool_result", call_id="c1", tool_name="read_log", result=long, run_id="run_1"),
+        *[delta("word " * 100) for _ in range(100)],  # a 50,000-char answer in 100 deltas
+        make_event("error", error_message="e" * 20_000, run_id="run_1"),
+    ]
+    history = compact([slim_event(e) for e in events])
+    by_name = {e["event"]: e for e in history}
+    assert by_name["tool_result"]["result"] == long[:HISTORY_MAX_CHARS]
+    assert by_name["tool_result"]["result_truncated"] is True
+    # Deltas merge first, then the merged reasoning is cut.
+    assert len(by_name["reasoning_delta"]["text"]) == HISTORY_MAX_CHARS
+    assert by_name["reasoning_delta"]["text_truncated"] is True
+    assert len(by_name["error"]["error_message"]) == HISTORY_MAX_CHARS
+    assert by_name["error"]["error_message_truncated"] is True
+    # The conversation's own words stay whole.
+    assert by_name["content_delta"]["text"] == "word " * 100 * 100
+    assert by_name["user_message"]["text"] == "q" * 9_000
+    assert "text_truncated" not in by_name["content_delta"]
+    # Without a bound (the snapshot) only merging happens.
+    whole = compact([slim_event(e) for e in events], max_chars=None)
+    assert next(e for e in whole if e["event"] == "tool_result")["result"] == long
+    assert not any(k.endswith("_truncated") for e in whole for k in e)
+
+
+def test_history_of_five_huge_tool_results_stays_a_few_kilobytes_each(
+    client: PowabaseClient,
+) -> None:
+    sync = EventSync(lambda message: None)
+    answers = []
+    for n in range(5):
+        sync.append(make_event("user_message", text=f"read the log {n}"))
+        events = list(client.stream_run("fault_big_result", "read the log"))
+        sync.extend(events)
+        answers.append(next(e["text"] for e in events if e["event"] == "complete"))
+    sync.close()
+    log_bytes = len(json.dumps(sync.events))
+    history = compact(sync.events)
+    history_bytes = len(json.dumps(history))
+    assert log_bytes > 5 * MAX_RESULT_CHARS  # each slim result is cut at 200,000 chars only
+    results = [e for e in history if e["event"] == "tool_result"]
+    assert len(results) == 5
+    assert all(len(e["result"]) == HISTORY_MAX_CHARS and e["result_truncated"] for e in results)
+    assert history_bytes < 5 * (HISTORY_MAX_CHARS + 4_000), (log_bytes, history_bytes)
+    assert [e["text"] for e in history if e["event"] == "complete"] == answers
+
+
+def test_a_snapshot_is_the_compacted_log_with_its_length_as_next(client: PowabaseClient) -> None:
+    sent = Recorder()
+    sync = EventSync(sent)
+    for _ in range(3):
+        sync.extend(client.stream_run("fault_many_chunks", "hi"))
+    sync.flush()
+    log = sync.events
+    sent.messages.clear()
+    sync.send_snapshot()
+    [snapshot] = sent.messages
+    assert set(snapshot) == {"type", "events", "next"}
+    assert snapshot["type"] == "snapshot" and snapshot["next"] == len(log) > 30_000
+    assert snapshot["events"] == compact(log, max_chars=None)
+    assert len(snapshot["events"]) < 50
+    assert len(json.dumps(snapshot)) * 10 < len(json.dumps(log))
+    answer = "".join(f"w{i} " for i in range(10_000))
+    merged = [e["text"] for e in snapshot["events"] if e["event"] == "content_delta"]
+    assert merged == [answer] * 3
+    # The next batch starts where the snapshot's `next` says, and a view follows on.
+    view = View(sync)
+    view.receive(snapshot)
+    sync.append(delta("tail"))
+    sync.flush()
+    assert sent.messages[-1]["start"] == snapshot["next"]
+    view.receive(sent.messages[-1])
+    assert view.snapshot_requests == 0 and view.events[-1]["text"] == "tail"
+    sync.close()

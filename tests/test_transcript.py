@@ -376,3 +376,50 @@ def test_any_sequence_of_events_folds_views_and_exports_without_raising() -> Non
         assert isinstance(t.to_markdown(), str) and isinstance(t.to_html(), str)
 
     check()
+
+
+def test_save_replaces_the_file_whole_and_leaves_no_temp_file(
+    tmp_path: Path, transcript: Transcript
+) -> None:
+    path = tmp_path / "chat.jsonl"
+    path.write_text("old contents\n")
+    path.chmod(0o640)
+    transcript.save(path)
+    assert Transcript.load(path).events == transcript.events
+    assert path.stat().st_mode & 0o777 == 0o640  # an existing file keeps its permissions
+    assert [p.name for p in tmp_path.iterdir()] == ["chat.jsonl"]
+
+
+def test_a_save_that_fails_midway_keeps_the_old_file(tmp_path: Path) -> None:
+    path = tmp_path / "chat.jsonl"
+    Transcript([make_event("user_message", text="kept")]).save(path)
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="not JSON"):
+        Transcript([make_event("user_message", text="new"), make_event("odd", arguments={1})]).save(
+            path
+        )
+    with pytest.raises(IsADirectoryError):
+        Transcript([make_event("user_message")]).save(tmp_path)  # cannot replace a folder
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["chat.jsonl"]
+
+
+def test_a_cut_short_last_line_is_skipped_with_a_warning(
+    tmp_path: Path, transcript: Transcript
+) -> None:
+    path = transcript.save(tmp_path / "chat.jsonl")
+    whole = path.read_text(encoding="utf-8")
+    path.write_text(whole + whole.splitlines()[0][:25], encoding="utf-8")  # a write cut off
+    with pytest.warns(UserWarning, match=rf"line {len(transcript) + 1}: skipped an unfinished"):
+        loaded = Transcript.load(path)
+    assert loaded.events == transcript.events
+
+
+def test_a_bad_line_that_is_not_the_last_still_raises(tmp_path: Path) -> None:
+    path = tmp_path / "chat.jsonl"
+    path.write_text('{"event": "chunk"}\n{"event": "chu\n{"event": "chunk"}')
+    with pytest.raises(ValueError, match="line 2: not valid JSON"):
+        Transcript.load(path)
+    path.write_text('{"event": "chunk"}\n{"event": "chu\n')  # cut, but the newline was written
+    with pytest.raises(ValueError, match="line 2: not valid JSON"):
+        Transcript.load(path)

@@ -1,6 +1,7 @@
 // The sync: applies the kernel's append-only `events` batches by `start`, asks for a
 // snapshot on render and on a gap, and shows the `history` trait until a kernel answers
-// (saved notebooks and HTML exports have no kernel).
+// (saved notebooks and HTML exports have no kernel). A snapshot is the log compacted (text
+// deltas merged), so its `next` field, not its length, is the log position it reaches.
 
 /** Ask again for a snapshot after this long without one (ms). */
 const SNAPSHOT_RETRY_MS = 2000;
@@ -15,7 +16,7 @@ export class EventSync {
     this.model = model;
     this.conv = conversation;
     this.changed = changed;
-    /** Events applied from the kernel's log (the next `start` we expect). */
+    /** Log position reached (the next `start` we expect): a snapshot's `next`, plus batches. */
     this.next = 0;
     /** Whether a kernel has answered (a snapshot or batch arrived). */
     this.connected = false;
@@ -59,7 +60,9 @@ export class EventSync {
       this.awaitingSince = null;
       this.conv.reset();
       this.conv.extend(msg.events);
-      this.next = msg.events.length;
+      // A compacted snapshot merges text deltas: it covers `next` log events in fewer.
+      const { next } = msg;
+      this.next = Number.isInteger(next) && next >= 0 ? next : msg.events.length;
       this.changed();
       return;
     }

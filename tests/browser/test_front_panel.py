@@ -6,6 +6,8 @@ import pytest
 from playwright.sync_api import expect
 from slim_streams import client, documented_run, normalise, server_run, user
 
+from powawidget.sync import compact
+
 pytestmark = pytest.mark.browser
 
 TOOL = (
@@ -541,3 +543,21 @@ def test_a_sent_message_shows_sending_until_the_kernel_echoes_it(chat):
     chat.events([user("hello")])
     expect(status).to_have_text("Ready")
     expect(chat.page.get_by_test_id("send")).to_be_enabled()
+
+
+def test_a_compacted_snapshot_then_a_batch_from_its_next_renders_the_whole_answer(chat):
+    parts = ["Hi ", "there, ", "my ", "good ", "friend."]
+    run = [user("hello"), *server_run(parts)]
+    cut = [i for i, e in enumerate(run) if e["event"] == "content_delta"][2]  # mid-answer
+    head, tail = run[:cut], run[cut:]
+    snapshot = compact(head, max_chars=None)
+    assert len(snapshot) < len(head)  # deltas merged: the snapshot is shorter than the log
+    chat.mount()
+    chat.page.evaluate("() => pw.clearSent()")
+    chat.deliver({"type": "snapshot", "events": snapshot, "next": len(head)})
+    expect(chat.page.get_by_test_id("assistant-text")).to_have_text("Hi there,")
+    chat.events(tail, start=len(head))
+    expect(chat.page.get_by_test_id("assistant-text")).to_have_text("Hi there, my good friend.")
+    expect(chat.page.get_by_test_id("turn")).to_have_count(1)
+    chat.settle()
+    assert chat.sent() == []  # no gap seen: no second snapshot asked for

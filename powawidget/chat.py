@@ -41,6 +41,9 @@ OnState = Callable[..., None]
 END_STATUS = {"completed": "idle", "failed": "error", "stopped": "stopped"}
 """The session's status once a run ends, by the run's outcome."""
 
+STOP_GRACE = 3.0
+"""Seconds send/new_session/load_session wait for a run that is being stopped to end."""
+
 
 class TranscriptViews:
     """The DataFrame-ready views of anything with `events` (a session, a widget)."""
@@ -113,6 +116,8 @@ class ChatSession(TranscriptViews):
         self._lock = threading.RLock()
         self._events: list[dict[str, Any]] = []
         self._run: RunHandle | None = None
+        self._settled: RunHandle | None = None  # the run whose end was reported (on_settle)
+        self._approving = False  # an approval is on its way to the server
         self._replay: Replay | None = None
         self.session_id: str | None = None
         self.status = "idle"
@@ -143,7 +148,7 @@ class ChatSession(TranscriptViews):
             return list(self._events)
 
     @property
-    def run(self) -> RunHandle | None:
+    def last_run(self) -> RunHandle | None:
         """The latest run's handle (streaming or finished), or None before the first."""
         return self._run
 
@@ -166,13 +171,11 @@ class ChatSession(TranscriptViews):
         text = str(text)
         if not text.strip():
             raise ValueError("Cannot send an empty message.")
+        self._let_stopping_run_end()
         with self._lock:
             busy = self._run
             if busy is not None and not busy.done:
-                raise RunInProgressError(
-                    f"A run is still streaming ({busy.run_id or 'starting'}): wait for it "
-                    "(handle.wait()) or stop it (w.stop()) before sending another message."
-                )
+                raise RunInProgressError(_busy_message(busy, "send another message"))
             self._set(self._on_state, error="", status="connecting")
             handle = start_run(
                 self.client,
@@ -214,20 +217,35 @@ class ChatSession(TranscriptViews):
         return finished
 
     def approve(self, approved: bool = True, reason: str | None = None) -> None:
-        """Answer the run's approval request; the run then resumes (or is refused)."""
+        """Answer the run's approval request; the run then resumes (or is refused).
+
+        The HTTP call (retries included) runs outside the session's lock, so the run
+        thread keeps logging meanwhile; `approval_resolved` is logged once the server
+        accepted the answer (possibly after the events it let through: folds allow that).
+        """
         with self._lock:
             run = self._run
             if run is None or run.done or run.status != "waiting_approval":
                 raise RuntimeError("No run is waiting for approval.")
+            if self._approving:
+                raise RuntimeError("An answer to this approval is already on its way.")
+            self._approving = True
+        try:
             self.client.approve(run.run_id, bool(approved), reason)
-            event = make_event(
-                "approval_resolved",
-                run_id=run.run_id,
-                session_id=run.session_id,
-                arguments={"approved": bool(approved), "reason": reason},
-            )
+        finally:
+            with self._lock:
+                self._approving = False
+        event = make_event(
+            "approval_resolved",
+            run_id=run.run_id,
+            session_id=run.session_id,
+            arguments={"approved": bool(approved), "reason": reason},
+        )
+        with self._lock:
             run._record(event)
             self.record(event)
+            if self._settled is run:  # the run ended first: settle again with the decision
+                self._set(self._on_settle)
 
     def approve_later(self, approved: bool, reason: str | None = None) -> None:
         """`approve` in a new thread (a panel click must not block the kernel); a failure
@@ -300,10 +318,13 @@ class ChatSession(TranscriptViews):
             self._on_event(event)
             name = event.get("event")
             changes: dict[str, Any] = {}
-            if self._run is not None and not self._run.done:
+            run = self._run
+            if run is not None and not run.done and self._settled is not run:
                 if name == "approval_requested":
                     changes["status"] = "waiting_approval"
-                elif _from_server(event) or name == "approval_resolved":
+                elif _from_server(event) or (
+                    name == "approval_resolved" and self.status == "waiting_approval"
+                ):
                     changes["status"] = "streaming"
             if name != "new_session" and event.get("session_id"):
                 changes["session_id"] = event["session_id"]
@@ -313,6 +334,7 @@ class ChatSession(TranscriptViews):
     def _finish_run(self, handle: RunHandle) -> None:
         """In the run thread after its last event: the final session, error and status."""
         with self._lock:
+            self._settled = handle
             changes: dict[str, Any] = {}
             if handle.session_id:
                 changes["session_id"] = handle.session_id
@@ -339,13 +361,21 @@ class ChatSession(TranscriptViews):
             logger.warning("powawidget: approval failed: %s", error)
             self._set(self._on_state, error=str(error))
 
+    def _let_stopping_run_end(self) -> None:
+        """Give a run the user already stopped up to `STOP_GRACE` s to end (Stop → Send)."""
+        with self._lock:
+            run = self._run
+        if run is not None and run.stopping:
+            run._done.wait(STOP_GRACE)  # outside the lock: the run thread logs its last events
+
     def _require_idle(self, action: str) -> None:
-        """Refuse `action` in a replay or while a run streams."""
+        """Refuse `action` in a replay or while a run streams (a stopping run may end first)."""
         if self.replaying:
             raise RuntimeError(f"This is a replay: it cannot {action}.")
+        self._let_stopping_run_end()
         run = self._run
         if run is not None and not run.done:
-            raise RunInProgressError(f"A run is still streaming: stop it before you {action}.")
+            raise RunInProgressError(_busy_message(run, action))
 
     def _fetch_agent_name(self) -> None:
         """Look the agent's display name up in the background (a panel header shows it)."""
@@ -358,6 +388,20 @@ class ChatSession(TranscriptViews):
         with self._lock:
             if name and self.agent_id == agent_id:
                 self._set(self._on_state, agent_name=name)
+
+
+def _busy_message(run: RunHandle, action: str) -> str:
+    """Why `action` is refused while `run` has not ended, and what to do about it."""
+    name = run.run_id or "starting"
+    if run.stopping:
+        return (
+            f"The run you stopped ({name}) has not ended within {STOP_GRACE:g} s (its "
+            f"connection is still closing): try again in a moment to {action}."
+        )
+    return (
+        f"A run is still streaming ({name}): wait for it (handle.wait()) or stop it "
+        f"(w.stop()) before you {action}."
+    )
 
 
 def _from_server(event: dict[str, Any]) -> bool:

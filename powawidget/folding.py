@@ -170,11 +170,20 @@ def _on_tool_result(turn: Turn, event: dict) -> None:
         call.duration_ms = float(duration)
     else:
         call.duration_ms = ms_between(call.called_at, call.finished_at)
+    was_pending = call.state == "pending"
     if call.state != "error":
         failed = event.get("status") == "error" or tool_failed(event.get("raw"))
         call.state = "error" if failed else "done"
         if call.state == "error" and call.error is None:
             call.error = call.result
+    # The decision may be logged after the result it let through: the run has resumed.
+    if was_pending and turn.status == "waiting_approval" and not _pending_calls(turn):
+        turn.status = "streaming"
+
+
+def _pending_calls(turn: Turn) -> list[ToolCall]:
+    """Tool calls still waiting for the user's decision."""
+    return [c for c in turn.tool_calls if c.state == "pending"]
 
 
 def _on_approval_requested(turn: Turn, event: dict) -> None:
@@ -215,6 +224,7 @@ def _on_approval_resolved(turn: Turn, event: dict) -> None:
     approval.reason = _str(decision.get("reason"))
     approval.resolved_at = _at(event)
     call = approval._tool_call
+    # Only a call still waiting changes: one whose result came first keeps its outcome.
     if call is not None and call.state == "pending":
         call.state = "running" if approval.approved else "error"
         if not approval.approved:

@@ -39,6 +39,9 @@ logger = logging.getLogger(__name__)
 
 Emit = Callable[[dict[str, Any]], None]
 
+TERMINAL = frozenset({"complete", "error", "client_error"})
+"""The events that end a run: after one, a stop changes nothing."""
+
 
 class RunInProgressError(RuntimeError):
     """A second message was sent while a run is still streaming (runs are never queued)."""
@@ -60,6 +63,7 @@ class RunHandle:
         self._conversation = Conversation()
         self._done = threading.Event()
         self._stop_requested = threading.Event()
+        self._ended = False  # it ended by itself (a TERMINAL event, the stream's end)
         self._stream: RunStream | None = None
         self._thread: threading.Thread | None = None
         self._started_at = time.monotonic()
@@ -97,8 +101,14 @@ class RunHandle:
 
     @property
     def stopped(self) -> bool:
-        """True when the user stopped the run."""
-        return self._stop_requested.is_set()
+        """True when the user stopped the run before it ended by itself."""
+        with self._lock:
+            return self._stop_requested.is_set() and not self._ended
+
+    @property
+    def stopping(self) -> bool:
+        """True while a requested stop is under way (the stream is closing)."""
+        return self._stop_requested.is_set() and not self.done
 
     @property
     def status(self) -> str:
@@ -109,7 +119,7 @@ class RunHandle:
                 return "connecting"
             if self.done and self.error is not None:
                 return "failed"
-            if self.done and self._stop_requested.is_set():
+            if self.done and self._stop_requested.is_set() and not self._ended:
                 return "stopped"
             if self.done and turn is not None and turn.status in ("streaming", "waiting_approval"):
                 return "completed"  # a stream that ended cleanly without `complete`
@@ -173,11 +183,15 @@ class RunHandle:
         return self.text
 
     def stop(self) -> None:
-        """Stop the run: the stream closes within ~200 ms and a `stopped` event is added."""
-        if self.done:
-            return
-        self._stop_requested.set()
+        """Stop the run: the stream closes within ~200 ms and a `stopped` event is added.
+
+        A no-op once the run ended by itself (its `complete` or `error` was recorded, or the
+        stream finished): a finished run keeps its outcome.
+        """
         with self._lock:
+            if self._ended or self.done:
+                return
+            self._stop_requested.set()
             stream = self._stream
         if stream is not None:
             stream.stop()
@@ -187,6 +201,14 @@ class RunHandle:
         with self._lock:
             self._events.append(event)
             self._conversation.apply(event)
+            if event.get("event") in TERMINAL:
+                self._ended = True
+
+    def _end_stream(self) -> None:
+        """The stream finished: from now on `stop()` changes nothing."""
+        with self._lock:
+            if not self._stop_requested.is_set():
+                self._ended = True
 
 
 def start_run(
@@ -265,9 +287,10 @@ def _stream_run(
                     relay(event)
                     if is_failure(event) and handle.error is None:
                         handle.error = RunFailedError.from_event(event)
+            handle._end_stream()
         except PowabaseError as error:
             fail(error)
-        if handle._stop_requested.is_set() and handle.error is None:
+        if handle._stop_requested.is_set() and handle.error is None and not handle._ended:
             relay(
                 make_event(
                     "stopped",

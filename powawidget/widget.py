@@ -9,6 +9,7 @@ batches events to the panel and keeps a static copy, `replay` plays recordings, 
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import traitlets as t
 
 from powawidget.chat import ChatSession, TranscriptViews
 from powawidget.errors import PowabaseError
-from powawidget.replay import Source, load_recording
+from powawidget.replay import Source, load_recording, replay_delays
 from powawidget.run import RunHandle, connect, warn_if_broken_ipykernel
 from powawidget.sync import (
     EventSync,
@@ -28,6 +29,9 @@ from powawidget.sync import (
 )
 
 STATIC = Path(__file__).parent / "static"
+THEMES = ("auto", "light", "dark")
+
+logger = logging.getLogger(__name__)
 
 warn_if_broken_ipykernel()
 
@@ -63,7 +67,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
     mode = t.Enum(("live", "replay"), "live").tag(sync=True)
     placeholder = t.Unicode("Message the agent…").tag(sync=True)
     history = t.List().tag(sync=True)
-    theme = t.Enum(("auto", "light", "dark"), "auto").tag(sync=True)
+    theme = t.Enum(THEMES, "auto").tag(sync=True)
 
     def __init__(
         self,
@@ -77,13 +81,21 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         placeholder: str | None = None,
         options: dict[str, Any] | None = None,
     ) -> None:
+        _check_theme(theme)
         client, owns_client, banner = connect(client, base_url, api_key)
-        super().__init__(theme=theme, banner=banner)
-        if placeholder is not None:
-            self.placeholder = placeholder
-        self._setup(client, agent_id, owns_client=owns_client, options=options)
-        if session_id is not None:
-            self.load_session(session_id)
+        try:
+            super().__init__(theme=theme, banner=banner)
+            if placeholder is not None:
+                self.placeholder = placeholder
+            self._setup(client, agent_id, owns_client=owns_client, options=options)
+            if session_id is not None:
+                self.load_session(session_id)
+        except BaseException:
+            # Leave no open comm (Widget.widgets) and no client of ours behind.
+            if owns_client and "_chat" not in self.__dict__:
+                client.close()
+            self._close_quietly()
+            raise
 
     @classmethod
     def replay(
@@ -94,12 +106,18 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         Timing is the original divided by `speed` (0 = at once), pauses capped at `max_gap`
         seconds. No server, no key. `w.wait()` blocks until it has played; `w.stop()` ends it.
         """
+        _check_theme(theme)
         events = load_recording(source)
+        replay_delays(events, speed, max_gap)  # bad timing arguments fail before a comm opens
         widget = cls.__new__(cls)
         anywidget.AnyWidget.__init__(widget, theme=theme, mode="replay")
-        widget._setup()
-        widget.agent_name = "Replay"
-        widget._chat.play(events, speed, max_gap)
+        try:
+            widget._setup()
+            widget.agent_name = "Replay"
+            widget._chat.play(events, speed, max_gap)
+        except BaseException:
+            widget._close_quietly()
+            raise
         return widget
 
     def _setup(self, client: Any = None, agent_id: str | None = None, **options: Any) -> None:
@@ -172,9 +190,9 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         return self._chat.replay_done
 
     @property
-    def run(self) -> RunHandle | None:
+    def last_run(self) -> RunHandle | None:
         """The latest run's handle (streaming or finished), or None before the first."""
-        return self._chat.run
+        return self._chat.last_run
 
     def new_session(self) -> None:
         """Start a fresh session: the next message opens a new conversation on the server."""
@@ -197,10 +215,22 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
 
     def close(self) -> None:
         """Stop any run, flush the panel, close our client and the widget's comm."""
-        if "_chat" in self.__dict__:  # else __init__ never got that far: only the comm
+        parts = self.__dict__  # a failed __init__ may not have got that far
+        if "_chat" in parts:
             self._chat.close()
+        if "_sync" in parts:
             self._sync.close()
         super().close()
+
+    def _close_quietly(self) -> None:
+        """Close after a failed constructor without hiding the error that made it fail."""
+        try:
+            layout = self.__dict__.get("_trait_values", {}).get("layout")
+            self.close()
+            if layout is not None:  # DOMWidget made it with its own comm: not ours to leak
+                layout.close()
+        except Exception:
+            logger.exception("powawidget: closing a half-made widget failed")
 
     # ---- display: the live panel plus a static HTML copy for exports ------------------------
 
@@ -269,3 +299,9 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
             verbs.get(content.get("type"), lambda: None)()
         except (RuntimeError, ValueError, PowabaseError) as error:
             self.error = str(error)
+
+
+def _check_theme(theme: str) -> None:
+    """Refuse an unknown theme before anything (a client, a comm) is made."""
+    if theme not in THEMES:
+        raise ValueError(f"theme must be one of {', '.join(map(repr, THEMES))}, not {theme!r}")

@@ -299,3 +299,143 @@ def test_close_closes_only_a_client_it_owns(client: Any, local_server: Any) -> N
     owned.close = lambda: closed.append(True) or close()  # type: ignore[method-assign]
     ChatSession(owned, "agt_demo", owns_client=True).close()
     assert closed == [True]
+
+
+def _slow_to_close(client: Any, monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """Each real stream takes `seconds` to release its connection (a slow network's close)."""
+    real = client.stream_run
+
+    def stream_run(*args: Any, **kwargs: Any) -> Any:
+        stream = real(*args, **kwargs)
+        close = stream.close
+
+        def slow_close() -> None:
+            time.sleep(seconds)
+            close()
+
+        stream.close = slow_close
+        return stream
+
+    monkeypatch.setattr(client, "stream_run", stream_run)
+
+
+def test_send_new_session_and_load_session_right_after_stop_wait_for_the_run_to_end(
+    session: Any, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _slow_to_close(client, monkeypatch, 0.3)  # the stopped run needs a moment to end
+    chat, watcher = session("agt_long")
+    first = chat.send("Tell me a long story")
+    wait_until(lambda: first.text, what="some text")
+    chat.stop()
+    second = chat.send("next")  # no RunInProgressError: the stopped run ended first
+    assert first.done and first.status == "stopped"
+    assert watcher.values("status")[-1] == "connecting"
+    wait_until(lambda: second.text, what="the next run's text")
+    chat.stop()
+    chat.new_session()
+    assert second.status == "stopped" and chat.session_id is None
+    third = chat.send("and another")
+    wait_until(lambda: third.session_id, what="the third run's session")
+    chat.stop()
+    chat.load_session(third.session_id)
+    assert third.done and chat.session_id == third.session_id
+
+
+def test_a_stopped_run_that_does_not_end_in_time_is_refused_with_a_fitting_message(
+    session: Any, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("powawidget.chat.STOP_GRACE", 0.1)
+    _slow_to_close(client, monkeypatch, 1.0)
+    chat, _ = session("agt_long")
+    handle = chat.send("Tell me a long story")
+    wait_until(lambda: handle.text, what="some text")
+    chat.stop()
+    with pytest.raises(RunInProgressError, match=r"you stopped .* try again") as refused:
+        chat.send("next")
+    assert "w.stop()" not in str(refused.value)  # never "stop it" after a stop
+    assert handle.wait(10) and handle.status == "stopped"
+
+
+def test_a_run_that_is_not_stopping_is_still_refused_at_once(session: Any) -> None:
+    chat, _ = session("agt_long")
+    handle = chat.send("Tell me a long story")
+    started = time.monotonic()
+    with pytest.raises(RunInProgressError, match="stop it"):
+        chat.send("another")
+    assert time.monotonic() - started < 2.0  # no grace wait (3 s) unless a stop was asked for
+    chat.stop()
+    assert handle.wait(10)
+
+
+def _gated_approve(client: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    """Make the real `client.approve` wait for a gate (an HTTP call with slow retries)."""
+    entered, gate = threading.Event(), threading.Event()
+    real = client.approve
+
+    def approve(*args: Any, **kwargs: Any) -> Any:
+        entered.set()
+        assert gate.wait(20), "the test never opened the gate"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(client, "approve", approve)
+    return entered, gate
+
+
+def test_approve_does_not_block_the_log_while_the_server_is_called(
+    session: Any, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat, _ = session("agt_approval")
+    handle = chat.send("Please issue a refund for order 1234")
+    wait_until(lambda: chat.status == "waiting_approval" or handle.done, 30, "approval")
+    entered, gate = _gated_approve(client, monkeypatch)
+    approving = threading.Thread(target=chat.approve, args=(True,))
+    approving.start()
+    try:
+        assert entered.wait(10)
+        reads: list[int] = []
+        reader = threading.Thread(target=lambda: reads.append(len(chat.events)), daemon=True)
+        reader.start()
+        reader.join(5)
+        assert reads, "the event log was locked during the approval's HTTP call"
+        chat.record(make_event("stopped_typing", run_id=handle.run_id))  # a sink never blocks
+        with pytest.raises(RuntimeError, match="already on its way"):
+            chat.approve(False)
+    finally:
+        gate.set()
+        approving.join(30)
+    assert handle.wait(30) and handle.error is None and handle.status == "completed"
+    assert [
+        e["arguments"]["approved"] for e in chat.events if e["event"] == "approval_resolved"
+    ] == [True]
+
+
+def test_a_decision_logged_after_the_run_ended_settles_again_and_keeps_the_outcome(
+    session: Any, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat, watcher = session("agt_approval")
+    handle = chat.send("Please issue a refund for order 1234")
+    wait_until(lambda: chat.status == "waiting_approval" or handle.done, 30, "approval")
+    real = client.approve
+
+    def approve_then_let_the_run_finish(*args: Any, **kwargs: Any) -> Any:
+        answer = real(*args, **kwargs)
+        assert handle._done.wait(30)  # the run ends before the decision is logged
+        return answer
+
+    monkeypatch.setattr(client, "approve", approve_then_let_the_run_finish)
+    chat.approve(True)
+    names = [e["event"] for e in chat.events]
+    assert names[-1] == "approval_resolved" and "complete" in names
+    assert chat.status == "idle" and watcher.values("status")[-1] == "idle"
+    assert watcher.changes[-1] == ("settle", {})  # a view re-saves with the decision
+    assert [r["status"] for r in chat.runs] == ["completed"]
+    assert [c["status"] for c in chat.tool_calls] == ["done"]
+    assert handle.status == "completed"
+
+
+def test_last_run_is_the_latest_handle(session: Any) -> None:
+    chat, _ = session()
+    assert chat.last_run is None
+    handle = chat.send("hello")
+    assert chat.last_run is handle
+    handle.wait(30)

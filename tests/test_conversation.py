@@ -466,3 +466,56 @@ def test_start_names_the_session_even_when_the_user_message_guessed_another() ->
     stale = make_event("user_message", text="hi", session_id="sess_expired00000")
     turn = Conversation([stale, *stream(START)]).turns[0]
     assert (turn.session_id, turn.run_id) == (SESSION, RUN)
+
+
+def test_a_decision_logged_after_the_result_it_let_through_changes_nothing_back() -> None:
+    # approve() logs approval_resolved once the server accepted it: the run may already
+    # have sent the tool's result (and even finished) by then.
+    requested = stream(
+        *server(
+            START,
+            {"event": "tool_call", "tool_name": "refund", "call_id": "c1",
+             "arguments": {"order": 7}},
+            {"event": "approval_requested", "tool_name": "refund", "message": "Refund 7?"},
+            {"event": "tool_result", "tool_name": "refund", "call_id": "c1",
+             "result_preview": "refunded"},
+        )
+    )  # fmt: skip
+    conv = Conversation([user("refund 7"), *requested])
+    turn = conv.turns[0]
+    assert (turn.tool_calls[0].state, turn.status) == ("done", "streaming")
+    conv.apply(make_event("approval_resolved", arguments={"approved": True, "reason": None}))
+    assert (turn.tool_calls[0].state, turn.status, turn.approvals[0].approved) == (
+        "done",
+        "streaming",
+        True,
+    )
+    assert turn.warnings == []
+
+
+def test_a_decision_logged_after_complete_keeps_the_finished_run_as_it_was() -> None:
+    denied = stream(
+        *server(
+            START,
+            {"event": "approval_requested", "tool_name": "delete", "tool_input": {"id": 1}},
+            {"event": "tool_result", "tool_name": "delete", "status": "error",
+             "result_preview": "denied by the user"},
+            {"event": "complete", "content": "Not deleted.", "status": "completed"},
+        )
+    )  # fmt: skip
+    conv = Conversation(denied)
+    conv.apply(make_event("approval_resolved", arguments={"approved": False, "reason": "no"}))
+    turn = conv.turns[0]
+    assert (turn.status, turn.text) == ("completed", "Not deleted.")
+    assert (turn.tool_calls[0].state, turn.tool_calls[0].error) == ("error", "denied by the user")
+    assert turn.approvals[0].approved is False
+    approved = stream(
+        *server(
+            START,
+            {"event": "tool_call", "tool_name": "refund", "call_id": "c1"},
+            {"event": "approval_requested", "tool_name": "refund"},
+            {"event": "complete", "content": "Done.", "status": "completed"},
+        )
+    )  # fmt: skip
+    conv = Conversation([*approved, make_event("approval_resolved", arguments={"approved": True})])
+    assert (conv.turns[0].tool_calls[0].state, conv.turns[0].status) == ("done", "completed")

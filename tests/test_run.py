@@ -124,3 +124,43 @@ def test_the_handle_repr_is_cheap_and_informative(client: Any) -> None:
     assert handle.wait(30)
     assert isinstance(handle, RunHandle)
     assert "completed" in repr(handle) and handle.run_id in repr(handle)
+
+
+def test_stop_after_the_run_completed_changes_nothing(client: Any) -> None:
+    handle: list[RunHandle] = []
+
+    def emit(event: dict[str, Any]) -> None:
+        if event["event"] == "complete":
+            handle[0].stop()  # the run's end is recorded; its thread has not finished yet
+
+    handle.append(start_run(client, "agt_demo", "What is the refund policy?", emit=emit))
+    run = handle[0]
+    assert run.wait(30)
+    run.stop()  # and once it is done
+    assert (run.status, run.stopped, run.error) == ("completed", False, None)
+    assert [e["event"] for e in run.events][-1] == "complete"
+
+
+def test_stop_after_a_failed_run_keeps_it_failed(client: Any) -> None:
+    stops: list[RunHandle] = []
+
+    def emit(event: dict[str, Any]) -> None:
+        if event["event"] in ("error", "client_error") and stops:
+            stops[0].stop()
+
+    stops.append(start_run(client, "fault_error_event", "hi", emit=emit))
+    run = stops[0]
+    assert run.wait(30)
+    assert (run.status, run.stopped) == ("failed", False)
+    assert "stopped" not in [e["event"] for e in run.events]
+
+
+def test_stopping_sets_stopping_until_the_run_ends(client: Any) -> None:
+    run = start_run(client, "agt_long", "Tell me a long story", emit=lambda event: None)
+    deadline = time.monotonic() + 30
+    while not run.text and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not run.stopping
+    run.stop()
+    assert run.wait(10)
+    assert (run.status, run.stopped, run.stopping) == ("stopped", True, False)

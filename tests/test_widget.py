@@ -26,6 +26,7 @@ from powawidget.errors import (
     StreamError,
 )
 from powawidget.run import RunHandle, RunInProgressError
+from powawidget.sync import compact
 from powawidget.widget import ChatWidget
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -126,6 +127,43 @@ def test_unknown_keyword_arguments_are_a_type_error(local_server: Any) -> None:
         ChatWidget("agt_demo", local_server.base_url, local_server.api_key, "sess_x")
 
 
+def _open_widgets() -> int:
+    """How many widgets still have an open comm (what a failed constructor must not leak)."""
+    from ipywidgets import Widget
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the registry, not its accessor
+        return len(Widget.widgets)
+
+
+def test_a_failed_constructor_leaves_no_widget_or_client_behind(
+    local_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from powawidget.client import PowabaseClient
+
+    closed: list[PowabaseClient] = []
+    real_close = PowabaseClient.close
+
+    def close(self: PowabaseClient) -> None:
+        closed.append(self)
+        real_close(self)
+
+    monkeypatch.setattr(PowabaseClient, "close", close)
+    before = _open_widgets()
+    url, key = local_server.base_url, local_server.api_key
+    with pytest.raises(NotFoundError):
+        ChatWidget("agt_demo", url, key, session_id="sess_000000000000")
+    assert _open_widgets() == before and len(closed) == 1
+    with pytest.raises(AuthenticationError):  # list_agents fails: no agent_id given
+        ChatWidget(None, url, "pk_wrong_key")
+    assert _open_widgets() == before and len(closed) == 2
+    with pytest.raises(ValueError, match="theme"):
+        ChatWidget("agt_demo", url, key, theme="neon")
+    with pytest.raises(ValueError, match="speed"):
+        ChatWidget.replay([], speed=-1)
+    assert _open_widgets() == before and len(closed) == 2  # refused before any client
+
+
 def test_no_agent_id_picks_the_first_listed_agent(chat: Any) -> None:
     widget, _ = chat(None)
     assert widget.agent_id == "agt_demo"
@@ -215,7 +253,7 @@ def test_send_returns_a_handle_and_the_run_streams_into_the_panel(chat: Any) -> 
 def test_ask_blocks_and_returns_the_authoritative_final_text(chat: Any) -> None:
     widget, _ = chat()
     answer = widget.ask("What is the refund policy?", timeout=30)
-    assert answer and answer == widget.run.text
+    assert answer and answer == widget.last_run.text
     assert widget.runs[-1]["answer"] == answer
 
 
@@ -224,7 +262,7 @@ def test_ask_async_awaits_the_answer_without_blocking_the_event_loop(chat: Any) 
 
     widget, _ = chat()
     answer = asyncio.run(widget.ask_async("What is the refund policy?", timeout=30))
-    assert answer and answer == widget.run.text
+    assert answer and answer == widget.last_run.text
 
 
 def test_a_second_send_while_streaming_is_refused_clearly(chat: Any) -> None:
@@ -257,6 +295,24 @@ def test_the_panel_stop_button_stops_the_run(chat: Any) -> None:
     wait_until(lambda: handle.text, what="streamed text")
     from_panel(widget, {"type": "stop"})
     assert handle.wait(10) and handle.status == "stopped"
+
+
+def test_stop_then_send_at_once_from_python_and_from_the_panel(chat: Any) -> None:
+    widget, _ = chat("agt_long")
+    first = widget.send("Tell me a long story")
+    wait_until(lambda: first.text, what="streamed text")
+    widget.stop()
+    second = widget.send("next")  # waits for the stopped run instead of refusing
+    assert first.status == "stopped" and widget.last_run is second
+    wait_until(lambda: second.text, what="the next run's text")
+    from_panel(widget, {"type": "stop"})
+    from_panel(widget, {"type": "send", "text": "and the next"})
+    assert widget.error == "" and second.status == "stopped"
+    third = widget.last_run
+    assert third is not second and third is not None
+    third.stop()
+    widget.new_session()
+    assert third.done and widget.session_id is None
 
 
 def test_the_panel_retry_button_sends_the_failed_message_again(chat: Any) -> None:
@@ -298,8 +354,8 @@ def test_the_session_continues_until_new_session(chat: Any, client: Any) -> None
 def test_messages_from_the_panel_send_and_start_new_sessions(chat: Any) -> None:
     widget, _ = chat()
     from_panel(widget, {"type": "send", "text": "What is the refund policy?"})
-    assert widget.run is not None and widget.wait(30)
-    assert widget.run.text
+    assert widget.last_run is not None and widget.wait(30)
+    assert widget.last_run.text
     from_panel(widget, {"type": "new_session"})
     assert widget.session_id is None
 
@@ -400,11 +456,13 @@ def test_approve_from_python_resumes_the_run(chat: Any) -> None:
     handle = _wait_for_approval(widget)
     widget.approve(True)
     assert handle.wait(30) and handle.error is None
-    # The widget's log orders the decision before the tool's result (the handle's own list
-    # is filled by the run thread, so there the two may arrive either way round).
+    # The decision is logged once the server accepted it, so the run may have sent the
+    # tool's result first: either order folds to the same finished tool call.
     names = [e["event"] for e in widget.events]
     assert names.index("approval_requested") < names.index("approval_resolved")
-    assert "tool_result" in names[names.index("approval_resolved") :]
+    assert names.count("approval_resolved") == 1 and "tool_result" in names
+    assert [c["status"] for c in widget.tool_calls] == ["done"]
+    assert [r["status"] for r in widget.runs] == ["completed"]
     assert widget.status == "idle"
 
 
@@ -413,8 +471,18 @@ def test_deny_from_the_panel_calls_the_server_off_the_main_thread(chat: Any) -> 
     handle = _wait_for_approval(widget)
     from_panel(widget, {"type": "approve", "approved": False})
     assert handle.wait(30) and handle.error is None
-    resolved = [e for e in handle.events if e["event"] == "approval_resolved"]
-    assert resolved and resolved[0]["arguments"]["approved"] is False
+
+    def resolved_events() -> list[dict[str, Any]]:
+        return [e for e in handle.events if e["event"] == "approval_resolved"]
+
+    # Logged once the server answered the click's thread: maybe after the run ended.
+    resolved = wait_until(resolved_events, 10, "the logged decision")
+    assert resolved[0]["arguments"]["approved"] is False
+    wait_until(
+        lambda: any(e["event"] == "approval_resolved" for e in widget.history),
+        10,
+        "the decision in the saved history",
+    )
     assert widget.tool_calls == [] or all(
         r["status"] != "done"
         for r in widget.tool_calls
@@ -440,8 +508,10 @@ def test_a_view_with_a_gap_asks_for_a_snapshot_and_gets_the_whole_log(chat: Any)
     assert batches[1]["start"] > 0
     from_panel(widget, {"type": "snapshot_request"})
     snapshot = comm.custom("snapshot")[-1]
-    assert [e["event"] for e in snapshot["events"]] == [e["event"] for e in widget.events]
-    assert len(snapshot["events"]) == len(widget.events)
+    # The whole log, compacted (streamed deltas merged), with its length as `next`.
+    assert snapshot["events"] == compact(widget._sync.events, max_chars=None)
+    assert snapshot["next"] == len(widget.events)
+    assert len(snapshot["events"]) < len(widget.events)
 
 
 def test_a_10000_chunk_run_travels_in_few_batched_messages(chat: Any) -> None:
@@ -484,10 +554,10 @@ def test_the_api_key_appears_nowhere_outside_python(
         json.dumps(list(widget.transcript)),
         json.dumps(list(widget.messages) + list(widget.runs) + list(widget.tool_calls)),
         repr(widget),
-        repr(widget.run),
+        repr(widget.last_run),
         str(raised.value),
         repr(raised.value),
-        str(failing.run.error),
+        str(failing.last_run.error),
         caplog.text,
         saved.read_text(),
         widget._repr_mimebundle_()[0]["text/html"],
@@ -526,7 +596,7 @@ def test_save_then_replay_plays_the_same_events_without_a_server(chat: Any, tmp_
         with pytest.raises(RuntimeError, match="replay"):
             replay.send("hello")
         from_panel(replay, {"type": "snapshot_request"})
-        assert len(comm.custom("snapshot")[-1]["events"]) == len(widget.events)
+        assert comm.custom("snapshot")[-1]["next"] == len(widget.events)
     finally:
         replay.close()
 

@@ -132,6 +132,8 @@ export function approvalResolved(fold, turn, ev) {
   item.reason = args.reason ?? null;
   fold.touch(turn, item);
   const call = item.call;
+  // Python logs the decision once the server accepted it, so the tool's result (or the
+  // run's end) may come first: only a call still pending changes, never done/error.
   if (call && call.state === "pending") {
     call.state = args.approved ? "running" : "error";
     if (!args.approved) call.note = `Denied${args.reason ? `: ${args.reason}` : ""}`;

@@ -165,6 +165,41 @@ test("approvals: the tool waits pending; approve → running, deny → error", (
   assert.equal(approval.reason, "no");
 });
 
+test("a decision logged after the tool's result (or the run's end) never reopens the tool", () => {
+  const resolved = (approved) => ({
+    event: "approval_resolved",
+    seq: -1,
+    run_id: "run_1",
+    arguments: { approved, reason: null },
+  });
+  const c = fold([
+    user("q"),
+    ev("start"),
+    ev("tool_call", { tool_name: "refund", call_id: "c1", arguments: { id: 1 } }),
+    ev("approval_requested", { tool_name: "refund", text: "OK?" }),
+    ev("tool_result", { tool_name: "refund", call_id: "c1", result: "refunded" }),
+  ]);
+  const tool = c.lastTurn.items.find((i) => i.kind === "tool");
+  assert.equal(tool.state, "done");
+  c.apply(resolved(true));
+  assert.equal(tool.state, "done");
+  assert.equal(c.lastTurn.items.find((i) => i.kind === "approval").state, "approved");
+
+  const ended = fold([
+    user("q"),
+    ev("start"),
+    ev("approval_requested", { tool_name: "delete", text: "OK?" }),
+    ev("tool_result", { tool_name: "delete", status: "error", result: "denied" }),
+    ev("complete", { status: "completed", text: "Not deleted." }),
+  ]);
+  const denied = ended.lastTurn.items.find((i) => i.kind === "tool");
+  assert.equal(denied.state, "error");
+  ended.apply(resolved(false));
+  assert.equal(denied.state, "error");
+  assert.equal(denied.note, null);
+  assert.equal(ended.lastTurn.status, "completed");
+});
+
 test("a new run without a user message (retry) opens a turn without a user bubble", () => {
   const c = fold([
     user("q"),

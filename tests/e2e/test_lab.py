@@ -71,7 +71,7 @@ def test_stop_button_ends_a_long_run_and_keeps_what_arrived(lab: NotebookPage) -
     lab.page.wait_for_timeout(1_000)
     assert panel.answer(0).inner_text() == kept, "text kept arriving after Stop"
     expect(panel.part("send")).to_have_attribute("data-action", "send")
-    status = lab.execute("print(chat.run.status, chat.status)")
+    status = lab.execute("print(chat.last_run.status, chat.status)")
     assert status.split() == ["stopped", "stopped"]
     lab.screenshot("panel-lab-stopped", panel.root)
     assert page_errors(lab) == []

@@ -231,6 +231,8 @@ export class Conversation {
         return;
       case "tool_result":
         toolResult(this, turn, ev);
+        // A result while waiting means the run resumed; the decision may be logged later.
+        if (turn.status === "waiting_approval") turn.status = "streaming";
         return;
       case "approval_requested":
         approvalRequested(this, turn, ev);

@@ -281,3 +281,15 @@ test("a tool call or an approval request ends the thinking before it", () => {
   ]);
   assert.equal(c.lastTurn.items.find((i) => i.kind === "reasoning").done, true);
 });
+
+test("a tool result while waiting for approval means the run resumed", () => {
+  const c = fold([
+    user("q"),
+    ev("start"),
+    ev("tool_call", { tool_name: "refund", call_id: "c1", arguments: { id: 1 } }),
+    ev("approval_requested", { tool_name: "refund", arguments: { id: 1 }, text: "OK?" }),
+  ]);
+  assert.equal(c.lastTurn.status, "waiting_approval");
+  c.apply(ev("tool_result", { tool_name: "refund", call_id: "c1", result: "done" }));
+  assert.equal(c.lastTurn.status, "streaming");
+});

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import random
 import threading
 import time
@@ -17,15 +16,10 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
-import requests.auth
-import urllib3.exceptions
 
 from powawidget import __version__
+from powawidget.config import KeyAuth, resolve_api_key, resolve_base_url
 from powawidget.errors import (
-    ENV_API_KEY,
-    ENV_API_KEY_ALIAS,
-    ENV_BASE_URL,
-    ConfigurationError,
     PowabaseError,
     describe_cause,
     error_for_status,
@@ -36,18 +30,13 @@ from powawidget.errors import (
     scrub,
     send_failed_error,
 )
+from powawidget.retry import IDEMPOTENT_METHODS, RETRY_STATUSES, backoff_delay, never_sent
 from powawidget.stream import CancelWatch, InflightRequest, RunStream, StoppableAdapter
 
 __all__ = ["PowabaseClient", "RunStream"]
 
 log = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Failures that prove no byte of the request left: no connection (refused, DNS, connect
-# timeout; NewConnectionError and NameResolutionError are ConnectTimeoutError subclasses)
-# or no connection to the proxy in front of the server.
-_CONNECT_PHASE = (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ProxyError)
 ERROR_BODY_LIMIT = 64 * 1024
 
 
@@ -82,8 +71,8 @@ class PowabaseClient:
         sleep: Callable[[float], None] | None = None,
         jitter: Callable[[], float] = random.random,
     ) -> None:
-        self._base_url = _resolve_base_url(base_url)
-        key = _resolve_api_key(api_key)
+        self._base_url = resolve_base_url(base_url)
+        key = resolve_api_key(api_key)
         self.connect_timeout = connect_timeout
         self.idle_timeout = idle_timeout
         self.max_retries = max(0, int(max_retries))
@@ -95,7 +84,7 @@ class PowabaseClient:
         self._session = requests.Session()
         self._session.mount("http://", StoppableAdapter())
         self._session.mount("https://", StoppableAdapter())
-        self._session.auth = _KeyAuth(key)
+        self._session.auth = KeyAuth(key)
         self._session.headers["User-Agent"] = f"powawidget/{__version__}"
 
     @property
@@ -313,7 +302,7 @@ class PowabaseClient:
         if isinstance(exc, requests.exceptions.SSLError):
             kind = "tls"  # a certificate problem: retrying cannot help
         elif isinstance(exc, requests.ConnectionError):
-            kind = "unreachable" if _never_sent(exc) else "no_answer"
+            kind = "unreachable" if never_sent(exc) else "no_answer"
             retry = kind == "unreachable" or method.upper() in IDEMPOTENT_METHODS
             if retry and attempt < self.max_retries:
                 delay = self._delay(attempt, None)
@@ -345,10 +334,14 @@ class PowabaseClient:
         return scrub(describe_cause(exc), self._key)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
-        """Seconds before retry `attempt` + 1: Retry-After (capped), else full-jitter backoff."""
-        if retry_after is not None:
-            return min(retry_after, self.max_backoff)
-        return self._jitter() * min(self.max_backoff, self.backoff * 2**attempt)
+        """Seconds before retry `attempt` + 1 under this client's backoff settings."""
+        return backoff_delay(
+            attempt,
+            retry_after,
+            backoff=self.backoff,
+            max_backoff=self.max_backoff,
+            jitter=self._jitter,
+        )
 
     def _error(
         self, response: requests.Response, subject: str, not_found_advice: str
@@ -370,21 +363,6 @@ class PowabaseClient:
         )
 
 
-class _KeyAuth(requests.auth.AuthBase):
-    """Puts the key in both headers Powabase checks (as auth, so ~/.netrc cannot replace it)."""
-
-    def __init__(self, key: str) -> None:
-        self._key = key
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["apikey"] = self._key
-        request.headers["Authorization"] = f"Bearer {self._key}"
-        return request
-
-    def __repr__(self) -> str:
-        return "<Powabase key auth>"
-
-
 def _read_start(response: requests.Response, secret: str, limit: int = 500) -> str:
     """The first `limit` bytes of a body as text (decoded, key masked); closes the response."""
     try:
@@ -394,42 +372,6 @@ def _read_start(response: requests.Response, secret: str, limit: int = 500) -> s
     finally:
         response.close()
     return scrub(data.decode("utf-8", errors="replace"), secret)
-
-
-def _resolve_base_url(base_url: str | None) -> str:
-    """The base URL from the argument or the environment, checked; no trailing slash."""
-    value = (base_url if base_url is not None else os.environ.get(ENV_BASE_URL, "")).strip()
-    if not value:
-        raise ConfigurationError(
-            f"No Powabase URL: set {ENV_BASE_URL} to your project URL "
-            "(https://<ref>.p.powabase.ai) or pass base_url=. For a local server with no "
-            "account, run `powawidget serve` or use --local."
-        )
-    if not value.lower().startswith(("http://", "https://")):
-        raise ConfigurationError(
-            f"The Powabase URL {value!r} must start with https:// (or http:// for a local "
-            f"server): fix {ENV_BASE_URL} or base_url=."
-        )
-    return value.rstrip("/")
-
-
-def _resolve_api_key(api_key: str | None) -> str:
-    """The API key from the argument or the environment (with its alias), checked."""
-    value = api_key
-    if value is None:
-        value = os.environ.get(ENV_API_KEY) or os.environ.get(ENV_API_KEY_ALIAS)
-    value = (value or "").strip()
-    if not value:
-        raise ConfigurationError(
-            f"No Powabase API key: set {ENV_API_KEY} (or {ENV_API_KEY_ALIAS}) to the "
-            "project's service role key, or pass api_key=."
-        )
-    if any(ch in value for ch in "\r\n\0") or not value.isascii() or " " in value:
-        raise ConfigurationError(
-            f"The API key contains spaces, line breaks or non-ASCII characters: copy it again "
-            f"into {ENV_API_KEY} (or api_key=)."
-        )
-    return value
 
 
 def _segment(value: str) -> str:
@@ -444,29 +386,6 @@ def _items(data: Any, key: str) -> list[dict]:
     if isinstance(data, dict) and isinstance(data.get(key), list):
         return data[key]
     return []
-
-
-def _never_sent(exc: BaseException) -> bool:
-    """True when a transport failure proves the request never left (connect-phase failure).
-
-    Anything else — the server hung up, a reset, a broken pipe — may come after the server
-    received the request, so a non-idempotent one must not be sent again.
-    """
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:  # requests > urllib3 > socket
-        seen.add(id(current))
-        if isinstance(current, _CONNECT_PHASE):
-            return True
-        inner = current.args[0] if current.args else None
-        if not isinstance(inner, BaseException):
-            inner = getattr(current, "reason", None)
-        if not isinstance(inner, BaseException):
-            inner = current.__cause__ or current.__context__
-        current = inner
-    return False
 
 
 class _Stopped(Exception):

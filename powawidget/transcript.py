@@ -17,19 +17,15 @@ with fixed columns whatever the dialect (nested values as JSON strings):
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import stat
-import uuid
-import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from powawidget.conversation import Conversation, Turn, ms_between, usage_tokens
-from powawidget.events import EVENT_KEYS
+from powawidget.recording import load_events, save_events
 from powawidget.tables import Table
 
 ROW_COLUMNS: tuple[str, ...] = (
@@ -108,8 +104,6 @@ TOOL_CALL_COLUMNS: tuple[str, ...] = (
     "called_at",
     "finished_at",
 )
-
-_EVENT_KEY_SET = frozenset(EVENT_KEYS)
 
 #: Who an event speaks for in `rows.role`; server events not listed are the assistant's.
 _ROLES = {
@@ -226,20 +220,9 @@ class Transcript:
         """Write the events as JSON Lines (one canonical event a line), atomically.
 
         The file is written beside `path` and renamed over it, so a crash mid-save leaves
-        the old file or the new one, never half of one.
+        the old file or the new one, never half of one (see `powawidget.recording`).
         """
-        target = Path(path)
-        lines = []
-        for number, event in enumerate(self.events):
-            try:
-                line = json.dumps(event, ensure_ascii=False, allow_nan=False)
-                # U+2028/9 are line breaks to some JSONL readers: keep them escaped.
-                lines.append(line.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
-            except (TypeError, ValueError) as exc:
-                name = event.get("event")
-                raise ValueError(f"event {number} ({name!r}) is not JSON: {exc}") from exc
-        _write_atomically(target, "".join(line + "\n" for line in lines))
-        return target
+        return save_events(self.events, path)
 
     @classmethod
     def load(cls, source: str | os.PathLike[str] | Iterable[dict]) -> Transcript:
@@ -250,28 +233,7 @@ class Transcript:
         """
         if isinstance(source, Transcript):
             return cls(source.events)
-        if not isinstance(source, (str, os.PathLike)):
-            return cls(_checked(event, f"event {n}") for n, event in enumerate(source))
-        path = Path(source)
-        events = []
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                where = f"{path}, line {number}"
-                try:
-                    value = json.loads(line)
-                except ValueError as exc:
-                    if not line.endswith("\n"):
-                        # The last line, cut short (a write that never finished): keep the rest.
-                        warnings.warn(
-                            f"{where}: skipped an unfinished last line (not valid JSON)",
-                            stacklevel=2,
-                        )
-                        break
-                    raise ValueError(f"{where}: not valid JSON ({exc})") from None
-                events.append(_checked(value, where))
-        return cls(events)
+        return cls(load_events(source))
 
     def to_markdown(self, **options: Any) -> str:
         """A readable Markdown handout (see `powawidget.export.to_markdown`)."""
@@ -284,34 +246,6 @@ class Transcript:
         from powawidget.export import to_html
 
         return to_html(self, **options)
-
-
-def _write_atomically(target: Path, text: str) -> None:
-    """Write `text` to a temp file beside `target`, then rename it over: never half a file."""
-    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
-    try:
-        with temp.open("x", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(OSError):  # keep an existing file's permissions
-            os.chmod(temp, stat.S_IMODE(target.stat().st_mode))
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
-
-
-def _checked(value: Any, where: str) -> dict:
-    """A canonical event from loaded data: an object with an `event` name; missing keys None."""
-    if not isinstance(value, dict) or not isinstance(value.get("event"), str):
-        raise ValueError(f"{where}: expected a canonical event (a JSON object with an 'event')")
-    if value.keys() >= _EVENT_KEY_SET:
-        return value
-    event = {key: value.get(key) for key in EVENT_KEYS}
-    event.update(value)
-    return event
 
 
 def _event_row(event: dict, turn: Turn | None) -> dict:

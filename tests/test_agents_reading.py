@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from powawidget.server.agents.reading import (
+from powawidget.server.agents.extract import (
     find_conversion,
     find_expression,
     find_months,
     find_quantity,
     find_timezone,
-    read,
 )
+from powawidget.server.agents.reading import read
 from powawidget.server.knowledge import mentioned_policies, mentioned_products
 
 

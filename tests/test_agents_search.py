@@ -15,7 +15,7 @@ from test_agents import DEMO, answer, assert_server_stream, converse, run_agent,
 
 from powawidget.client import PowabaseClient
 from powawidget.server import knowledge
-from powawidget.server.agents.reading import read_all, split_parts
+from powawidget.server.agents.parts import read_all, split_parts
 
 REFUND_AND_TEAM = "What's the refund policy, and how much is Team for 5 people?"
 THREE_PARTS = (

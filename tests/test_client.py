@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import shutil
 import socket
 import ssl
-import subprocess
 import threading
 import time
 import uuid
@@ -23,22 +21,10 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from tls_peer import tls_context
 
+from powawidget import errors
 from powawidget.client import PowabaseClient, RunStream
-from powawidget.errors import (
-    AuthenticationError,
-    ConfigurationError,
-    ConnectionFailedError,
-    InsufficientCreditsError,
-    NotFoundError,
-    PowabaseError,
-    RateLimitedError,
-    RunFailedError,
-    ServerError,
-    StreamError,
-    error_for_status,
-    parse_retry_after,
-)
 from powawidget.events import EVENT_KEYS
 
 MakeClient = Callable[..., PowabaseClient]
@@ -105,7 +91,7 @@ def idle_ports(client: PowabaseClient) -> list[int]:
 
 def test_missing_base_url_names_the_variable_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("POWABASE_BASE_URL", raising=False)
-    with pytest.raises(ConfigurationError, match="POWABASE_BASE_URL") as info:
+    with pytest.raises(errors.ConfigurationError, match="POWABASE_BASE_URL") as info:
         PowabaseClient(api_key="k")
     assert info.value.code == "configuration"
 
@@ -113,19 +99,19 @@ def test_missing_base_url_names_the_variable_to_set(monkeypatch: pytest.MonkeyPa
 def test_missing_key_names_the_variable_and_its_alias(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("POWABASE_API_KEY", raising=False)
     monkeypatch.delenv("POWABASE_SERVICE_ROLE_KEY", raising=False)
-    with pytest.raises(ConfigurationError) as info:
+    with pytest.raises(errors.ConfigurationError) as info:
         PowabaseClient("http://127.0.0.1:1")
     assert "POWABASE_API_KEY" in str(info.value)
     assert "POWABASE_SERVICE_ROLE_KEY" in str(info.value)
 
 
 def test_url_without_scheme_is_a_configuration_error() -> None:
-    with pytest.raises(ConfigurationError, match="https://"):
+    with pytest.raises(errors.ConfigurationError, match="https://"):
         PowabaseClient("myproject.p.powabase.ai", "k")
 
 
 def test_key_with_a_line_break_is_rejected_without_echoing_it() -> None:
-    with pytest.raises(ConfigurationError) as info:
+    with pytest.raises(errors.ConfigurationError) as info:
         PowabaseClient("http://127.0.0.1:1", "secret-part\nmore")
     assert "secret-part" not in str(info.value)
 
@@ -177,7 +163,7 @@ def test_a_wrong_key_is_an_authentication_error_with_advice(
 ) -> None:
     secret = "wrong-key-" + uuid.uuid4().hex
     c = PowabaseClient(local_server.base_url, secret, sleep=sleeps)
-    with c, pytest.raises(AuthenticationError) as info:
+    with c, pytest.raises(errors.AuthenticationError) as info:
         c.list_agents()
     error = info.value
     assert (error.status_code, error.code) == (401, "unauthorized")
@@ -191,14 +177,14 @@ def test_a_wrong_key_is_an_authentication_error_with_advice(
 
 
 def test_401_from_an_agent_run(make_client: MakeClient) -> None:
-    with pytest.raises(AuthenticationError) as info:
+    with pytest.raises(errors.AuthenticationError) as info:
         make_client().stream_run("fault_unauthorized", "hi")
     assert info.value.status_code == 401
     assert "Invalid API key" in str(info.value)
 
 
 def test_402_is_never_retried(make_client: MakeClient, sleeps: Sleeps) -> None:
-    with pytest.raises(InsufficientCreditsError) as info:
+    with pytest.raises(errors.InsufficientCreditsError) as info:
         make_client().stream_run("fault_credits", unique())
     assert info.value.code == "insufficient_credits"
     assert "no credits left" in str(info.value)
@@ -208,7 +194,7 @@ def test_402_is_never_retried(make_client: MakeClient, sleeps: Sleeps) -> None:
 
 @pytest.mark.parametrize("agent_id", ["fault_not_found", "agt_does_not_exist"])
 def test_404_names_the_agent_and_how_to_find_one(make_client: MakeClient, agent_id: str) -> None:
-    with pytest.raises(NotFoundError) as info:
+    with pytest.raises(errors.NotFoundError) as info:
         make_client().stream_run(agent_id, "hi")
     assert agent_id in str(info.value)
     assert "list_agents()" in str(info.value)
@@ -216,7 +202,7 @@ def test_404_names_the_agent_and_how_to_find_one(make_client: MakeClient, agent_
 
 
 def test_a_200_that_is_not_an_event_stream_quotes_the_body(make_client: MakeClient) -> None:
-    with pytest.raises(StreamError) as info:
+    with pytest.raises(errors.StreamError) as info:
         make_client().stream_run("fault_not_event_stream", "hi")
     error = info.value
     assert error.code == "not_event_stream"
@@ -227,8 +213,8 @@ def test_a_200_that_is_not_an_event_stream_quotes_the_body(make_client: MakeClie
 
 
 def test_403_asks_for_the_service_role_key() -> None:
-    error = error_for_status(403, body='{"error": "forbidden"}')
-    assert isinstance(error, AuthenticationError) and error.code == "forbidden"
+    error = errors.error_for_status(403, body='{"error": "forbidden"}')
+    assert isinstance(error, errors.AuthenticationError) and error.code == "forbidden"
     assert "service role key" in str(error)
 
 
@@ -237,20 +223,22 @@ def test_html_error_pages_become_a_short_message() -> None:
         "<html><head><title>502 Bad Gateway</title><style>body{}</style></head>"
         "<body><center><h1>502 Bad Gateway</h1></center><hr>nginx</body></html>"
     )
-    error = error_for_status(502, body=page, content_type="text/html")
-    assert isinstance(error, ServerError)
+    error = errors.error_for_status(502, body=page, content_type="text/html")
+    assert isinstance(error, errors.ServerError)
     assert "502 Bad Gateway" in str(error)
     assert "<" not in str(error)
-    untitled = error_for_status(400, body="<p>Bad <b>message</b></p>", content_type="text/html")
+    untitled = errors.error_for_status(
+        400, body="<p>Bad <b>message</b></p>", content_type="text/html"
+    )
     assert "Bad message" in str(untitled) and untitled.code == "bad_request"
 
 
 def test_retry_after_accepts_seconds_and_http_dates() -> None:
-    assert parse_retry_after("3") == 3.0
-    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
-    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412490.0) == 0.0
-    assert parse_retry_after("soon") is None
-    assert parse_retry_after(None) is None
+    assert errors.parse_retry_after("3") == 3.0
+    assert errors.parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
+    assert errors.parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412490.0) == 0.0
+    assert errors.parse_retry_after("soon") is None
+    assert errors.parse_retry_after(None) is None
 
 
 # -- retries before the first byte -----------------------------------------------------------
@@ -268,7 +256,7 @@ def test_retry_after_is_capped(make_client: MakeClient, sleeps: Sleeps) -> None:
 
 
 def test_429_without_retries_left_carries_retry_after(make_client: MakeClient) -> None:
-    with pytest.raises(RateLimitedError) as info:
+    with pytest.raises(errors.RateLimitedError) as info:
         make_client(max_retries=0).stream_run("fault_rate_limited", unique())
     assert info.value.retry_after == 1.0
     assert "wait 1 s" in str(info.value).lower()
@@ -281,7 +269,7 @@ def test_503_is_retried_with_jittered_backoff(make_client: MakeClient, sleeps: S
 
 
 def test_503_without_retries_left_is_a_server_error(make_client: MakeClient) -> None:
-    with pytest.raises(ServerError) as info:
+    with pytest.raises(errors.ServerError) as info:
         make_client(max_retries=0).stream_run("fault_unavailable", unique())
     assert info.value.status_code == 503
     assert "billing service unreachable" in str(info.value)
@@ -300,18 +288,18 @@ def test_connection_errors_back_off_exponentially_then_give_up(sleeps: Sleeps) -
         sleep=sleeps,
         jitter=lambda: 1.0,
     )
-    with c, pytest.raises(ConnectionFailedError) as info:
+    with c, pytest.raises(errors.ConnectionFailedError) as info:
         c.stream_run("agt_demo", "hi")
     assert sleeps == pytest.approx([0.1, 0.2, 0.3, 0.3])
     assert "5 attempt" in str(info.value) and "POWABASE_BASE_URL" in str(info.value)
-    assert isinstance(info.value, PowabaseError) and info.value.code == "connection_failed"
+    assert isinstance(info.value, errors.PowabaseError) and info.value.code == "connection_failed"
 
 
 def test_a_tls_failure_is_reported_at_once(local_server: Any, sleeps: Sleeps) -> None:
     https_url = local_server.base_url.replace("http://", "https://")
     with (
         PowabaseClient(https_url, "key", sleep=sleeps) as c,
-        pytest.raises(ConnectionFailedError, match="TLS handshake"),
+        pytest.raises(errors.ConnectionFailedError, match="TLS handshake"),
     ):
         c.list_agents()
     assert sleeps == []
@@ -320,7 +308,7 @@ def test_a_tls_failure_is_reported_at_once(local_server: Any, sleeps: Sleeps) ->
 def test_a_dropped_stream_is_never_retried(make_client: MakeClient, sleeps: Sleeps) -> None:
     stream = make_client().stream_run("fault_drop", unique())
     received = []
-    with pytest.raises(StreamError) as info:
+    with pytest.raises(errors.StreamError) as info:
         for event in stream:
             received.append(event)
     assert info.value.code == "stream_lost"
@@ -378,7 +366,7 @@ def test_a_run_the_server_received_but_never_answered_is_sent_once(
 ) -> None:
     with (
         PowabaseClient(hang_up_server["url"], "key", sleep=sleeps, max_retries=4) as c,
-        pytest.raises(StreamError) as info,
+        pytest.raises(errors.StreamError) as info,
     ):
         c.stream_run("agt_demo", "hello")
     assert hang_up_server["requests"] == ["POST /api/agents/agt_demo/run/stream HTTP/1.1"]
@@ -395,7 +383,7 @@ def test_an_approval_the_server_received_but_never_answered_is_sent_once(
 ) -> None:
     with (
         PowabaseClient(hang_up_server["url"], "key", sleep=sleeps) as c,
-        pytest.raises(StreamError, match="closed the connection before answering"),
+        pytest.raises(errors.StreamError, match="closed the connection before answering"),
     ):
         c.approve("run_0123456789ab", True)
     assert hang_up_server["requests"] == ["POST /api/agents/runs/run_0123456789ab/approve HTTP/1.1"]
@@ -407,7 +395,7 @@ def test_a_read_the_server_hung_up_on_is_retried_and_said_plainly(
 ) -> None:
     with (
         PowabaseClient(hang_up_server["url"], "key", sleep=sleeps, max_retries=2) as c,
-        pytest.raises(StreamError) as info,
+        pytest.raises(errors.StreamError) as info,
     ):
         c.list_agents()
     assert hang_up_server["requests"] == ["GET /api/agents HTTP/1.1"] * 3
@@ -425,7 +413,7 @@ def test_a_refused_connection_is_still_retried_for_runs_and_approvals(
         port = probe.getsockname()[1]
     with (
         PowabaseClient(f"http://127.0.0.1:{port}", "key", sleep=sleeps, max_retries=2) as c,
-        pytest.raises(ConnectionFailedError, match=r"Could not reach .* after 3 attempt"),
+        pytest.raises(errors.ConnectionFailedError, match=r"Could not reach .* after 3 attempt"),
     ):
         if send == "run":
             c.stream_run("agt_demo", "hi")
@@ -486,7 +474,7 @@ def test_run_failures_arrive_as_events_not_exceptions(client: PowabaseClient) ->
 
 def test_a_failed_run_event_becomes_a_run_failed_error(client: PowabaseClient) -> None:
     stream = client.stream_run("fault_failed_run", "hi")
-    error = RunFailedError.from_event(list(stream)[-1])
+    error = errors.RunFailedError.from_event(list(stream)[-1])
     assert error.code == "run_failed" and stream.run_id in str(error)
     assert "Step limit reached" in str(error)
 
@@ -527,7 +515,7 @@ def test_keepalives_keep_an_idle_timeout_alive(make_client: MakeClient) -> None:
 def test_silence_longer_than_the_idle_timeout_ends_the_stream(make_client: MakeClient) -> None:
     stream = make_client(idle_timeout=1.0).stream_run("fault_crlf", "hi")
     received = []
-    with pytest.raises(StreamError) as info:
+    with pytest.raises(errors.StreamError) as info:
         for event in stream:
             received.append(event)
     assert info.value.code == "idle_timeout"
@@ -574,18 +562,7 @@ def test_stop_from_another_thread_ends_a_blocked_read_promptly(
 @pytest.fixture
 def tls_proxy(local_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """An HTTPS front for the local server (a self-signed certificate the client trusts)."""
-    if shutil.which("openssl") is None:
-        pytest.fail("the TLS test needs the openssl command (apt-get install -y openssl)")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
+    context = tls_context(tmp_path, monkeypatch)
     upstream = urlsplit(local_server.base_url)
     listener = socket.create_server(("127.0.0.1", 0))
     sockets: list[socket.socket] = [listener]
@@ -668,16 +645,16 @@ def test_agents_sessions_messages_and_runs(client: PowabaseClient) -> None:
 
 
 def test_unknown_session_and_run_are_not_found(client: PowabaseClient) -> None:
-    with pytest.raises(NotFoundError, match="sess_000000000000"):
+    with pytest.raises(errors.NotFoundError, match="sess_000000000000"):
         client.session_messages("sess_000000000000")
-    with pytest.raises(NotFoundError, match="run_000000000000"):
+    with pytest.raises(errors.NotFoundError, match="run_000000000000"):
         client.get_run("run_000000000000")
 
 
 def test_approving_a_run_that_is_not_waiting_says_so(client: PowabaseClient) -> None:
     stream = client.stream_run("agt_demo", "hello")
     list(stream)
-    with pytest.raises(NotFoundError, match="not waiting for approval"):
+    with pytest.raises(errors.NotFoundError, match="not waiting for approval"):
         client.approve(stream.run_id, True)
 
 

@@ -22,6 +22,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 import uvicorn
+from server_http import api, stream_path
 
 from powawidget.server.app import AUTH_ERROR, create_app
 from powawidget.server.faults import FAULT_AGENTS
@@ -32,19 +33,9 @@ RUN_ID = re.compile(r"^run_[0-9a-f]{12}$")
 SESSION_ID = re.compile(r"^sess_[0-9a-f]{12}$")
 
 
-def api(server: object) -> httpx.Client:
-    """An httpx client sending the key in both headers."""
-    key = server.api_key  # type: ignore[attr-defined]
-    return httpx.Client(
-        base_url=server.base_url,  # type: ignore[attr-defined]
-        headers={"apikey": key, "Authorization": f"Bearer {key}"},
-        timeout=30.0,
-    )
-
-
 def stream(client: httpx.Client, agent_id: str, message: str, **body: object) -> list[dict]:
     """Run an agent over the stream endpoint; the JSON payloads of its frames."""
-    response = client.post(f"/api/agents/{agent_id}/run/stream", json={"message": message, **body})
+    response = client.post(stream_path(agent_id), json={"message": message, **body})
     assert response.status_code == 200, response.text
     return [json.loads(b[6:]) for b in response.content.split(b"\n\n") if b.startswith(b"data: ")]
 

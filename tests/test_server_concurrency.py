@@ -5,22 +5,17 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
+from server_http import api, stream_path
 
 
 def run_stream(server: object, agent_id: str, message: str, session_id: str | None) -> list[dict]:
     """One streamed run on its own connection; its JSON frames."""
-    key = server.api_key  # type: ignore[attr-defined]
     body: dict = {"message": message}
     if session_id:
         body["session_id"] = session_id
     with (
-        httpx.Client(
-            base_url=server.base_url,  # type: ignore[attr-defined]
-            headers={"apikey": key, "Authorization": f"Bearer {key}"},
-            timeout=60.0,
-        ) as client,
-        client.stream("POST", f"/api/agents/{agent_id}/run/stream", json=body) as r,
+        api(server, timeout=60.0) as client,
+        client.stream("POST", stream_path(agent_id), json=body) as r,
     ):
         assert r.status_code == 200
         return [json.loads(line[6:]) for line in r.iter_lines() if line.startswith("data: ")]
@@ -33,11 +28,7 @@ def test_twenty_concurrent_streams_complete_and_are_stored(local_server):
         "What can you help me with?",
         "Which one is best for small teams?",
     ]
-    with httpx.Client(
-        base_url=local_server.base_url,
-        timeout=30.0,
-        headers={"apikey": local_server.api_key, "Authorization": f"Bearer {local_server.api_key}"},
-    ) as client:
+    with api(local_server) as client:
         shared = run_stream(local_server, "agt_demo", "open", None)[0]["session_id"]
         jobs = [("agt_demo", questions[i % 4], None) for i in range(12)]
         jobs += [("fault_stall", f"stall 0.{i} please", None) for i in range(3)]

@@ -14,18 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from server_http import api
 
 from powawidget.server import start_local_server
-
-
-def api(server: object) -> httpx.Client:
-    """An httpx client sending the key in both headers."""
-    key = server.api_key  # type: ignore[attr-defined]
-    return httpx.Client(
-        base_url=server.base_url,  # type: ignore[attr-defined]
-        headers={"apikey": key, "Authorization": f"Bearer {key}"},
-        timeout=30.0,
-    )
 
 
 def gone(pid: int, timeout: float = 15.0) -> bool:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from httpx_sse import connect_sse
+from server_http import api, stream_path
 
 from powawidget.sse import iter_events
 
@@ -75,19 +76,11 @@ CASES = [
 @pytest.mark.parametrize(("agent_id", "message"), CASES, ids=[f"{a}-{m}" for a, m in CASES])
 def test_httpx_sse_reads_the_same_events_as_powawidget(local_server, agent_id, message):
     transport = TeeTransport()
-    key = local_server.api_key
     theirs = []
     cut = None
     with (
-        httpx.Client(
-            base_url=local_server.base_url,
-            transport=transport,
-            headers={"apikey": key, "Authorization": f"Bearer {key}"},
-            timeout=30.0,
-        ) as client,
-        connect_sse(
-            client, "POST", f"/api/agents/{agent_id}/run/stream", json={"message": message}
-        ) as source,
+        api(local_server, transport=transport) as client,
+        connect_sse(client, "POST", stream_path(agent_id), json={"message": message}) as source,
     ):
         source.response.raise_for_status()
         encoding = source.response.headers.get("content-encoding")

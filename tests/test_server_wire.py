@@ -13,8 +13,8 @@ import zlib
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
+from server_http import api, stream_path
 
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -100,21 +100,6 @@ def frames(text: bytes) -> list[dict]:
         if block.startswith(b"data: "):
             found.append(json.loads(block[6:]))
     return found
-
-
-def stream_path(agent_id: str) -> str:
-    """The streaming run endpoint of an agent."""
-    return f"/api/agents/{agent_id}/run/stream"
-
-
-def api(server: object) -> httpx.Client:
-    """An httpx client sending the key in both headers."""
-    key = server.api_key  # type: ignore[attr-defined]
-    return httpx.Client(
-        base_url=server.base_url,  # type: ignore[attr-defined]
-        headers={"apikey": key, "Authorization": f"Bearer {key}"},
-        timeout=30.0,
-    )
 
 
 def test_frames_are_compact_json_data_lines_with_type_seq_and_ts(local_server):

@@ -8,10 +8,8 @@ on 127.0.0.1 that reads the request and never answers.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import socket
 import ssl
-import subprocess
 import threading
 import time
 import uuid
@@ -20,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tls_peer import tls_context
 
 from powawidget.client import PowabaseClient, RunStream
 from powawidget.errors import ServerError, StreamError
@@ -111,23 +110,6 @@ def test_an_unset_cancel_event_changes_nothing(make_client: Any) -> None:
     assert events[-1]["event"] == "complete" and not stream.stopped
     assert not cancel.is_set()
     assert wait_for(lambda: not stop_threads_alive())  # no watcher thread outlives the run
-
-
-def tls_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ssl.SSLContext:
-    """A server TLS context with a fresh self-signed certificate the client is told to trust."""
-    if shutil.which("openssl") is None:
-        pytest.fail("the TLS case needs the openssl command (apt-get install -y openssl)")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    return context
 
 
 @pytest.fixture(params=["http", "https", "http-proxy"])

@@ -1,7 +1,7 @@
 """The contract between the server transport and its agents: a run's context and the agent shape.
 
 The transport (app.py) builds one `RunContext` per run and relays what `Agent.run` yields;
-agents (powawidget/server/agents, faults.py) know nothing about HTTP.
+agents (powawidget/server/agents, faults/) know nothing about HTTP.
 """
 
 from __future__ import annotations

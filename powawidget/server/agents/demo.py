@@ -1,26 +1,22 @@
 """`agt_demo`: the Orbit Labs support assistant — a rule-based agent that acts like an LLM one.
 
-It reads the message (reading.py), decides which tools to call, calls them (sometimes two
-at once), reads their results and writes a markdown answer (answers.py), streaming it all
-in the server dialect through `ServerRun`.
+It reads the message (reading.py, parts.py), decides which tools to call, calls them
+(sometimes two at once), reads their results and writes a markdown answer (answers.py),
+streaming it all in the server dialect through `ServerRun`.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from powawidget.server import knowledge
 from powawidget.server.agents import answers
-from powawidget.server.agents.loop import ServerRun, ToolRecord, ToolRequest
-from powawidget.server.agents.reading import Intent, read_all
+from powawidget.server.agents.loop import ServerRun, ToolRequest
+from powawidget.server.agents.parts import Events, answer_parts, read_all
+from powawidget.server.agents.reading import Intent
 from powawidget.server.knowledge import Product
 from powawidget.server.protocol import RunContext
 from powawidget.server.tools import TOOLS, format_number
-
-Events = AsyncIterator[dict[str, Any]]
 
 
 def plans_for(people: int, products: list[Product] | None = None) -> list[Product]:
@@ -33,56 +29,6 @@ def plan_for(people: int) -> Product:
     """The cheapest plan for a team of `people` (the largest plan when none fits)."""
     found = plans_for(people)
     return found[0] if found else [p for p in knowledge.catalogue() if p.kind == "plan"][-1]
-
-
-@dataclass
-class _Calls:
-    """A part of a multi-part question asking for tools (collected into one shared step)."""
-
-    requests: list[ToolRequest]
-    thinking: str | None
-
-
-@dataclass
-class _Text:
-    """A part of a multi-part question with its answer written."""
-
-    text: str
-
-
-@dataclass
-class _PartRun:
-    """Stands in for `ServerRun` while one part of a multi-part question is answered.
-
-    The part's handler runs unchanged; its tool requests and its answer are handed to the
-    driver (`DemoAgent._parts`), which runs every part's requests of a step at once.
-    """
-
-    ctx: RunContext
-    last: list[ToolRecord] = field(default_factory=list)
-
-    async def call_tools(
-        self, requests: list[ToolRequest], *, thinking: str | None = None
-    ) -> Events:
-        """Hand the requests to the driver; `last` holds their records when resumed."""
-        yield {"event": "_calls", "item": _Calls(requests, thinking)}
-
-    async def answer(self, text: str, *, thinking: str | None = None, **_: Any) -> Events:
-        """Hand the finished answer to the driver."""
-        yield {"event": "_text", "item": _Text(text)}
-
-
-def _key(request: ToolRequest) -> str:
-    """What makes two tool requests the same call: the tool and its arguments."""
-    return json.dumps([request.name, request.arguments], sort_keys=True)
-
-
-def join_answers(texts: list[str]) -> str:
-    """One reply from the answers to each part: in order, ruled apart, one closing question."""
-    closing = "Is there anything else I can check for you?"
-    body = [text.removesuffix(closing).rstrip() for text in texts]
-    ends_with_closing = any(text.endswith(closing) for text in texts)
-    return "\n\n---\n\n".join(body) + (f"\n\n{closing}" if ends_with_closing else "")
 
 
 class DemoAgent:
@@ -114,48 +60,12 @@ class DemoAgent:
         """The run's events after `start`: decide, call tools, answer."""
         intents = read_all(message, run.ctx.history)
         if len(intents) > 1:
-            return self._parts(run, intents)
+            return answer_parts(run, intents, self._handler)
         return self._handler(intents[0])(run, intents[0])
 
     def _handler(self, intent: Intent) -> Any:
         """The method that answers this kind of intent."""
         return getattr(self, f"_{intent.kind}")
-
-    async def _parts(self, run: ServerRun, intents: list[Intent]) -> Events:
-        """A multi-part question: each step runs every part's tools at once; one answer."""
-        parts = [_PartRun(run.ctx) for _ in intents]
-        flows = [self._handler(i)(p, i) for i, p in zip(intents, parts, strict=True)]
-        pending: list[Any] = [(await anext(flow))["item"] for flow in flows]
-        first = True
-        try:
-            while asking := [k for k, item in enumerate(pending) if isinstance(item, _Calls)]:
-                # The same call asked for by two parts is made once; both read its record.
-                keys = {k: [_key(r) for r in pending[k].requests] for k in asking}
-                unique: dict[str, ToolRequest] = {}
-                for k in asking:
-                    for key, request in zip(keys[k], pending[k].requests, strict=True):
-                        unique.setdefault(key, request)
-                requests = list(unique.values())
-                thinking = None
-                if first:
-                    plans = " ".join(filter(None, (pending[k].thinking for k in asking)))
-                    thinking = (
-                        f"This message asks {len(intents)} things; I'll answer each one, "
-                        f"calling the tools they need together. {plans}"
-                    )
-                first = False
-                async for event in run.call_tools(requests, thinking=thinking):
-                    yield event
-                records = dict(zip(unique, run.last, strict=True))
-                for k in asking:
-                    parts[k].last = [records[key] for key in keys[k]]
-                    pending[k] = (await anext(flows[k]))["item"]
-        finally:
-            for flow in flows:
-                await flow.aclose()
-        text = join_answers([item.text for item in pending])
-        async for event in run.answer(text):
-            yield event
 
     async def _capabilities(self, run: ServerRun, intent: Intent) -> Events:
         """No tools needed: say what the assistant can do."""

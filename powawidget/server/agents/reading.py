@@ -1,4 +1,4 @@
-"""How the demo agent reads a message: which intent, which products, numbers and units.
+"""How the demo agent reads a message: which intent, about which products.
 
 Rule-based and deterministic. Follow-ups are resolved against the session history: "it"
 is the product the previous answer was about (its first named product), "those" are all
@@ -11,30 +11,17 @@ import re
 from dataclasses import dataclass, field
 
 from powawidget.server import knowledge
+from powawidget.server.agents.extract import (
+    UNIT,
+    find_conversion,
+    find_expression,
+    find_months,
+    find_quantity,
+    find_timezone,
+)
 from powawidget.server.knowledge import Policy, Product
 from powawidget.server.tools import unit_key
 
-PLACES = {
-    "utc": "UTC",
-    "gmt": "UTC",
-    "london": "Europe/London",
-    "paris": "Europe/Paris",
-    "berlin": "Europe/Berlin",
-    "amsterdam": "Europe/Amsterdam",
-    "madrid": "Europe/Madrid",
-    "new york": "America/New_York",
-    "chicago": "America/Chicago",
-    "toronto": "America/Toronto",
-    "san francisco": "America/Los_Angeles",
-    "los angeles": "America/Los_Angeles",
-    "seattle": "America/Los_Angeles",
-    "sao paulo": "America/Sao_Paulo",
-    "tokyo": "Asia/Tokyo",
-    "singapore": "Asia/Singapore",
-    "mumbai": "Asia/Kolkata",
-    "india": "Asia/Kolkata",
-    "sydney": "Australia/Sydney",
-}
 SPECS = {
     "weight": "weight_kg",
     "heavy": "weight_kg",
@@ -47,8 +34,6 @@ SPECS = {
     "deep": "depth_cm",
     "depth": "depth_cm",
 }
-_NUMBER = r"(-?\d+(?:[.,]\d+)?)"
-_UNIT = r"([a-zA-Z°\"']+(?:\s[a-zA-Z]+)?)"
 
 
 @dataclass
@@ -79,93 +64,6 @@ def last_answer(history: list[dict]) -> str:
         if turn.get("role") == "assistant":
             return str(turn.get("content", ""))
     return ""
-
-
-def _number(text: str) -> float:
-    """A number written with a dot or a decimal comma."""
-    return float(text.replace(",", "."))
-
-
-def find_conversion(text: str) -> tuple[float, str, str] | None:
-    """(value, from_unit, to_unit) for "5 km to miles" or "how many pounds is 2 kg"."""
-    patterns = [
-        (rf"{_NUMBER}\s*{_UNIT}\s+(?:to|in|into|as)\s+{_UNIT}", (1, 2, 3)),
-        (rf"how many\s+{_UNIT}\s+(?:is|are|in|make|does)\s+{_NUMBER}\s*{_UNIT}", (2, 3, 1)),
-    ]
-    for pattern, (v, a, b) in patterns:
-        for match in re.finditer(pattern, text, re.IGNORECASE):
-            source, target = match.group(a), match.group(b)
-            # Allow a trailing word after a one-word unit ("miles please").
-            for s in (source, source.split()[0]):
-                for t in (target, target.split()[0]):
-                    ks, kt = unit_key(s), unit_key(t)
-                    if ks and kt and ks[0] == kt[0]:
-                        return (_number(match.group(v)), s, t)
-    return None
-
-
-def find_expression(text: str) -> str | None:
-    """An arithmetic expression in the message ("12*7+3", "15% of 240" → "15 / 100 * 240")."""
-    percent = re.search(rf"{_NUMBER}\s*%\s+of\s+\$?{_NUMBER}", text)
-    if percent:
-        return f"{percent.group(1)} / 100 * {percent.group(2)}"
-    candidates = re.findall(r"[-+*/×÷^%().\d\s]+", text.replace("**", "^"))
-    for candidate in sorted(candidates, key=len, reverse=True):
-        expression = candidate.strip().replace("^", "**")
-        if re.search(r"\d\s*(?:\*\*|[-+*/×÷%])\s*[-+(]?\s*\.?\d", expression):
-            return expression
-    return None
-
-
-def find_timezone(text: str) -> tuple[str, str | None]:
-    """(IANA timezone, place as written) named in the message, default ("UTC", None)."""
-    iana = re.search(r"\b([A-Z][a-z]+/[A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z_]+)?)\b", text)
-    if iana:
-        return iana.group(1), iana.group(1)
-    lowered = text.lower()
-    for place, zone in PLACES.items():
-        if re.search(rf"\b{place}\b", lowered):
-            return zone, place.title() if place not in ("utc", "gmt") else place.upper()
-    return "UTC", None
-
-
-def find_quantity(text: str) -> int | None:
-    """How many seats/users/units the message asks about ("3 seats", "for 10 people")."""
-    words = {
-        "one": 1,
-        "two": 2,
-        "three": 3,
-        "four": 4,
-        "five": 5,
-        "six": 6,
-        "seven": 7,
-        "eight": 8,
-        "nine": 9,
-        "ten": 10,
-        "twenty": 20,
-    }
-    match = re.search(
-        r"\b(\d+|" + "|".join(words) + r")\s*(?:seats?|users?|people|persons?|licen[cs]es?|"
-        r"members?|employees?|units?|devices?|hubs?|of)\b",
-        text,
-        re.IGNORECASE,
-    ) or re.search(r"\bfor (\d+)\b(?!\s*(?:months?|years?|days?))", text, re.IGNORECASE)
-    if not match:
-        return None
-    token = match.group(1).lower()
-    return int(token) if token.isdigit() else words[token]
-
-
-def find_months(text: str) -> int:
-    """Billing period in months: 12 for "a year"/"annual", N for "N months", else 1."""
-    lowered = text.lower()
-    match = re.search(r"\b(\d+)\s*(months?|years?)\b", lowered)
-    if match:
-        n = int(match.group(1))
-        return n * 12 if match.group(2).startswith("year") else n
-    if re.search(r"\b(year|yearly|annual|annually|per annum)\b", lowered):
-        return 12
-    return 1
 
 
 def _has(text: str, pattern: str) -> bool:
@@ -248,7 +146,7 @@ def _time(m: Reading) -> Intent | None:
 def _spec_convert(m: Reading) -> Intent | None:
     """ "How heavy is the Orbit Hub in pounds?": a product measurement in another unit."""
     spec = next((key for word, key in SPECS.items() if m.has(rf"\b{word}")), None)
-    target = re.search(rf"\bin\s+{_UNIT}\s*\??$", m.text)
+    target = re.search(rf"\bin\s+{UNIT}\s*\??$", m.text)
     if not (spec and target and unit_key(target.group(1)) and m.focus):
         return None
     product = m.focus[0]
@@ -418,7 +316,7 @@ RULES = (
 )
 
 
-def _recognise(text: str, history: list[dict]) -> Intent | None:
+def recognise(text: str, history: list[dict]) -> Intent | None:
     """The intent of the first rule that recognises `text`, else None."""
     reading = Reading(
         text=text,
@@ -438,59 +336,8 @@ def _recognise(text: str, history: list[dict]) -> Intent | None:
 def read(message: str, history: list[dict]) -> Intent:
     """Decide what the user wants from the message and, for follow-ups, the history."""
     text = " ".join(message.split())
-    intent = _recognise(text, history)
+    intent = recognise(text, history)
     if intent is not None:
         return intent
     query = subject(text) or text
     return Intent("search", query=query, message=text)
-
-
-_ASKS = r"(?:what|what's|whats|how|which|is|are|can|could|do|does|when|where|who|will|should)\b"
-# Where one question ends and the next begins: after ?/!, at ";", at ", and …", and before a
-# new question word after a comma or "and" ("…, how much is Team", "… and is support open").
-PART_BREAK = re.compile(
-    rf"(?<=[?!])\s+|;\s*|,?\s+and also\s+|,\s*(?:and|also|plus|then)\s+|"
-    rf",\s*(?={_ASKS})|\s+and\s+(?={_ASKS})",
-    re.IGNORECASE,
-)
-# Intents that need no tools: never one part of a multi-part question on their own.
-_CHATTER = frozenset({"capabilities", "about", "thanks"})
-
-
-def _is_question(intent: Intent) -> bool:
-    """Whether a part stands as a question of its own (not chatter, not a stray phrase).
-
-    "For 5 people" matches a free-text search, but only a search with a catalogue cue
-    ("do you sell …", "which plans have …") is a question in its own right.
-    """
-    if intent.kind in _CHATTER:
-        return False
-    return intent.kind != "search" or intent.catalogue_question
-
-
-def _context(history: list[dict], before: list[str]) -> list[dict]:
-    """The history a part is read against: "it" in a part means what the part before named."""
-    if before and knowledge.mentioned_products(before[-1]):
-        return [*history, {"role": "assistant", "content": before[-1]}]
-    return history
-
-
-def split_parts(message: str) -> list[str]:
-    """The message cut where a new question starts (no cut: one part, the whole message)."""
-    text = " ".join(message.split())
-    return [part.strip(" ,.") for part in PART_BREAK.split(text) if part.strip(" ,.?!")]
-
-
-def read_all(message: str, history: list[dict]) -> list[Intent]:
-    """Every question in the message: one intent, or one per part of a multi-part question.
-
-    A message counts as several questions only when at least two of its parts are each
-    recognised as something needing tools ("Hi, what can you do?" stays one question).
-    """
-    parts = split_parts(message)
-    if len(parts) > 1:
-        found = [_recognise(part, _context(history, parts[:k])) for k, part in enumerate(parts)]
-        intents = [i for i in found if i is not None and _is_question(i)]
-        if len(intents) > 1:
-            return intents
-    return [read(message, history)]

@@ -46,7 +46,7 @@ def replay_delays(
 
 
 class Replay:
-    """A thread that emits recorded events at their recorded pace until done or stopped."""
+    """Emits recorded events at their recorded pace (in a thread) until done or stopped."""
 
     def __init__(
         self,
@@ -63,12 +63,19 @@ class Replay:
         self._on_finish = on_finish
         self._stop = threading.Event()
         self._done = threading.Event()
-        self._thread = threading.Thread(target=self._play, name="powawidget-replay", daemon=True)
+        self._thread: threading.Thread | None = None
         self.played = 0
 
     def start(self) -> Replay:
-        """Start playing in the background; returns self."""
-        self._thread.start()
+        """Start playing: in a background thread when there are pauses to keep, else at once
+        in the caller's thread (an instant replay needs no thread); returns self."""
+        if any(delay > 0 for delay in self.delays):
+            self._thread = threading.Thread(
+                target=self._play, name="powawidget-replay", daemon=True
+            )
+            self._thread.start()
+        else:
+            self._play()
         return self
 
     @property
@@ -83,8 +90,9 @@ class Replay:
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the replay ends; True when it did."""
         finished = self._done.wait(timeout)
-        if finished and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5.0)
+        thread = self._thread
+        if finished and thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5.0)
         return finished
 
     def _play(self) -> None:

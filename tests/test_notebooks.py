@@ -31,7 +31,7 @@ def execute(name: str, folder: Path, env: dict[str, str]) -> Executed:
     nb = nbformat.read(folder / name, as_version=4)
     client = NotebookClient(
         nb,
-        timeout=90,  # per cell; see the note on rare stalls in 03 under load
+        timeout=90,  # per cell: ample for the slowest; also bounds a rare stall under heavy load
         iopub_timeout=30,
         kernel_name="python3",
         resources={"metadata": {"path": str(folder)}},

@@ -14,24 +14,21 @@ testable without a kernel:
 
 The verbs run in the caller's thread (`approve_later` excepted); a run streams in its own
 thread (`run`), a replay in its own (`replay`), and both hand their events to `record`.
-`TranscriptViews` gives the session (and the widget) its DataFrame-ready views.
+`views.TranscriptViews` gives the session (and the widget) its DataFrame-ready views.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from powawidget.errors import PowabaseError
 from powawidget.events import make_event
 from powawidget.replay import Replay
 from powawidget.run import RunHandle, RunInProgressError, start_run
-from powawidget.tables import Table
-from powawidget.transcript import Transcript
+from powawidget.views import TranscriptViews
 
 logger = logging.getLogger(__name__)
 
@@ -43,40 +40,6 @@ END_STATUS = {"completed": "idle", "failed": "error", "stopped": "stopped"}
 
 STOP_GRACE = 3.0
 """Seconds send/new_session/load_session wait for a run that is being stopped to end."""
-
-
-class TranscriptViews:
-    """The DataFrame-ready views of anything with `events` (a session, a widget)."""
-
-    events: list[dict[str, Any]]  # every canonical event so far, provided by the subclass
-
-    def to_transcript(self) -> Transcript:
-        """The conversation so far as a `Transcript` (views, save, Markdown/HTML export)."""
-        return Transcript(self.events)
-
-    @property
-    def transcript(self) -> Table:
-        """One row per event, stable columns: `pd.DataFrame(w.transcript)` just works."""
-        return self.to_transcript().rows
-
-    @property
-    def messages(self) -> Table:
-        """One row per message (user, assistant, tool) as a reader sees them."""
-        return self.to_transcript().messages
-
-    @property
-    def runs(self) -> Table:
-        """One row per run: question, answer, status, timing, tokens."""
-        return self.to_transcript().runs
-
-    @property
-    def tool_calls(self) -> Table:
-        """One row per tool call: name, arguments, result, duration, status."""
-        return self.to_transcript().tool_calls
-
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the events as JSON Lines; `ChatWidget.replay(path)` plays them back."""
-        return self.to_transcript().save(path)
 
 
 def _ignore(*_args: Any, **_changes: Any) -> None:

@@ -31,7 +31,8 @@ from powawidget.errors import (
     send_failed_error,
 )
 from powawidget.retry import IDEMPOTENT_METHODS, RETRY_STATUSES, backoff_delay, never_sent
-from powawidget.stream import CancelWatch, InflightRequest, RunStream, StoppableAdapter
+from powawidget.stopping import CancelWatch, InflightRequest, StoppableAdapter
+from powawidget.stream import RunStream
 
 __all__ = ["PowabaseClient", "RunStream"]
 

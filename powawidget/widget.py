@@ -16,7 +16,7 @@ from typing import Any
 import anywidget
 import traitlets as t
 
-from powawidget.chat import ChatSession, TranscriptViews
+from powawidget.chat import ChatSession
 from powawidget.errors import PowabaseError
 from powawidget.replay import Source, load_recording, replay_delays
 from powawidget.run import RunHandle, connect, warn_if_broken_ipykernel
@@ -27,6 +27,7 @@ from powawidget.sync import (
     in_kernel,
     static_html,
 )
+from powawidget.views import TranscriptViews
 
 STATIC = Path(__file__).parent / "static"
 THEMES = ("auto", "light", "dark")
@@ -206,7 +207,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         """Show a session's earlier messages and continue it (they carry no tool calls)."""
         self._chat.load_session(session_id)
 
-    # ---- views (the rest are `chat.TranscriptViews`: transcript, messages, runs, ...) ------
+    # ---- views (the rest are `views.TranscriptViews`: transcript, messages, runs, ...) ------
 
     @property
     def events(self) -> list[dict[str, Any]]:

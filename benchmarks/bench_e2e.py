@@ -45,7 +45,7 @@ chat"""
 # Defined by Run All, called later by the benchmark: emits `count` marker events, `gap` apart.
 PUMP_CELL = """\
 import json, time
-from powawidget.events import make_event
+from powawidget.wire.events import make_event
 
 def pump(label, count, gap):
     run = f"run_{label}"

@@ -26,9 +26,9 @@ from typing import Any
 
 from playwright.sync_api import Page, sync_playwright
 
-from powawidget.events import EventNormaliser, make_event
-from powawidget.sse import ServerSentEvent
-from powawidget.sync import slim_event
+from powawidget.notebook.sync import slim_event
+from powawidget.wire.events import EventNormaliser, make_event
+from powawidget.wire.sse import ServerSentEvent
 
 ROOT = Path(__file__).resolve().parents[1]
 STATIC = ROOT / "powawidget" / "static"

@@ -7,7 +7,7 @@ One synthetic agent stream (server dialect, >= 100k events, tool calls and resul
   naive       requests' Response.iter_lines + `data:` prefix + json.loads (the first version)
   httpx-sse   httpx_sse's SSELineDecoder + SSEDecoder, driven as httpx drives them (parse only)
   sseclient   sseclient-py's SSEClient over an iterator of the chunks (parse only)
-  ours parse  powawidget.sse.iter_events (parse only)
+  ours parse  powawidget.wire.sse.iter_events (parse only)
   ours +json  iter_events + json.loads of each event's data
   ours +norm  iter_events + EventNormaliser (JSON + canonical event dicts)
 Best CPU time of several interleaved rounds. Targets: ours+json <= 1.1x naive; ours parse
@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from powawidget.events import EventNormaliser
-from powawidget.sse import iter_events
+from powawidget.wire.events import EventNormaliser
+from powawidget.wire.sse import iter_events
 
 
 def synthetic_stream(min_events: int) -> tuple[bytes, list[str]]:

@@ -23,10 +23,10 @@ from typing import Any
 import anywidget
 import traitlets as t
 
-from powawidget.events import make_event
+from powawidget.notebook.sync import EventSync, slim_event
+from powawidget.notebook.widget import ChatWidget
 from powawidget.server import start_local_server
-from powawidget.sync import EventSync, slim_event
-from powawidget.widget import ChatWidget
+from powawidget.wire.events import make_event
 
 ENVELOPE = 690  # bytes of Jupyter message envelope around each comm message
 NAIVE_MEASURED = 1_000

@@ -12,25 +12,25 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "ChatWidget": "powawidget.widget",
-    "RunHandle": "powawidget.run",
-    "RunInProgressError": "powawidget.run",
-    "PowabaseClient": "powawidget.client",
-    "RunStream": "powawidget.client",
-    "Transcript": "powawidget.transcript",
-    "Table": "powawidget.tables",
-    "Conversation": "powawidget.conversation",
+    "ChatWidget": "powawidget.notebook.widget",
+    "RunHandle": "powawidget.session.run",
+    "RunInProgressError": "powawidget.session.run",
+    "PowabaseClient": "powawidget.wire.client",
+    "RunStream": "powawidget.wire.client",
+    "Transcript": "powawidget.outputs.transcript",
+    "Table": "powawidget.outputs.tables",
+    "Conversation": "powawidget.model.conversation",
     "start_local_server": "powawidget.server",
-    "PowabaseError": "powawidget.errors",
-    "ConfigurationError": "powawidget.errors",
-    "ConnectionFailedError": "powawidget.errors",
-    "AuthenticationError": "powawidget.errors",
-    "InsufficientCreditsError": "powawidget.errors",
-    "NotFoundError": "powawidget.errors",
-    "RateLimitedError": "powawidget.errors",
-    "ServerError": "powawidget.errors",
-    "StreamError": "powawidget.errors",
-    "RunFailedError": "powawidget.errors",
+    "PowabaseError": "powawidget.wire.errors",
+    "ConfigurationError": "powawidget.wire.errors",
+    "ConnectionFailedError": "powawidget.wire.errors",
+    "AuthenticationError": "powawidget.wire.errors",
+    "InsufficientCreditsError": "powawidget.wire.errors",
+    "NotFoundError": "powawidget.wire.errors",
+    "RateLimitedError": "powawidget.wire.errors",
+    "ServerError": "powawidget.wire.errors",
+    "StreamError": "powawidget.wire.errors",
+    "RunFailedError": "powawidget.wire.errors",
 }
 
 __all__ = [
@@ -57,9 +57,14 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from powawidget.client import PowabaseClient, RunStream
-    from powawidget.conversation import Conversation
-    from powawidget.errors import (
+    from powawidget.model.conversation import Conversation
+    from powawidget.notebook.widget import ChatWidget
+    from powawidget.outputs.tables import Table
+    from powawidget.outputs.transcript import Transcript
+    from powawidget.server import start_local_server
+    from powawidget.session.run import RunHandle, RunInProgressError
+    from powawidget.wire.client import PowabaseClient, RunStream
+    from powawidget.wire.errors import (
         AuthenticationError,
         ConfigurationError,
         ConnectionFailedError,
@@ -71,11 +76,6 @@ if TYPE_CHECKING:
         ServerError,
         StreamError,
     )
-    from powawidget.run import RunHandle, RunInProgressError
-    from powawidget.server import start_local_server
-    from powawidget.tables import Table
-    from powawidget.transcript import Transcript
-    from powawidget.widget import ChatWidget
 
 
 def __getattr__(name: str) -> Any:

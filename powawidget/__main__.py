@@ -1,5 +1,5 @@
 """`python -m powawidget …` is the `powawidget` command."""
 
-from powawidget.cli import main
+from powawidget.cli.main import main
 
 raise SystemExit(main())

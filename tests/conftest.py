@@ -43,7 +43,7 @@ def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 @pytest.fixture
 def client(local_server: object) -> Iterator[object]:
     """A PowabaseClient pointed at the local server."""
-    from powawidget.client import PowabaseClient
+    from powawidget.wire.client import PowabaseClient
 
     c = PowabaseClient(local_server.base_url, local_server.api_key)  # type: ignore[attr-defined]
     try:

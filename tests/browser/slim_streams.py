@@ -1,7 +1,7 @@
 """Real-looking event sequences for the front end, as the kernel sends them.
 
-Frames of both dialects go through the real normaliser (`powawidget.events`) and the
-real slimming (`powawidget.sync.slim_event`), so the page sees exactly what a widget sends.
+Frames of both dialects go through the real normaliser (`powawidget.wire.events`) and the
+real slimming (`powawidget.notebook.sync.slim_event`), so the page sees exactly what a widget sends.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from powawidget.events import EventNormaliser, make_event
-from powawidget.sse import ServerSentEvent
-from powawidget.sync import slim_event
+from powawidget.notebook.sync import slim_event
+from powawidget.wire.events import EventNormaliser, make_event
+from powawidget.wire.sse import ServerSentEvent
 
 RUN_ID = "run_0123456789ab"
 SESSION_ID = "sess_0123456789ab"

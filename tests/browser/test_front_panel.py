@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 from slim_streams import client, documented_run, normalise, server_run, user
 
-from powawidget.sync import compact
+from powawidget.notebook.sync import compact
 
 pytestmark = pytest.mark.browser
 
@@ -451,7 +451,7 @@ def test_a_kernel_cut_result_says_so(chat):
             {"event": "tool_result", "tool_name": "dump", "call_id": "c1", "result": "x" * 50},
         ]
     )
-    events[-1]["result_truncated"] = True  # as powawidget.sync marks a result over 200,000
+    events[-1]["result_truncated"] = True  # as powawidget.notebook.sync marks a result over 200,000
     chat.events([user("dump"), *events])
     card = chat.page.get_by_test_id("tool-card")
     card.locator("summary").first.click()

@@ -1,0 +1,1 @@
+"""The `powawidget` command: `chat`, `serve` and `demo`."""

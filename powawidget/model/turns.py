@@ -1,0 +1,211 @@
+"""The shapes of a conversation: turns, steps, tool calls and approvals (data, no folding).
+
+`Conversation` (powawidget.model.conversation) builds these from canonical events; transcripts,
+handouts and the widget read them. Also the small readers of event fields they share:
+ISO timestamps, durations between them, token counts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+ToolState = Literal["pending", "running", "done", "error"]
+TurnStatus = Literal["streaming", "completed", "failed", "stopped", "waiting_approval"]
+
+#: Statuses after which a turn's run is over.
+FINISHED = frozenset({"completed", "failed", "stopped"})
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 timestamp (``Z`` or offset; naive means UTC) as an aware datetime, or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def ms_between(start: Any, end: Any) -> float | None:
+    """Milliseconds from one ISO timestamp to another (None when either is missing)."""
+    a, b = parse_time(start), parse_time(end)
+    if a is None or b is None:
+        return None
+    return round((b - a).total_seconds() * 1000.0, 3)
+
+
+def usage_tokens(usage: Any) -> tuple[int | None, int | None, int | None]:
+    """(prompt, completion, total) token counts from a usage dict; total derived if absent."""
+    if not isinstance(usage, dict):
+        return None, None, None
+    prompt, completion, total = (
+        _int(usage.get(key)) for key in ("prompt_tokens", "completion_tokens", "total_tokens")
+    )
+    if total is None and prompt is not None and completion is not None:
+        total = prompt + completion
+    return prompt, completion, total
+
+
+def _int(value: Any) -> int | None:
+    """An int from a JSON number (bools and other types give None)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(value) if math.isfinite(value) else None
+
+
+def _str(value: Any) -> str | None:
+    """A string field, or None when absent or not a string."""
+    return value if isinstance(value, str) else None
+
+
+def _at(event: dict) -> str | None:
+    """When the event was received (ISO string), or None."""
+    return _str(event.get("received_at"))
+
+
+def _text(value: Any) -> str:
+    """A text field as a string (non-strings JSON-dumped, None as empty)."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _brief(value: Any, limit: int = 120) -> str:
+    """A short printable excerpt of a value for warnings and reprs."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass
+class Step:
+    """One step of the agent loop (a model call and the tools it asked for)."""
+
+    number: int | None
+    started_at: str | None = None
+    completed_at: str | None = None
+    finish_reason: str | None = None
+
+
+@dataclass
+class ToolCall:
+    """A tool call and its result; `state` goes pending → running → done | error.
+
+    `pending` means it waits for the user's approval. `duration_ms` is the server's when
+    sent, else measured between the call and the result being received.
+    """
+
+    call_id: str | None
+    tool_name: str | None
+    arguments: Any = None
+    result: str | None = None
+    state: ToolState = "running"
+    duration_ms: float | None = None
+    step: int | None = None
+    called_at: str | None = None
+    finished_at: str | None = None
+    error: str | None = None
+    _has_result: bool = field(default=False, repr=False, compare=False)
+    _summarised: bool = field(default=False, repr=False, compare=False)
+    _from_approval: bool = field(default=False, repr=False, compare=False)
+
+
+@dataclass
+class Approval:
+    """A tool run the agent asked the user to approve; `approved` is None until resolved."""
+
+    tool_name: str | None
+    arguments: Any
+    message: str | None
+    requested_at: str | None
+    approved: bool | None = None
+    reason: str | None = None
+    resolved_at: str | None = None
+    _tool_call: ToolCall | None = field(default=None, repr=False, compare=False)
+
+
+class _Joined:
+    """A text attribute built from appended pieces and joined only when read, so a run of
+    10,000 deltas costs O(n), not O(n²)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.key = f"_{name}_parts"
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        parts = obj.__dict__.setdefault(self.key, [])
+        if len(parts) > 1:
+            parts[:] = ["".join(parts)]
+        return parts[0] if parts else ""
+
+    def __set__(self, obj: Any, value: str) -> None:
+        obj.__dict__[self.key] = [value] if value else []
+
+    def append(self, obj: Any, piece: str) -> None:
+        """Add text at the end without joining."""
+        if piece:
+            obj.__dict__.setdefault(self.key, []).append(piece)
+
+
+@dataclass(eq=False, repr=False)
+class Turn:
+    """One user message and everything the agent did to answer it (one run).
+
+    `index` is the turn's position in `Conversation.turns` (from 0); `session_index`
+    counts `new_session` dividers before it. `from_history` marks turns loaded from
+    /api/sessions/{id}/messages, which carry no tool calls. `text` is the authoritative
+    answer so far; `events` holds every event folded into the turn, unknown ones included.
+    """
+
+    index: int
+    run_id: str | None = None
+    session_id: str | None = None
+    user_text: str | None = None
+    steps: list[Step] = field(default_factory=list)
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    approvals: list[Approval] = field(default_factory=list)
+    usage: dict | None = None
+    status: TurnStatus = "streaming"
+    error_message: str | None = None
+    error_code: str | None = None
+    error_step: int | None = None
+    started_at: str | None = None
+    first_token_at: str | None = None
+    ended_at: str | None = None
+    session_index: int = 0
+    from_history: bool = False
+    steps_reported: int | None = None
+    warnings: list[str] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list, repr=False)
+    _has_start: bool = field(default=False, repr=False, compare=False)
+
+    text = _Joined()  #: the answer so far (str)
+    reasoning = _Joined()  #: the reasoning so far (str)
+
+    def __repr__(self) -> str:
+        """A one-line summary: index, status, ids, the start of the texts, counts."""
+        return (
+            f"Turn(index={self.index}, status={self.status!r}, run_id={self.run_id!r}, "
+            f"user_text={_brief(self.user_text, 40)!r}, text={_brief(self.text, 60)!r}, "
+            f"tool_calls={len(self.tool_calls)}, warnings={len(self.warnings)})"
+        )
+
+    @property
+    def finished(self) -> bool:
+        """Whether the run is over (completed, failed or stopped)."""
+        return self.status in FINISHED
+
+    @property
+    def step_count(self) -> int:
+        """Steps seen in the stream, or the count the server reported if larger."""
+        return max(len(self.steps), self.steps_reported or 0)

@@ -1,0 +1,1 @@
+"""The notebook layer: the anywidget `ChatWidget`, its sync to the panel and static copy."""

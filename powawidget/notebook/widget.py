@@ -1,0 +1,308 @@
+"""`ChatWidget`: chat with a Powabase agent inside a notebook (an anywidget chat panel).
+
+The class declares the front end and the small synced state, dispatches the panel's
+messages, and displays itself; the work lives elsewhere: `chat.ChatSession` runs the
+conversation (runs, event log, status), `run` streams each run in its own thread, `sync`
+batches events to the panel and keeps a static copy, `replay` plays recordings, and
+`transcript` builds the DataFrame-ready views.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets as t
+
+from powawidget.notebook.sync import (
+    EventSync,
+    StaticCopy,
+    compact,
+    in_kernel,
+    static_html,
+)
+from powawidget.outputs.views import TranscriptViews
+from powawidget.session.chat import ChatSession
+from powawidget.session.replay import Source, load_recording, replay_delays
+from powawidget.session.run import RunHandle, connect, warn_if_broken_ipykernel
+from powawidget.wire.errors import PowabaseError
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+THEMES = ("auto", "light", "dark")
+
+logger = logging.getLogger(__name__)
+
+warn_if_broken_ipykernel()
+
+
+class ChatWidget(TranscriptViews, anywidget.AnyWidget):
+    """A chat panel bound to one Powabase agent; runs stream in background threads.
+
+    Args:
+        agent_id: the agent to chat with; None picks the first agent listed.
+        base_url, api_key: the project URL and key; else POWABASE_BASE_URL and
+            POWABASE_API_KEY. With neither anywhere, the built-in local agent server starts
+            and a banner says so.
+        session_id: continue this session (its earlier messages are loaded into the panel).
+        client: a ready `PowabaseClient` instead of base_url/api_key.
+        theme: "auto" (follow JupyterLab), "light" or "dark".
+        placeholder: the input box's hint text.
+        options: extra run options sent with every message (temperature, ...).
+    """
+
+    _esm = STATIC / "widget.js"
+    # The styles also hide the static copy (a second output, for exports) wherever the live
+    # panel renders.
+    _css = STATIC / "widget.css"
+
+    agent_id = t.Unicode("").tag(sync=True)
+    agent_name = t.Unicode("").tag(sync=True)
+    session_id = t.Unicode(None, allow_none=True).tag(sync=True)
+    status = t.Enum(
+        ("idle", "connecting", "streaming", "waiting_approval", "error", "stopped"), "idle"
+    ).tag(sync=True)
+    error = t.Unicode("").tag(sync=True)
+    banner = t.Unicode("").tag(sync=True)
+    mode = t.Enum(("live", "replay"), "live").tag(sync=True)
+    placeholder = t.Unicode("Message the agent…").tag(sync=True)
+    history = t.List().tag(sync=True)
+    theme = t.Enum(THEMES, "auto").tag(sync=True)
+
+    def __init__(
+        self,
+        agent_id: str | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        session_id: str | None = None,
+        client: Any = None,
+        theme: str = "auto",
+        placeholder: str | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        _check_theme(theme)
+        client, owns_client, banner = connect(client, base_url, api_key)
+        try:
+            super().__init__(theme=theme, banner=banner)
+            if placeholder is not None:
+                self.placeholder = placeholder
+            self._setup(client, agent_id, owns_client=owns_client, options=options)
+            if session_id is not None:
+                self.load_session(session_id)
+        except BaseException:
+            # Leave no open comm (Widget.widgets) and no client of ours behind.
+            if owns_client and "_chat" not in self.__dict__:
+                client.close()
+            self._close_quietly()
+            raise
+
+    @classmethod
+    def replay(
+        cls, source: Source, speed: float = 1.0, *, max_gap: float = 2.0, theme: str = "auto"
+    ) -> ChatWidget:
+        """A read-only panel playing a recorded conversation (a saved .jsonl or events).
+
+        Timing is the original divided by `speed` (0 = at once), pauses capped at `max_gap`
+        seconds. No server, no key. `w.wait()` blocks until it has played; `w.stop()` ends it.
+        """
+        _check_theme(theme)
+        events = load_recording(source)
+        replay_delays(events, speed, max_gap)  # bad timing arguments fail before a comm opens
+        widget = cls.__new__(cls)
+        anywidget.AnyWidget.__init__(widget, theme=theme, mode="replay")
+        try:
+            widget._setup()
+            widget.agent_name = "Replay"
+            widget._chat.play(events, speed, max_gap)
+        except BaseException:
+            widget._close_quietly()
+            raise
+        return widget
+
+    def _setup(self, client: Any = None, agent_id: str | None = None, **options: Any) -> None:
+        """Wire the panel sync, the static copy and the conversation (its state → traits)."""
+        self._sync = EventSync(lambda message: anywidget.AnyWidget.send(self, message))
+        self._static = StaticCopy(self._static_html)
+        self._chat = ChatSession(
+            client,
+            agent_id,
+            on_event=self._sync.append,
+            on_state=self._apply,
+            on_settle=self._settle,
+            on_waited=self._republish,
+            **options,
+        )
+        self.on_msg(self._on_panel_message)
+
+    def __repr__(self) -> str:
+        return (
+            f"<ChatWidget agent_id={self.agent_id!r} session_id={self.session_id!r} "
+            f"status={self.status!r} mode={self.mode!r} events={len(self._chat)}>"
+        )
+
+    # ---- the user's verbs (the conversation's, see `chat.ChatSession`) -------------------
+
+    def send(self, text: str | dict[str, Any], buffers: Any = None) -> RunHandle:  # type: ignore[override]
+        """Send a message to the agent; returns a `RunHandle` at once (the run streams).
+
+        A second message while a run streams raises `RunInProgressError` (runs are never
+        queued): wait for the handle, or `stop()` first. A failed run never raises here:
+        its handle holds the error and the panel shows it. (Passing a dict sends a raw
+        custom message to the front end, as `anywidget` does.)
+        """
+        if isinstance(text, dict):
+            super().send(text, buffers)
+            return None  # type: ignore[return-value]
+        return self._chat.send(text)
+
+    def ask(self, text: str, timeout: float | None = None) -> str:
+        """Send a message and block until the answer; returns its final text.
+
+        Raises the run's typed error (`RunFailedError`, `StreamError`, an HTTP error...)
+        when it fails; what arrived stays in the panel and the transcript. A cell blocked
+        here handles no panel clicks: use `await w.ask_async(...)` to Stop or Approve.
+        """
+        return self.send(text).result(timeout)
+
+    async def ask_async(self, text: str, timeout: float | None = None) -> str:
+        """Like `ask`, but awaitable, so the panel's Stop and Approve work meanwhile."""
+        handle = self.send(text)
+        if not await handle.wait_async(timeout):
+            handle.stop()
+            raise TimeoutError(f"The run did not finish within {timeout:g} s and was stopped.")
+        return handle.result(0)
+
+    def stop(self) -> None:
+        """Stop the streaming run (or the replay); what arrived so far stays."""
+        self._chat.stop()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the current run (or replay) ends; True when nothing is playing."""
+        finished = self._chat.wait(timeout)
+        if finished and self._chat.replaying:
+            self._republish()
+        return finished
+
+    @property
+    def replay_done(self) -> bool:
+        """True once a replay has played every event (always True for a live widget)."""
+        return self._chat.replay_done
+
+    @property
+    def last_run(self) -> RunHandle | None:
+        """The latest run's handle (streaming or finished), or None before the first."""
+        return self._chat.last_run
+
+    def new_session(self) -> None:
+        """Start a fresh session: the next message opens a new conversation on the server."""
+        self._chat.new_session()
+
+    def approve(self, approved: bool = True, reason: str | None = None) -> None:
+        """Answer the agent's approval request (Approve / Deny in the panel)."""
+        self._chat.approve(approved, reason)
+
+    def load_session(self, session_id: str) -> None:
+        """Show a session's earlier messages and continue it (they carry no tool calls)."""
+        self._chat.load_session(session_id)
+
+    # ---- views (the rest are `views.TranscriptViews`: transcript, messages, runs, ...) ------
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """A copy of every canonical event so far (raw payloads included)."""
+        return self._chat.events
+
+    def close(self) -> None:
+        """Stop any run, flush the panel, close our client and the widget's comm."""
+        parts = self.__dict__  # a failed __init__ may not have got that far
+        if "_chat" in parts:
+            self._chat.close()
+        if "_sync" in parts:
+            self._sync.close()
+        super().close()
+
+    def _close_quietly(self) -> None:
+        """Close after a failed constructor without hiding the error that made it fail."""
+        try:
+            layout = self.__dict__.get("_trait_values", {}).get("layout")
+            self.close()
+            if layout is not None:  # DOMWidget made it with its own comm: not ours to leak
+                layout.close()
+        except Exception:
+            logger.exception("powawidget: closing a half-made widget failed")
+
+    # ---- display: the live panel plus a static HTML copy for exports ------------------------
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict, dict] | None:
+        """The widget view, plus `text/html` of the conversation for exports and GitHub."""
+        return self._static.with_copy(super()._repr_mimebundle_(**kwargs))
+
+    def _ipython_display_(self) -> None:
+        """Show the panel, then its static copy as a second output (see `sync.StaticCopy`)."""
+        self._static.show(super()._repr_mimebundle_())
+
+    def _static_html(self) -> str:
+        """The conversation as sanitised HTML (what nbconvert and GitHub show)."""
+        return static_html(self.to_transcript(), self.agent_name or self.agent_id or "Chat")
+
+    def _republish(self) -> None:
+        """Re-send history and displays from the cell that waited (for nbclient runs).
+
+        Messages a thread sends between cells carry a stale parent header that headless
+        runners ignore; sent from the waiting cell, they land in the saved notebook.
+        """
+        if in_kernel():
+            self.send_state("history")
+            self._static.refresh()
+
+    # ---- the conversation's state → traits, and back ---------------------------------------
+
+    def _emit(self, event: dict[str, Any]) -> None:
+        """Hand one event to the conversation's sink, as a run thread does (benchmarks)."""
+        self._chat.record(event)
+
+    def _apply(self, **changes: Any) -> None:
+        """Show the conversation's new state (status, session, error, agent) in the traits."""
+        for name, value in changes.items():
+            setattr(self, name, value)
+
+    def _settle(self, **changes: Any) -> None:
+        """At rest: flush the panel, apply the final state, keep the history for saving."""
+        self._sync.flush()
+        self._apply(**changes)
+        self.history = compact(self._sync.events)
+        self._static.refresh()
+
+    @t.observe("agent_id", "agent_name", "session_id", "status", "error")
+    def _mirror(self, change: dict[str, Any]) -> None:
+        """A trait set from outside (code, the panel) becomes the conversation's state too."""
+        chat = self.__dict__.get("_chat")
+        if chat is not None:
+            setattr(chat, change["name"], change["new"])
+
+    def _on_panel_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        """Messages from the panel: only start threads or set flags here, never stream."""
+        if not isinstance(content, dict):
+            return
+        verbs = {
+            "snapshot_request": self._sync.send_snapshot,
+            "send": lambda: self.send(str(content.get("text", ""))),
+            "stop": self.stop,
+            "new_session": self.new_session,
+            "retry": self._chat.retry,
+            "approve": lambda: self._chat.approve_later(
+                bool(content.get("approved")), content.get("reason")
+            ),
+        }
+        try:
+            verbs.get(content.get("type"), lambda: None)()
+        except (RuntimeError, ValueError, PowabaseError) as error:
+            self.error = str(error)
+
+
+def _check_theme(theme: str) -> None:
+    """Refuse an unknown theme before anything (a client, a comm) is made."""
+    if theme not in THEMES:
+        raise ValueError(f"theme must be one of {', '.join(map(repr, THEMES))}, not {theme!r}")

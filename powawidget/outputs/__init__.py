@@ -1,0 +1,1 @@
+"""Outputs: DataFrame-ready transcript views, saved files, Markdown and HTML handouts."""

@@ -1,0 +1,374 @@
+"""Handouts from a transcript: Markdown and self-contained, sanitised HTML.
+
+Everything a model or tool wrote is untrusted. The HTML page escapes all of it; the
+assistant's markdown goes through `powawidget.outputs.markdown`, which escapes first and then emits
+only a fixed set of tags (p, headings, lists, tables, blockquote, pre/code, strong, em,
+del, a with an http(s)/mailto href). The page has inline CSS, no scripts, no external
+resources and a Content-Security-Policy that forbids scripts anyway. Tool calls become
+`<details>`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+from powawidget.model.conversation import Conversation, Turn
+from powawidget.outputs.markdown import render_markdown
+
+if TYPE_CHECKING:
+    from powawidget.outputs.transcript import Transcript
+
+#: Tool results longer than this are cut in handouts (the transcript keeps them whole).
+MAX_RESULT_CHARS = 20_000
+
+_STATE_LABEL = {"pending": "waiting for approval", "running": "running", "done": "done"}
+_STATUS_LABEL = {
+    "completed": "completed",
+    "failed": "failed",
+    "stopped": "stopped by the user",
+    "streaming": "unfinished",
+    "waiting_approval": "waiting for approval",
+}
+
+
+def _conversation(source: Transcript | Conversation | Iterable[dict]) -> Conversation:
+    """The conversation of a Transcript, a Conversation, or a list of canonical events."""
+    if isinstance(source, Conversation):
+        return source
+    inner = getattr(source, "conversation", None)
+    if isinstance(inner, Conversation):
+        return inner
+    return Conversation(source)
+
+
+def _pretty(value: Any) -> str:
+    """Arguments or a result for reading: JSON pretty-printed, other text as it is."""
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped[:1] in ("{", "["):
+            try:
+                value = json.loads(stripped)
+            except ValueError:
+                return value
+        else:
+            return value
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+def _cut(text: str, limit: int) -> str:
+    """Text cut to `limit` characters with a note of how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}\n… ({len(text) - limit:,} more characters)"
+
+
+def _duration(ms: float | None) -> str:
+    """A duration for people: 12 ms, 1.25 s."""
+    if ms is None:
+        return ""
+    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.2f} s"
+
+
+def _usage_line(usage: dict | None) -> str:
+    """'12 prompt · 30 completion · 42 total tokens', or '' without usage."""
+    if not isinstance(usage, dict):
+        return ""
+    parts = [
+        f"{usage[key]:,} {label}"
+        for key, label in (
+            ("prompt_tokens", "prompt"),
+            ("completion_tokens", "completion"),
+            ("total_tokens", "total"),
+        )
+        if isinstance(usage.get(key), int)
+    ]
+    return " · ".join(parts) + " tokens" if parts else ""
+
+
+def _count_turns(conv: Conversation) -> str:
+    """'1 turn', '3 turns'."""
+    return f"{len(conv.turns)} turn" + ("" if len(conv.turns) == 1 else "s")
+
+
+def _tool_summary(call: Any) -> str:
+    """'done · 12 ms' (or 'error: denied') for a tool call."""
+    label = _STATE_LABEL.get(call.state) or (f"error: {call.error}" if call.error else "error")
+    return " · ".join(part for part in (label, _duration(call.duration_ms)) if part)
+
+
+# ---------------------------------------------------------------- Markdown
+
+
+def _fence(text: str, info: str = "", indent: str = "") -> str:
+    """A fenced code block longer than any backtick run inside the text."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    body = "\n".join(indent + line for line in text.split("\n"))
+    return f"{indent}{fence}{info}\n{body}\n{indent}{fence}"
+
+
+def _code_span(text: str) -> str:
+    """Inline code that survives backticks and line breaks in the text."""
+    text = " ".join(text.split("\n"))
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def _md_safe(text: str) -> str:
+    """Markdown text with raw HTML neutralised (`<` escaped outside code), so no renderer
+    that allows HTML turns model output into markup."""
+    out, in_fence = [], ""
+    for line in text.split("\n"):
+        marker = re.match(r"\s{0,3}(`{3,}|~{3,})", line)
+        if in_fence:
+            if (
+                marker
+                and marker.group(1)[0] == in_fence[0]
+                and len(marker.group(1)) >= len(in_fence)
+            ):
+                in_fence = ""
+            out.append(line)
+            continue
+        if marker:
+            in_fence = marker.group(1)
+            out.append(line)
+            continue
+        parts = re.split(r"(`+[^`]*`+)", line)
+        out.append("".join(p if p.startswith("`") else p.replace("<", "&lt;") for p in parts))
+    return "\n".join(out)
+
+
+def to_markdown(
+    source: Transcript | Conversation | Iterable[dict],
+    *,
+    title: str = "Conversation",
+    max_result_chars: int = MAX_RESULT_CHARS,
+) -> str:
+    """A Markdown handout: each turn's question, tool calls (nested lists with fenced JSON),
+    reasoning, answer, errors and token usage."""
+    conv = _conversation(source)
+    lines = [f"# {_md_safe(title)}", ""]
+    total = _usage_line(conv.usage_total) if any(t.usage for t in conv.turns) else ""
+    lines += [f"_{_count_turns(conv)}" + (f" · {total}_" if total else "_"), ""]
+    session = 0
+    for turn in conv.turns:
+        if turn.session_index != session:
+            session = turn.session_index
+            lines += ["---", "", "_New session_", ""]
+        lines += _markdown_turn(turn, max_result_chars)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _markdown_turn(turn: Turn, limit: int) -> list[str]:
+    """The Markdown lines of one turn."""
+    lines = [f"## Turn {turn.index + 1}", ""]
+    if turn.from_history:
+        lines += ["_Loaded from session history (tool calls are not stored there)._", ""]
+    if turn.user_text is not None:
+        quoted = "\n".join("> " + line for line in _md_safe(turn.user_text).split("\n"))
+        lines += ["**You:**", "", quoted, ""]
+    if turn.reasoning:
+        lines += [
+            "<details><summary>Thinking</summary>",
+            "",
+            _fence(turn.reasoning),
+            "",
+            "</details>",
+            "",
+        ]
+    for call in turn.tool_calls:
+        name = _code_span(call.tool_name or "tool")
+        lines.append(f"- Tool call {name} — {_md_safe(_tool_summary(call))}")
+        if call.arguments is not None:
+            lines += ["  - Arguments:", "", _fence(_pretty(call.arguments), "json", "    "), ""]
+        if call.result is not None:
+            result = _cut(_pretty(call.result), limit)
+            lines += ["  - Result:", "", _fence(result, "", "    "), ""]
+    for approval in turn.approvals:
+        verdict = {True: "approved", False: "denied", None: "waiting"}[approval.approved]
+        name = _code_span(approval.tool_name or "tool")
+        message = f" “{_md_safe(approval.message)}”" if approval.message else ""
+        reason = f" ({_md_safe(approval.reason)})" if approval.reason else ""
+        lines += [f"- Approval for {name}{message}: **{verdict}**{reason}", ""]
+    if turn.tool_calls and lines[-1] != "":
+        lines.append("")
+    if turn.text:
+        lines += ["**Assistant:**", "", _md_safe(turn.text), ""]
+    if turn.error_message or turn.status in ("failed", "stopped"):
+        code = f" ({_code_span(turn.error_code)})" if turn.error_code else ""
+        message = _md_safe(turn.error_message or _STATUS_LABEL.get(turn.status, turn.status))
+        lines += [
+            f"> **{_STATUS_LABEL.get(turn.status, turn.status).capitalize()}**{code}: {message}",
+            "",
+        ]
+    usage = _usage_line(turn.usage)
+    if usage:
+        lines += [f"_Tokens: {usage}_", ""]
+    return lines
+
+
+# ---------------------------------------------------------------- HTML
+
+# Scoped to the transcript (it also sits inside notebook outputs); JupyterLab's --jp-*
+# colours when present, else light/dark defaults.
+_LIGHT = (
+    "--fg:var(--jp-content-font-color1,#1f2328);--muted:var(--jp-content-font-color2,#59636e);"
+    "--card:var(--jp-layout-color2,#f6f8fa);--line:var(--jp-border-color1,#d1d9e0);"
+    "--user:var(--jp-brand-color3,#ddf4ff);--err:var(--jp-error-color3,#ffebe9);"
+    "--errline:var(--jp-error-color1,#cf222e);"
+    "--accent:var(--jp-content-link-color,#0969da)"
+)
+_DARK = (
+    "--fg:var(--jp-content-font-color1,#e6edf3);--muted:var(--jp-content-font-color2,#9198a1);"
+    "--card:var(--jp-layout-color2,#161b22);--line:var(--jp-border-color1,#3d444d);"
+    "--user:var(--jp-brand-color3,#12263f);--err:var(--jp-error-color3,#3c1618);"
+    "--errline:var(--jp-error-color1,#f85149);"
+    "--accent:var(--jp-content-link-color,#4493f8)"
+)
+_CSS = (
+    f".powawidget-transcript{{{_LIGHT};color:var(--fg);max-width:860px;margin:0 auto;"
+    "font:15px/1.55 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}"
+    f"@media (prefers-color-scheme:dark){{.powawidget-transcript{{{_DARK}}}}}"
+    """
+.powawidget-transcript h1{font-size:1.5em;margin:0 0 4px}
+.powawidget-transcript .meta,.powawidget-transcript .usage,.powawidget-transcript .note{
+color:var(--muted);font-size:.85em}
+.powawidget-transcript .turn{border-top:1px solid var(--line);padding:12px 0}
+.powawidget-transcript .who{font-weight:600;font-size:.8em;color:var(--muted);
+text-transform:uppercase;margin:8px 0 2px}
+.powawidget-transcript .user .body{background:var(--user);border-radius:8px;padding:8px 12px;
+white-space:pre-wrap}
+.powawidget-transcript .body{overflow-wrap:anywhere}
+.powawidget-transcript pre{background:var(--card);border:1px solid var(--line);
+border-radius:6px;padding:8px 10px;overflow:auto;max-height:32em;white-space:pre-wrap;
+overflow-wrap:anywhere;font-size:.85em}
+.powawidget-transcript code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.powawidget-transcript details{border:1px solid var(--line);border-radius:6px;margin:6px 0;
+padding:4px 10px;background:var(--card)}
+.powawidget-transcript summary{cursor:pointer}
+.powawidget-transcript .state{font-size:.8em;border:1px solid var(--line);border-radius:10px;
+padding:0 6px}
+.powawidget-transcript .state-error .state{border-color:var(--errline)}
+.powawidget-transcript .error{background:var(--err);border:1px solid var(--errline);
+border-radius:6px;padding:8px 12px;margin:8px 0}
+.powawidget-transcript .label{font-size:.8em;color:var(--muted);margin-top:6px}
+.powawidget-transcript table{border-collapse:collapse}
+.powawidget-transcript td,.powawidget-transcript th{border:1px solid var(--line);padding:2px 8px}
+.powawidget-transcript a{color:var(--accent)}
+.powawidget-transcript hr.session{border:0;border-top:3px double var(--line);margin:24px 0 4px}
+.powawidget-transcript blockquote{margin:0;padding-left:12px;border-left:3px solid var(--line);
+color:var(--muted)}
+"""
+)
+_PAGE_CSS = (
+    ":root{color-scheme:light dark}body{margin:0;padding:24px 16px 48px;background:#fff}"
+    "@media (prefers-color-scheme:dark){body{background:#0d1117}}"
+)
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def to_html(
+    source: Transcript | Conversation | Iterable[dict],
+    *,
+    title: str = "Conversation",
+    max_result_chars: int = MAX_RESULT_CHARS,
+    full_page: bool = True,
+) -> str:
+    """Self-contained HTML of the conversation: inline CSS, no scripts, every model and tool
+    text escaped (assistant markdown through a whitelist renderer), tool calls and reasoning
+    as `<details>`. `full_page=False` gives just the `<main>` element (with its scoped
+    `<style>`), for embedding in a notebook output."""
+    conv = _conversation(source)
+    total = _usage_line(conv.usage_total) if any(t.usage for t in conv.turns) else ""
+    meta = _count_turns(conv) + (f" · {total}" if total else "")
+    parts = [
+        f'<main class="powawidget-transcript"><style>{_CSS}</style>',
+        f"<h1>{escape(title)}</h1>",
+        f'<p class="meta">{escape(meta)}</p>',
+    ]
+    session = 0
+    for turn in conv.turns:
+        if turn.session_index != session:
+            session = turn.session_index
+            parts.append('<hr class="session"><p class="note">New session</p>')
+        parts.append(_html_turn(turn, max_result_chars))
+    parts.append("</main>")
+    main = "\n".join(parts)
+    if not full_page:
+        return main
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
+        f"<title>{escape(title)}</title><style>{_PAGE_CSS}</style></head>\n"
+        f"<body>\n{main}\n</body></html>\n"
+    )
+
+
+def _html_turn(turn: Turn, limit: int) -> str:
+    """The <section> of one turn."""
+    out = [f'<section class="turn" id="turn-{turn.index + 1}">']
+    if turn.from_history:
+        out.append(
+            '<p class="note">Loaded from session history (tool calls are not stored there).</p>'
+        )
+    if turn.user_text is not None:
+        out.append(
+            f'<div class="msg user"><div class="who">You</div>'
+            f'<div class="body">{escape(turn.user_text)}</div></div>'
+        )
+    if turn.reasoning:
+        out.append(
+            '<details class="reasoning"><summary>Thinking</summary>'
+            f"<pre>{escape(turn.reasoning)}</pre></details>"
+        )
+    for call in turn.tool_calls:
+        out.append(_html_tool(call, limit))
+    for approval in turn.approvals:
+        verdict = {True: "approved", False: "denied", None: "waiting for approval"}[
+            approval.approved
+        ]
+        reason = f" ({approval.reason})" if approval.reason else ""
+        message = f": {approval.message}" if approval.message else ""
+        text = f"Approval for {approval.tool_name or 'tool'}{message} — {verdict}{reason}"
+        out.append(f'<p class="note approval">{escape(text)}</p>')
+    if turn.text:
+        out.append(
+            '<div class="msg assistant"><div class="who">Assistant</div>'
+            f'<div class="body">{render_markdown(turn.text)}</div></div>'
+        )
+    if turn.error_message or turn.status in ("failed", "stopped"):
+        label = _STATUS_LABEL.get(turn.status, turn.status).capitalize()
+        code = f" <code>{escape(turn.error_code)}</code>" if turn.error_code else ""
+        message = escape(turn.error_message or "")
+        heading = f"<strong>{escape(label)}</strong>{code}"
+        out.append(f'<div class="error" role="alert">{heading} {message}</div>')
+    usage = _usage_line(turn.usage)
+    if usage:
+        out.append(f'<p class="usage">{escape(usage)}</p>')
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _html_tool(call: Any, limit: int) -> str:
+    """A tool call as a <details> card: name, state and duration; arguments and result."""
+    body = []
+    if call.arguments is not None:
+        body.append(
+            f'<div class="label">Arguments</div><pre>{escape(_pretty(call.arguments))}</pre>'
+        )
+    if call.result is not None:
+        result = _cut(_pretty(call.result), limit)
+        body.append(f'<div class="label">Result</div><pre>{escape(result)}</pre>')
+    return (
+        f'<details class="tool state-{escape(call.state)}"><summary>Tool '
+        f"<code>{escape(call.tool_name or 'tool')}</code> "
+        f'<span class="state">{escape(_tool_summary(call))}</span></summary>'
+        f"{''.join(body)}</details>"
+    )

@@ -1,0 +1,1 @@
+"""Sessions: runs streamed in threads, the chat state machine, recordings and replays."""

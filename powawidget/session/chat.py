@@ -1,0 +1,373 @@
+"""`ChatSession`: one live conversation with an agent — its runs, its event log, its state.
+
+The state machine behind `ChatWidget`, with no widget in it: it owns the client, the
+append-only log of canonical events, the current run (`run.RunHandle`) or replay, and one
+lock, and it derives the small state a panel shows (`status`, `session_id`, `error`,
+`agent_id`, `agent_name`). It reports through plain callbacks, so it is usable and
+testable without a kernel:
+
+- ``on_event(event)``: every event, in log order, as it is logged (under the lock);
+- ``on_state(**changes)``: state the session derived or was told (sent, streaming, ...);
+- ``on_settle(**changes)``: the log is at rest (a run ended, a session loaded, a replay
+  played) and these are the final values — a view flushes, applies them, then saves;
+- ``on_waited()``: a run's `wait()` returned in the main thread (see `RunHandle.wait`).
+
+The verbs run in the caller's thread (`approve_later` excepted); a run streams in its own
+thread (`run`), a replay in its own (`replay`), and both hand their events to `record`.
+`views.TranscriptViews` gives the session (and the widget) its DataFrame-ready views.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from powawidget.outputs.views import TranscriptViews
+from powawidget.session.replay import Replay
+from powawidget.session.run import RunHandle, RunInProgressError, start_run
+from powawidget.wire.errors import PowabaseError
+from powawidget.wire.events import make_event
+
+logger = logging.getLogger(__name__)
+
+OnEvent = Callable[[dict[str, Any]], None]
+OnState = Callable[..., None]
+
+END_STATUS = {"completed": "idle", "failed": "error", "stopped": "stopped"}
+"""The session's status once a run ends, by the run's outcome."""
+
+STOP_GRACE = 3.0
+"""Seconds send/new_session/load_session wait for a run that is being stopped to end."""
+
+
+def _ignore(*_args: Any, **_changes: Any) -> None:
+    """The default callback: a session with nobody watching."""
+
+
+class ChatSession(TranscriptViews):
+    """A conversation with one agent: send, stop, wait, approve, switch or load sessions.
+
+    Args:
+        client: a `PowabaseClient` (None for a replay-only session).
+        agent_id: the agent to chat with; None picks the first agent the client lists.
+        owns_client: close `client` in `close()`.
+        options: extra run options sent with every message (temperature, ...).
+        on_event, on_state, on_settle, on_waited: the callbacks described above.
+    """
+
+    def __init__(
+        self,
+        client: Any = None,
+        agent_id: str | None = None,
+        *,
+        owns_client: bool = False,
+        options: dict[str, Any] | None = None,
+        on_event: OnEvent = _ignore,
+        on_state: OnState = _ignore,
+        on_settle: OnState | None = None,
+        on_waited: Callable[[], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.options = dict(options or {})
+        self._owns_client = owns_client
+        self._on_event = on_event
+        self._on_state = on_state
+        self._on_settle = on_settle or on_state
+        self._on_waited = on_waited
+        self._lock = threading.RLock()
+        self._events: list[dict[str, Any]] = []
+        self._run: RunHandle | None = None
+        self._settled: RunHandle | None = None  # the run whose end was reported (on_settle)
+        self._approving = False  # an approval is on its way to the server
+        self._replay: Replay | None = None
+        self.session_id: str | None = None
+        self.status = "idle"
+        self.error = ""
+        self.agent_id = self.agent_name = ""
+        name = None
+        if agent_id is None and client is not None:
+            agents = client.list_agents()
+            if not agents:
+                raise PowabaseError("This project has no agents: create one in Powabase first.")
+            agent_id, name = agents[0]["id"], agents[0].get("name")
+        agent_id = agent_id or ""
+        self._set(self._on_state, agent_id=agent_id, agent_name=name or agent_id)
+        if client is not None and name is None:  # the id stands in until the name arrives
+            threading.Thread(
+                target=self._fetch_agent_name, name="powawidget-agent-name", daemon=True
+            ).start()
+
+    def __len__(self) -> int:
+        """Number of events logged."""
+        with self._lock:
+            return len(self._events)
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """A copy of every canonical event so far (raw payloads included)."""
+        with self._lock:
+            return list(self._events)
+
+    @property
+    def last_run(self) -> RunHandle | None:
+        """The latest run's handle (streaming or finished), or None before the first."""
+        return self._run
+
+    @property
+    def replaying(self) -> bool:
+        """True for a session that plays a recording (it cannot send)."""
+        return self._replay is not None
+
+    @property
+    def replay_done(self) -> bool:
+        """True once the replay ended (always True for a live session)."""
+        return self._replay is None or self._replay.done
+
+    # ---- verbs --------------------------------------------------------------------------
+
+    def send(self, text: str) -> RunHandle:
+        """Start a run for `text`; returns its handle at once (the run streams in a thread)."""
+        if self.replaying:
+            raise RuntimeError("This is a replay: it plays a recording and cannot send.")
+        text = str(text)
+        if not text.strip():
+            raise ValueError("Cannot send an empty message.")
+        self._let_stopping_run_end()
+        with self._lock:
+            busy = self._run
+            if busy is not None and not busy.done:
+                raise RunInProgressError(_busy_message(busy, "send another message"))
+            self._set(self._on_state, error="", status="connecting")
+            handle = start_run(
+                self.client,
+                self.agent_id,
+                text,
+                emit=self.record,
+                session_id=self.session_id,
+                options=self.options,
+                on_finish=self._finish_run,
+            )
+            handle._on_waited = self._on_waited
+            self._run = handle
+        return handle
+
+    def retry(self) -> RunHandle | None:
+        """Send the last user message again; None when there is none."""
+        with self._lock:
+            last = next(
+                (e for e in reversed(self._events) if e.get("event") == "user_message"), None
+            )
+        return self.send(last["text"]) if last is not None and last.get("text") else None
+
+    def stop(self) -> None:
+        """Stop the streaming run (or the replay); what arrived so far stays."""
+        with self._lock:
+            run, replay = self._run, self._replay
+        if run is not None:
+            run.stop()
+        if replay is not None:
+            replay.stop()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the current run (or replay) ends; True when nothing is playing."""
+        with self._lock:
+            run, replay = self._run, self._replay
+        finished = run.wait(timeout) if run is not None else True
+        if replay is not None:
+            finished = replay.wait(timeout) and finished
+        return finished
+
+    def approve(self, approved: bool = True, reason: str | None = None) -> None:
+        """Answer the run's approval request; the run then resumes (or is refused).
+
+        The HTTP call (retries included) runs outside the session's lock, so the run
+        thread keeps logging meanwhile; `approval_resolved` is logged once the server
+        accepted the answer (possibly after the events it let through: folds allow that).
+        """
+        with self._lock:
+            run = self._run
+            if run is None or run.done or run.status != "waiting_approval":
+                raise RuntimeError("No run is waiting for approval.")
+            if self._approving:
+                raise RuntimeError("An answer to this approval is already on its way.")
+            self._approving = True
+        try:
+            self.client.approve(run.run_id, bool(approved), reason)
+        finally:
+            with self._lock:
+                self._approving = False
+        event = make_event(
+            "approval_resolved",
+            run_id=run.run_id,
+            session_id=run.session_id,
+            arguments={"approved": bool(approved), "reason": reason},
+        )
+        with self._lock:
+            run._record(event)
+            self.record(event)
+            if self._settled is run:  # the run ended first: settle again with the decision
+                self._set(self._on_settle)
+
+    def approve_later(self, approved: bool, reason: str | None = None) -> None:
+        """`approve` in a new thread (a panel click must not block the kernel); a failure
+        becomes `error`."""
+        threading.Thread(
+            target=self._approve_or_report,
+            args=(approved, reason),
+            name="powawidget-approve",
+            daemon=True,
+        ).start()
+
+    def new_session(self) -> None:
+        """Forget the session: the next message opens a new conversation on the server."""
+        self._require_idle("start a new session")
+        with self._lock:
+            self.record(make_event("new_session", session_id=self.session_id))
+            self._set(self._on_state, session_id=None, error="", status="idle")
+
+    def load_session(self, session_id: str) -> None:
+        """Log a session's earlier messages as `history` events and continue that session."""
+        self._require_idle("load a session")
+        messages = self.client.session_messages(session_id)
+        with self._lock:
+            if self._events:
+                self.record(make_event("new_session", session_id=self.session_id))
+            for m in messages:
+                self.record(
+                    make_event(
+                        "history",
+                        text=m.get("content") or "",
+                        run_id=m.get("run_id"),
+                        session_id=session_id,
+                        arguments={"role": m.get("role"), "timestamp": m.get("timestamp")},
+                    )
+                )
+            self._set(self._on_settle, session_id=session_id)
+
+    def play(self, events: Sequence[dict[str, Any]], speed: float, max_gap: float) -> None:
+        """Play recorded events into the log at their recorded pace (see `replay.Replay`)."""
+        first = next((e for e in events if e.get("session_id")), None)
+        replay = Replay(
+            events, emit=self.record, on_finish=self._finish_replay, speed=speed, max_gap=max_gap
+        )
+        with self._lock:
+            self._replay = replay
+            self._set(
+                self._on_state,
+                session_id=first["session_id"] if first else None,
+                status="streaming" if events else "idle",
+            )
+        replay.start()
+
+    def close(self) -> None:
+        """Stop any run or replay and close the client if it is ours."""
+        self.stop()
+        if self._run is not None:
+            self._run.wait(5.0)
+        if self._replay is not None:
+            # Join the replay thread: a comm closed while it still emits stalls nbclient.
+            self._replay.wait(5.0)
+        if self._owns_client and self.client is not None:
+            self.client.close()
+
+    # ---- the event sink and the state it derives ------------------------------------------
+
+    def record(self, event: dict[str, Any]) -> None:
+        """The sink of every event: log it, report it, derive status and session from it."""
+        with self._lock:
+            self._events.append(event)
+            self._on_event(event)
+            name = event.get("event")
+            changes: dict[str, Any] = {}
+            run = self._run
+            if run is not None and not run.done and self._settled is not run:
+                if name == "approval_requested":
+                    changes["status"] = "waiting_approval"
+                elif _from_server(event) or (
+                    name == "approval_resolved" and self.status == "waiting_approval"
+                ):
+                    changes["status"] = "streaming"
+            if name != "new_session" and event.get("session_id"):
+                changes["session_id"] = event["session_id"]
+            if changes:
+                self._set(self._on_state, **changes)
+
+    def _finish_run(self, handle: RunHandle) -> None:
+        """In the run thread after its last event: the final session, error and status."""
+        with self._lock:
+            self._settled = handle
+            changes: dict[str, Any] = {}
+            if handle.session_id:
+                changes["session_id"] = handle.session_id
+            changes["error"] = handle.error.message if handle.error is not None else ""
+            changes["status"] = END_STATUS.get(handle.status, "idle")
+            self._set(self._on_settle, **changes)
+
+    def _finish_replay(self) -> None:
+        """In the replay thread at its end: idle."""
+        with self._lock:
+            self._set(self._on_settle, status="idle")
+
+    def _set(self, report: OnState, **changes: Any) -> None:
+        """Take on `changes` and report them (every time: a watcher may have drifted)."""
+        for name, value in changes.items():
+            setattr(self, name, value)
+        report(**changes)
+
+    def _approve_or_report(self, approved: bool, reason: str | None) -> None:
+        """The body of `approve_later`: a failure is logged and reported, never lost."""
+        try:
+            self.approve(approved, reason)
+        except Exception as error:
+            logger.warning("powawidget: approval failed: %s", error)
+            self._set(self._on_state, error=str(error))
+
+    def _let_stopping_run_end(self) -> None:
+        """Give a run the user already stopped up to `STOP_GRACE` s to end (Stop → Send)."""
+        with self._lock:
+            run = self._run
+        if run is not None and run.stopping:
+            run._done.wait(STOP_GRACE)  # outside the lock: the run thread logs its last events
+
+    def _require_idle(self, action: str) -> None:
+        """Refuse `action` in a replay or while a run streams (a stopping run may end first)."""
+        if self.replaying:
+            raise RuntimeError(f"This is a replay: it cannot {action}.")
+        self._let_stopping_run_end()
+        run = self._run
+        if run is not None and not run.done:
+            raise RunInProgressError(_busy_message(run, action))
+
+    def _fetch_agent_name(self) -> None:
+        """Look the agent's display name up in the background (a panel header shows it)."""
+        agent_id = self.agent_id
+        try:
+            name = self.client.get_agent(agent_id).get("name")
+        except Exception as error:  # the id is checked when a message is sent
+            logger.debug("powawidget: no name for agent %s: %s", agent_id, error)
+            return
+        with self._lock:
+            if name and self.agent_id == agent_id:
+                self._set(self._on_state, agent_name=name)
+
+
+def _busy_message(run: RunHandle, action: str) -> str:
+    """Why `action` is refused while `run` has not ended, and what to do about it."""
+    name = run.run_id or "starting"
+    if run.stopping:
+        return (
+            f"The run you stopped ({name}) has not ended within {STOP_GRACE:g} s (its "
+            f"connection is still closing): try again in a moment to {action}."
+        )
+    return (
+        f"A run is still streaming ({name}): wait for it (handle.wait()) or stop it "
+        f"(w.stop()) before you {action}."
+    )
+
+
+def _from_server(event: dict[str, Any]) -> bool:
+    """True for an event the server sent (client-side events have seq -1)."""
+    seq = event.get("seq")
+    return isinstance(seq, int) and seq >= 0

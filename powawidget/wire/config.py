@@ -1,0 +1,67 @@
+"""Client configuration: the project URL and API key from arguments or the environment.
+
+Checked once, up front, so a missing or mistyped setting fails with advice before any
+request; the key travels as `KeyAuth`, in both headers Powabase checks.
+"""
+
+from __future__ import annotations
+
+import os
+
+import requests
+import requests.auth
+
+from powawidget.wire.errors import ENV_API_KEY, ENV_API_KEY_ALIAS, ENV_BASE_URL, ConfigurationError
+
+__all__ = ["KeyAuth", "resolve_api_key", "resolve_base_url"]
+
+
+class KeyAuth(requests.auth.AuthBase):
+    """Puts the key in both headers Powabase checks (as auth, so ~/.netrc cannot replace it)."""
+
+    def __init__(self, key: str) -> None:
+        self._key = key
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["apikey"] = self._key
+        request.headers["Authorization"] = f"Bearer {self._key}"
+        return request
+
+    def __repr__(self) -> str:
+        return "<Powabase key auth>"
+
+
+def resolve_base_url(base_url: str | None) -> str:
+    """The base URL from the argument or the environment, checked; no trailing slash."""
+    value = (base_url if base_url is not None else os.environ.get(ENV_BASE_URL, "")).strip()
+    if not value:
+        raise ConfigurationError(
+            f"No Powabase URL: set {ENV_BASE_URL} to your project URL "
+            "(https://<ref>.p.powabase.ai) or pass base_url=. For a local server with no "
+            "account, run `powawidget serve` or use --local."
+        )
+    if not value.lower().startswith(("http://", "https://")):
+        raise ConfigurationError(
+            f"The Powabase URL {value!r} must start with https:// (or http:// for a local "
+            f"server): fix {ENV_BASE_URL} or base_url=."
+        )
+    return value.rstrip("/")
+
+
+def resolve_api_key(api_key: str | None) -> str:
+    """The API key from the argument or the environment (with its alias), checked."""
+    value = api_key
+    if value is None:
+        value = os.environ.get(ENV_API_KEY) or os.environ.get(ENV_API_KEY_ALIAS)
+    value = (value or "").strip()
+    if not value:
+        raise ConfigurationError(
+            f"No Powabase API key: set {ENV_API_KEY} (or {ENV_API_KEY_ALIAS}) to the "
+            "project's service role key, or pass api_key=."
+        )
+    if any(ch in value for ch in "\r\n\0") or not value.isascii() or " " in value:
+        raise ConfigurationError(
+            f"The API key contains spaces, line breaks or non-ASCII characters: copy it again "
+            f"into {ENV_API_KEY} (or api_key=)."
+        )
+    return value

@@ -1,0 +1,296 @@
+"""One event model for every Powabase stream: both wire dialects become canonical dicts.
+
+The server dialect (`step`, `result_preview`, `error`, `content_delta`, a terminal `chunk`
+holding the whole answer) and the documented one (`step_number`, `result`, `message` +
+`code`, `chunk` deltas) both map onto the keys of `EVENT_KEYS` (design.md section 2).
+Nothing is lost: `raw` keeps the JSON object as it came, unknown events pass through, and
+a data frame that is not a JSON object becomes a `malformed` event while the stream goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import json.scanner
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from powawidget.wire.sse import ServerSentEvent
+
+__all__ = [
+    "EVENT_KEYS",
+    "REASONING_EVENTS",
+    "TEXT_EVENTS",
+    "EventNormaliser",
+    "format_timestamp",
+    "is_failure",
+    "make_event",
+    "normalise_stream",
+]
+
+EVENT_KEYS: tuple[str, ...] = (
+    "event",
+    "seq",
+    "received_at",
+    "run_id",
+    "session_id",
+    "step",
+    "text",
+    "text_mode",
+    "tool_name",
+    "call_id",
+    "arguments",
+    "result",
+    "duration_ms",
+    "usage",
+    "status",
+    "error_message",
+    "error_code",
+    "raw",
+)
+
+TEXT_EVENTS: frozenset[str] = frozenset({"chunk", "content_delta", "complete"})
+REASONING_EVENTS: frozenset[str] = frozenset({"reasoning_delta", "reasoning"})
+
+Clock = Callable[[], float]
+"""Seconds since the epoch, like `time.time` (inject a fixed one in tests)."""
+
+_KEY_SET = frozenset(EVENT_KEYS)
+_second_cache: tuple[int, str] = (-1, "")
+_milli_cache: tuple[int, str] = (-1, "")
+
+
+def format_timestamp(seconds: float) -> str:
+    """ISO 8601 UTC with milliseconds and a Z, e.g. "2026-11-24T08:00:00.123Z"."""
+    global _second_cache, _milli_cache
+    millis = round(seconds * 1000)  # round: 0.123 s must not print as .122 (float error)
+    cached_milli, stamp = _milli_cache
+    if millis == cached_milli:  # fast streams deliver many events within a millisecond
+        return stamp
+    whole, ms = divmod(millis, 1000)
+    cached_second, prefix = _second_cache
+    if whole != cached_second:  # one strftime per second of stream, not per event
+        prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        _second_cache = (whole, prefix)
+    stamp = f"{prefix}.{ms:03d}Z"
+    _milli_cache = (millis, stamp)
+    return stamp
+
+
+def make_event(event: str, **fields: Any) -> dict[str, Any]:
+    """A canonical event with every key (None when not given), seq -1 and received_at now.
+
+    For client-side events (`user_message`, `client_error`, `stopped`, ...) made by the
+    layers above the parser. Unknown field names raise TypeError: a typo must not vanish.
+    """
+    unknown = fields.keys() - _KEY_SET
+    if unknown:
+        raise TypeError(f"make_event() got unknown fields: {', '.join(sorted(unknown))}")
+    out: dict[str, Any] = dict.fromkeys(EVENT_KEYS)
+    out["event"] = event
+    out["seq"] = -1
+    out.update(fields)
+    if out["received_at"] is None:
+        out["received_at"] = format_timestamp(time.time())
+    return out
+
+
+def is_failure(event: Mapping[str, Any]) -> bool:
+    """True for an error event, a failed complete, or a client-side error."""
+    name = event.get("event")
+    return (
+        name == "error"
+        or name == "client_error"
+        or (name == "complete" and event.get("status") == "failed")
+    )
+
+
+def _str_or_none(value: Any) -> str | None:
+    """The value when it is a string, else None (ids and names must be text)."""
+    return value if isinstance(value, str) else None
+
+
+def _int_or_none(value: Any) -> int | None:
+    """The value when it is an int (not a bool), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _as_text(value: Any) -> str | None:
+    """Strings as they are, None as None, anything else as JSON text."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _error_text(value: Any) -> str | None:
+    """Error text from a string, or from an object's `message`/`error`, else its JSON."""
+    if isinstance(value, dict):
+        inner = value.get("message", value.get("error"))
+        if isinstance(inner, str):
+            return inner
+    return _as_text(value)
+
+
+_MALFORMED = object()
+_scan_json = json.scanner.make_scanner(json.JSONDecoder())  # the C scanner json.loads uses
+
+
+class EventNormaliser:
+    """Maps the frames of ONE stream to canonical events; carries run/session ids forward.
+
+    Stateful per stream: `seq` counts from 0, `run_id`/`session_id` stick once named, and
+    it remembers whether `content_delta`s came in the current run (a later `chunk` then
+    holds the whole answer and replaces the text instead of appending to it).
+    """
+
+    __slots__ = ("_clock", "_deltas_in_run", "_seq", "run_id", "session_id")
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        """Start a stream; `clock` returns epoch seconds for `received_at` (default time.time)."""
+        self._clock: Clock = clock or time.time
+        self._seq = 0
+        self._deltas_in_run = False
+        self.run_id: str | None = None
+        self.session_id: str | None = None
+
+    def normalise(self, sse: ServerSentEvent) -> dict[str, Any]:
+        """The canonical event for one server-sent event (never raises on bad data)."""
+        seq = self._seq
+        self._seq = seq + 1
+        received_at = format_timestamp(self._clock())
+        data = sse.data
+        try:
+            obj = _MALFORMED
+            if data[:1] == "{":  # json.loads minus its wrapper layers (~0.5 µs an event)
+                obj, end = _scan_json(data, 0)
+                if end != len(data):  # trailing space or garbage: let json.loads judge
+                    obj = json.loads(data)
+            else:
+                obj = json.loads(data)
+        except (ValueError, StopIteration, RecursionError):
+            obj = _MALFORMED
+        if type(obj) is not dict:
+            return self._malformed(data, seq, received_at)
+
+        name = obj.get("event")
+        if not isinstance(name, str):
+            name = obj.get("type")
+            if not isinstance(name, str):
+                name = sse.event
+
+        get = obj.get
+        run_id = get("run_id")
+        if isinstance(run_id, str):
+            if run_id != self.run_id:  # a new run: its chunks are deltas until deltas come
+                self.run_id = run_id
+                self._deltas_in_run = False
+        elif name == "start":
+            self._deltas_in_run = False
+        session_id = get("session_id")
+        if isinstance(session_id, str):
+            self.session_id = session_id
+
+        step = get("step")
+        if type(step) is not int:
+            step = _int_or_none(get("step_number"))
+
+        text = text_mode = status = error_message = error_code = None
+        if name == "content_delta":
+            text = _str_or_none(get("delta", get("content")))
+            text_mode = "append"
+            self._deltas_in_run = True
+        elif name == "chunk":
+            text = _str_or_none(get("content", get("delta")))
+            text_mode = "replace" if self._deltas_in_run else "append"
+        elif name == "reasoning_delta":
+            text = _str_or_none(get("delta", get("content")))
+            text_mode = "append"
+        elif name == "reasoning":
+            text = _str_or_none(get("content", get("delta")))
+            text_mode = "replace"
+        elif name == "complete":
+            text = _str_or_none(get("content"))
+            text_mode = "replace"
+            status = _str_or_none(get("status"))
+            if status == "failed":
+                error_message = _error_text(get("error"))
+                error_code = _str_or_none(get("code")) or "run_failed"
+        elif name == "error":
+            error = get("error")
+            error_message = _error_text(get("message", error))
+            error_code = _str_or_none(get("code"))
+            if error_code is None and isinstance(error, dict):  # {"error": {"code": ...}}
+                error_code = _str_or_none(error.get("code"))
+        elif name == "approval_requested":
+            text = _str_or_none(get("message"))
+        elif name == "tool_result" and tool_failed(obj):
+            status = "error"  # else None: the payload said nothing either way
+        if text is None:
+            text_mode = None
+
+        arguments = obj["arguments"] if "arguments" in obj else get("tool_input")
+        result = get("result")
+        if result is None:
+            result = get("result_preview")
+        duration = get("duration_ms")
+        usage = get("usage")
+        return {
+            "event": name,
+            "seq": seq,
+            "received_at": received_at,
+            "run_id": self.run_id,
+            "session_id": self.session_id,
+            "step": step,
+            "text": text,
+            "text_mode": text_mode,
+            "tool_name": _str_or_none(get("tool_name")),
+            "call_id": _str_or_none(get("call_id")),
+            "arguments": arguments,
+            "result": _as_text(result),
+            "duration_ms": float(duration)
+            if isinstance(duration, (int, float)) and not isinstance(duration, bool)
+            else None,
+            "usage": usage if isinstance(usage, dict) else None,
+            "status": status,
+            "error_message": error_message,
+            "error_code": error_code,
+            "raw": obj,
+        }
+
+    def _malformed(self, data: str, seq: int, received_at: str) -> dict[str, Any]:
+        """A frame whose data is not a JSON object: keep its text, carry the ids."""
+        out: dict[str, Any] = dict.fromkeys(EVENT_KEYS)
+        out["event"] = "malformed"
+        out["seq"] = seq
+        out["received_at"] = received_at
+        out["run_id"] = self.run_id
+        out["session_id"] = self.session_id
+        out["raw"] = data
+        return out
+
+
+def tool_failed(payload: Any) -> bool:
+    """Whether a tool_result payload says its tool failed (is_error / error / a failed status,
+    at the top level or in `result_meta`, as the server's hooks and denials report it)."""
+    if not isinstance(payload, dict):
+        return False
+    meta = payload.get("result_meta")
+    if not isinstance(meta, dict):
+        meta = {}
+    return bool(
+        payload.get("is_error")
+        or payload.get("error")
+        or payload.get("status") in ("error", "failed")
+        or meta.get("error")
+        or meta.get("is_error")
+        or meta.get("status") in ("error", "failed")
+    )
+
+
+def normalise_stream(
+    events: Iterable[ServerSentEvent], *, clock: Clock | None = None
+) -> Iterator[dict[str, Any]]:
+    """Canonical events for one stream of server-sent events, lazily, one per event."""
+    normalise = EventNormaliser(clock).normalise
+    for sse in events:
+        yield normalise(sse)

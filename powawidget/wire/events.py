@@ -18,14 +18,19 @@ from typing import Any
 from powawidget.wire.sse import ServerSentEvent
 
 __all__ = [
+    "BLOCKED_PREFIX",
     "EVENT_KEYS",
     "REASONING_EVENTS",
     "TEXT_EVENTS",
     "EventNormaliser",
+    "blocked_result",
+    "citations",
     "format_timestamp",
+    "hook_outcome",
     "is_failure",
     "make_event",
     "normalise_stream",
+    "raw_field",
 ]
 
 EVENT_KEYS: tuple[str, ...] = (
@@ -223,6 +228,11 @@ class EventNormaliser:
                 error_code = _str_or_none(error.get("code"))
         elif name == "approval_requested":
             text = _str_or_none(get("message"))
+        elif name == "hook_result":
+            text = _str_or_none(get("message"))
+            status = _str_or_none(get("status"))
+        elif name == "step_reset":
+            text = _str_or_none(get("reason"))
         elif name == "tool_result" and tool_failed(obj):
             status = "error"  # else None: the payload said nothing either way
         if text is None:
@@ -285,6 +295,53 @@ def tool_failed(payload: Any) -> bool:
         or meta.get("is_error")
         or meta.get("status") in ("error", "failed")
     )
+
+
+BLOCKED_PREFIX = "Error: Blocked by hook"
+"""How the server's tool_result after a refused approval starts (docs/protocol.md)."""
+
+
+def hook_outcome(event: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """(approved | denied | timed_out | None, message) from a `hook_result` event.
+
+    `blocked` is the server's only structured sign of a refusal; a timeout says so in
+    its message ("Approval timed out")."""
+    raw = event.get("raw")
+    if not isinstance(raw, dict):
+        return None, None
+    message = _str_or_none(raw.get("message"))
+    blocked = raw.get("blocked")
+    if blocked is True:
+        timed_out = message is not None and "timed out" in message.lower()
+        return ("timed_out" if timed_out else "denied"), message
+    if blocked is False:
+        return "approved", message
+    return None, message
+
+
+def blocked_result(result: Any) -> tuple[str | None, str | None]:
+    """(denied | timed_out, the hook's words) when a tool result is the server's refusal
+    text ("Error: Blocked by hook — Denied by user: …"), else (None, None)."""
+    if not isinstance(result, str) or not result.startswith(BLOCKED_PREFIX):
+        return None, None
+    words = result[len(BLOCKED_PREFIX) :].lstrip(" —-:").strip() or None
+    timed_out = words is not None and "timed out" in words.lower()
+    return ("timed_out" if timed_out else "denied"), words
+
+
+def citations(event: Mapping[str, Any], key: str = "citations") -> list[dict[str, Any]] | None:
+    """`complete.citations` (or `start.citation_candidates` with that key), dicts only."""
+    raw = event.get("raw")
+    value = raw.get(key) if isinstance(raw, dict) else None
+    if not isinstance(value, list):
+        return None
+    return [c for c in value if isinstance(c, dict)]
+
+
+def raw_field(event: Mapping[str, Any], key: str) -> Any:
+    """A field of the event's original JSON object (None when absent or not an object)."""
+    raw = event.get("raw")
+    return raw.get(key) if isinstance(raw, dict) else None
 
 
 def normalise_stream(

@@ -1,8 +1,8 @@
-"""The conversation model: folds canonical events (design.md §2) into turns, purely.
+"""The conversation model: folds canonical events into turns, purely (docs/architecture.md).
 
 Input is any sequence of canonical event dicts — a live `RunStream`, a saved transcript,
 the widget's log. Output is a list of `Turn`s (user text, assistant text and reasoning,
-steps, tool calls, approvals, usage, errors) built by the rules of PROTOCOL.md:
+steps, tool calls, approvals, usage, errors) built by the rules of docs/protocol.md:
 text deltas append or replace as their `text_mode` says, `complete.content` is the
 authoritative answer, a failed `complete` is a failure, tool results pair with their call
 by `call_id` else first-in-first-out per tool name, and nothing is ever dropped (every
@@ -50,7 +50,9 @@ class Conversation:
     Not thread-safe: a reader thread and the UI sharing one must hold a lock.
 
     `events` holds every event applied; `event_turns[i]` is the index of the turn that
-    `events[i]` belongs to (None for a `new_session` divider).
+    `events[i]` belongs to (None for a `new_session` divider or a `session_loaded` mark).
+    `session_id` is the session the next message continues: the latest one named by an
+    event, None after `new_session` — its one holder.
     """
 
     def __init__(self, events: Iterable[dict] = ()) -> None:
@@ -58,7 +60,9 @@ class Conversation:
         self.events: list[dict] = []
         self.event_turns: list[int | None] = []
         self.turns: list[Turn] = []
+        self.dividers: list[tuple[int, str | None]] = []  # (turns before it, received_at)
         self.session_index = 0
+        self.session_id: str | None = None  # the session the next message continues
         self._current: Turn | None = None
         self.extend(events)
 
@@ -111,6 +115,13 @@ class Conversation:
         if name == "new_session":
             self.session_index += 1
             self._current = None
+            self.session_id = None
+            self.dividers.append((len(self.turns), _at(event)))
+            self.event_turns.append(None)
+            return None
+        if isinstance(event.get("session_id"), str):
+            self.session_id = event["session_id"]
+        if name == "session_loaded":
             self.event_turns.append(None)
             return None
         turn = self._turn_for(event, name)
@@ -168,7 +179,7 @@ class Conversation:
             and (current.run_id is None or event.get("run_id") in (None, current.run_id))
         )
         if role == "user" or not joinable:
-            turn = self._open(from_history=True, status="completed", started_at=at, ended_at=at)
+            turn = self._open(from_history=True, outcome="completed", started_at=at, ended_at=at)
             if role == "user":
                 turn.user_text = text
             else:

@@ -1,30 +1,32 @@
-"""How each canonical event changes a turn: one handler per event name (PROTOCOL.md rules).
+"""How each canonical event changes a turn: one handler per event name (docs/protocol.md).
 
-Text deltas append or replace as their `text_mode` says, `complete.content` is the
-authoritative answer, a failed `complete` is a failure, tool results pair with their call
-by `call_id` else first-in-first-out per tool name, approvals make a call pending.
-`Conversation.apply` picks the turn and calls `HANDLERS[event name]`; pure, no I/O.
+The text rule: deltas are provisional, a `chunk` replaces them, a non-null
+`complete.content` replaces the chunk (`""` included: a hook redacted the answer) — except
+that a failed run keeps the partial text it streamed. Failure is decided at the end of the
+stream: an `error` fails the turn, but the `chunk` and `complete` that may follow still
+apply, and a failed `complete` never wipes tool calls or steps already shown. A
+`step_reset` keeps the text, clears that step's reasoning and unfinished tool calls, and
+leaves a marker. Tools and approvals are in `powawidget.model.tools`. Pure, no I/O.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from powawidget.model import tools
 from powawidget.model.turns import (
-    FINISHED,
-    Approval,
+    ReasoningBlock,
     Step,
-    ToolCall,
-    ToolState,
+    StepReset,
+    TextSegment,
     Turn,
     _at,
     _brief,
     _int,
     _str,
     _text,
-    ms_between,
 )
-from powawidget.wire.events import tool_failed
+from powawidget.wire.events import citations, raw_field
 
 
 def _on_start(turn: Turn, event: dict) -> None:
@@ -33,11 +35,23 @@ def _on_start(turn: Turn, event: dict) -> None:
     for key in ("run_id", "session_id"):
         if isinstance(event.get(key), str):
             setattr(turn, key, event[key])
+    candidates = citations(event, "citation_candidates")
+    if candidates is not None:
+        turn.citation_candidates = candidates
 
 
 def _on_step_started(turn: Turn, event: dict) -> None:
-    """A step of the agent loop begins."""
-    turn.steps.append(Step(number=_int(event.get("step")), started_at=_at(event)))
+    """A step of the agent loop begins (a step restarted after a reset keeps its marker)."""
+    number = _int(event.get("step"))
+    last = turn.steps[-1] if turn.steps else None
+    if last is not None and number is not None and last.number == number:
+        last.completed_at = None
+        return
+    step = Step(number=number, started_at=_at(event))
+    is_last = raw_field(event, "is_last_step")
+    step.is_last = is_last if isinstance(is_last, bool) else None
+    turn.steps.append(step)
+    turn.items.append(step)
 
 
 def _on_step_completed(turn: Turn, event: dict) -> None:
@@ -47,14 +61,57 @@ def _on_step_completed(turn: Turn, event: dict) -> None:
     if step is None:
         step = Step(number=number)
         turn.steps.append(step)
+        turn.items.append(step)
     step.completed_at = _at(event)
-    raw = event.get("raw")
-    if isinstance(raw, dict) and isinstance(raw.get("finish_reason"), str):
-        step.finish_reason = raw["finish_reason"]
+    reason = raw_field(event, "finish_reason")
+    if isinstance(reason, str):
+        step.finish_reason = reason
+    tools.end_thinking(turn, _at(event))
+
+
+def _segments(turn: Turn) -> list[TextSegment]:
+    """The answer's text segments, in order."""
+    return [i for i in turn.items if isinstance(i, TextSegment)]
+
+
+def _append_text(turn: Turn, piece: str, event: dict) -> None:
+    """Streamed text: to the segment being written, or a new one after a card or a step."""
+    Turn.text.append(turn, piece)  # type: ignore[attr-defined]
+    last = turn.items[-1] if turn.items else None
+    if isinstance(last, TextSegment):
+        TextSegment.text.append(last, piece)  # type: ignore[attr-defined]
+    elif piece:
+        tools.end_thinking(turn, _at(event))
+        segment = TextSegment(step=tools.current_step(turn, event))
+        segment.text = piece
+        turn.items.append(segment)
+
+
+def _replace_text(turn: Turn, text: str, event: dict) -> None:
+    """The whole answer: keep the segments shown when they already say the same thing."""
+    turn.text = text
+    segments = _segments(turn)
+    if not segments:
+        if text:
+            tools.end_thinking(turn, _at(event))
+            segment = TextSegment(step=tools.current_step(turn, event))
+            segment.text = text
+            turn.items.append(segment)
+        return
+    shown = [s.text for s in segments]
+    if "".join(shown) == text or shown[-1] == text:
+        return  # the same words, or the final step's words after earlier steps' prose
+    before = "".join(shown[:-1])
+    if before and text.startswith(before):
+        segments[-1].text = text[len(before) :]
+        return
+    for segment in segments[:-1]:
+        segment.text = ""
+    segments[-1].text = text
 
 
 def _on_text(turn: Turn, event: dict) -> None:
-    """Assistant text: deltas append, a whole text replaces (PROTOCOL.md)."""
+    """Assistant text: deltas append, a whole text replaces."""
     text = event.get("text")
     if text is None:
         return
@@ -62,260 +119,128 @@ def _on_text(turn: Turn, event: dict) -> None:
         turn.warnings.append(f"{event.get('event')} text is not a string: {_brief(text)}")
         text = _text(text)
     if (event.get("text_mode") or "append") == "replace":
-        turn.text = text
+        _replace_text(turn, text, event)
     else:
-        Turn.text.append(turn, text)  # type: ignore[attr-defined]
+        _append_text(turn, text, event)
     if text and turn.first_token_at is None:
         turn.first_token_at = _at(event)
 
 
 def _on_reasoning(turn: Turn, event: dict) -> None:
-    """Reasoning: deltas append, a whole `reasoning` replaces."""
+    """Reasoning: deltas append to the step's open block; a whole `reasoning` replaces the
+    step's block (on the tool-less path it comes after the answer: it goes before it)."""
     if event.get("text") is None:
         return
     text = _text(event.get("text"))
+    step = _int(event.get("step"))
     default = "replace" if event.get("event") == "reasoning" else "append"
-    if (event.get("text_mode") or default) == "replace":
-        turn.reasoning = text
+    replace = (event.get("text_mode") or default) == "replace"
+    last = turn.items[-1] if turn.items else None
+    block = last if isinstance(last, ReasoningBlock) and last.step == step and not last.done else None
+    if block is None and replace:
+        blocks = [i for i in turn.items if isinstance(i, ReasoningBlock)]
+        if step is None and blocks:  # the whole reasoning of the run: one block holds it
+            block = blocks[0]
+            turn.items = [i for i in turn.items if i is block or i not in blocks[1:]]
+        else:
+            block = next((b for b in reversed(blocks) if b.step == step), None)
+    if block is None:
+        block = ReasoningBlock(step=step, started_at=_at(event))
+        first_text = next(
+            (
+                n
+                for n, i in enumerate(turn.items)
+                if isinstance(i, TextSegment) and (step is None or i.step == step)
+            ),
+            None,
+        )
+        if replace and first_text is not None:
+            turn.items.insert(first_text, block)
+        else:
+            turn.items.append(block)
+    if replace:
+        block.text = text
+        block.done = True
+        block.ended_at = block.ended_at or _at(event)
     else:
-        Turn.reasoning.append(turn, text)  # type: ignore[attr-defined]
+        ReasoningBlock.text.append(block, text)  # type: ignore[attr-defined]
     if text and turn.first_token_at is None:
         turn.first_token_at = _at(event)
 
 
-def _open_calls(turn: Turn) -> list[ToolCall]:
-    """Tool calls still waiting for their result, oldest first."""
-    return [c for c in turn.tool_calls if not c._has_result]
-
-
-def _current_step(turn: Turn, event: dict) -> int | None:
-    """The event's step, else the step in progress (the documented dialect omits it)."""
+def _on_step_reset(turn: Turn, event: dict) -> None:
+    """The server restarts a step: its reasoning and unfinished tool calls go, text stays."""
     step = _int(event.get("step"))
     if step is None and turn.steps:
         step = turn.steps[-1].number
-    return step
-
-
-def _on_tool_call(turn: Turn, event: dict) -> None:
-    """A tool call starts running (or names the call an approval request announced)."""
-    call_id, name = _str(event.get("call_id")), _str(event.get("tool_name"))
-    existing = None
-    if call_id is not None:
-        existing = next((c for c in turn.tool_calls if c.call_id == call_id), None)
-    if existing is None:
-        # A call announced by approval_requested first: this event names it.
-        existing = next(
-            (
-                c
-                for c in _open_calls(turn)
-                if c._from_approval and c.call_id is None and c.tool_name == name
-            ),
-            None,
-        )
-    if existing is not None:
-        existing.call_id = existing.call_id or call_id
-        existing._from_approval = False
-        if event.get("arguments") is not None:
-            existing.arguments = event["arguments"]
-        existing.step = _current_step(turn, event) if existing.step is None else existing.step
-        return
-    turn.tool_calls.append(
-        ToolCall(
-            call_id=call_id,
-            tool_name=name,
-            arguments=event.get("arguments"),
-            step=_current_step(turn, event),
-            called_at=_at(event),
-        )
-    )
-
-
-def _match_result(turn: Turn, event: dict) -> ToolCall | None:
-    """The call a result answers: by call_id, else the oldest open call of that tool name."""
-    call_id, name = _str(event.get("call_id")), _str(event.get("tool_name"))
-    if call_id is not None:
-        found = [c for c in turn.tool_calls if c.call_id == call_id]
-        if found:
-            return next((c for c in found if not c._has_result), found[0])
-    candidates = _open_calls(turn)
-    if call_id is not None:
-        candidates = [c for c in candidates if c.call_id is None]
-    if name is not None:
-        candidates = [c for c in candidates if c.tool_name == name]
-    return candidates[0] if candidates else None
-
-
-def _on_tool_result(turn: Turn, event: dict) -> None:
-    """A result finishes its call: done, or error when the payload says the tool failed."""
-    call = _match_result(turn, event)
-    if call is None:
-        turn.warnings.append(
-            f"tool_result without a matching tool_call ({event.get('tool_name')!r}, "
-            f"call_id {event.get('call_id')!r}); kept as its own tool call"
-        )
-        call = ToolCall(call_id=_str(event.get("call_id")), tool_name=_str(event.get("tool_name")))
-        call.step = _current_step(turn, event)
-        turn.tool_calls.append(call)
-    elif call._has_result:
-        turn.warnings.append(f"second tool_result for call_id {call.call_id!r} replaced the first")
-    call._has_result = True
-    call.result = None if event.get("result") is None else _text(event.get("result"))
-    call.finished_at = _at(event)
-    call.tool_name = call.tool_name or _str(event.get("tool_name"))
-    call.call_id = call.call_id or _str(event.get("call_id"))
-    if call.step is None:
-        call.step = _int(event.get("step"))
-    duration = event.get("duration_ms")
-    if isinstance(duration, (int, float)) and not isinstance(duration, bool):
-        call.duration_ms = float(duration)
-    else:
-        call.duration_ms = ms_between(call.called_at, call.finished_at)
-    was_pending = call.state == "pending"
-    if call.state != "error":
-        failed = event.get("status") == "error" or tool_failed(event.get("raw"))
-        call.state = "error" if failed else "done"
-        if call.state == "error" and call.error is None:
-            call.error = call.result
-    # The decision may be logged after the result it let through: the run has resumed.
-    if was_pending and turn.status == "waiting_approval" and not _pending_calls(turn):
-        turn.status = "streaming"
-
-
-def _pending_calls(turn: Turn) -> list[ToolCall]:
-    """Tool calls still waiting for the user's decision."""
-    return [c for c in turn.tool_calls if c.state == "pending"]
-
-
-def _on_approval_requested(turn: Turn, event: dict) -> None:
-    """The run waits for the user: the tool call it concerns becomes pending."""
-    name = _str(event.get("tool_name"))
-    approval = Approval(
-        tool_name=name,
-        arguments=event.get("arguments"),
-        message=_str(event.get("text")),
-        requested_at=_at(event),
-    )
-    call_id, open_calls = _str(event.get("call_id")), _open_calls(turn)
-    call = next((c for c in open_calls if call_id is not None and c.call_id == call_id), None)
-    if call is None:
-        call = next((c for c in reversed(open_calls) if c.tool_name == name), None)
-    if call is None:
-        call = ToolCall(call_id=call_id, tool_name=name)
-        call.arguments = event.get("arguments")
-        call.step = _current_step(turn, event)
-        call.called_at = _at(event)
-        call._from_approval = True
-        turn.tool_calls.append(call)
-    call.state = "pending"
-    approval._tool_call = call
-    turn.approvals.append(approval)
-    if not turn.finished:
-        turn.status = "waiting_approval"
-
-
-def _on_approval_resolved(turn: Turn, event: dict) -> None:
-    """The user decided: the pending call runs (approved) or fails (denied)."""
-    approval = next((a for a in turn.approvals if a.approved is None), None)
-    if approval is None:
-        turn.warnings.append("approval_resolved without a pending approval_requested")
-        return
-    decision = event.get("arguments") if isinstance(event.get("arguments"), dict) else {}
-    approval.approved = bool(decision.get("approved"))
-    approval.reason = _str(decision.get("reason"))
-    approval.resolved_at = _at(event)
-    call = approval._tool_call
-    # Only a call still waiting changes: one whose result came first keeps its outcome.
-    if call is not None and call.state == "pending":
-        call.state = "running" if approval.approved else "error"
-        if not approval.approved:
-            call.error = "denied" + (f": {approval.reason}" if approval.reason else "")
-    if turn.status == "waiting_approval" and all(a.approved is not None for a in turn.approvals):
-        turn.status = "streaming"
+    gated = {id(a._tool_call) for a in turn.approvals}
+    dropped = {
+        id(c)
+        for c in turn.tool_calls
+        if c.step == step and not c._has_result and id(c) not in gated
+    }
+    turn.tool_calls = [c for c in turn.tool_calls if id(c) not in dropped]
+    turn.items = [
+        i
+        for i in turn.items
+        if id(i) not in dropped and not (isinstance(i, ReasoningBlock) and i.step == step)
+    ]
+    turn.items.append(StepReset(step=step, reason=_str(event.get("text")), at=_at(event)))
 
 
 def _fail(turn: Turn, event: dict, default_message: str) -> None:
     """Mark the turn failed (a stopped turn stays stopped); the first error's text is kept."""
-    if turn.status != "stopped":
-        turn.status = "failed"
+    if turn.outcome != "stopped":
+        turn.outcome = "failed"
     if turn.error_message is None:
         turn.error_message = _str(event.get("error_message")) or default_message
     if turn.error_code is None:
         turn.error_code = _str(event.get("error_code"))
     if turn.error_step is None:
         turn.error_step = _int(event.get("step"))
-    turn.ended_at = _at(event)
-    _close_open_calls(turn, "error", f"run {turn.status}")
+    turn.ended_at = _at(event) or turn.ended_at
+    _settle(turn)
 
 
-def _close_open_calls(turn: Turn, state: ToolState, reason: str | None) -> None:
-    """Settle tool calls that never got a result once the run is over."""
-    for call in turn.tool_calls:
-        if call.state in ("pending", "running"):
-            call.state = state
-            if state == "error" and call.error is None:
-                call.error = reason
+def _settle(turn: Turn) -> None:
+    """The run is over: open calls, reasoning and steps close."""
+    tools.close_open_calls(turn, turn.outcome or "completed")
+    tools.end_thinking(turn, turn.ended_at)
 
 
 def _on_complete(turn: Turn, event: dict) -> None:
-    """The run's end: authoritative text, usage, status; fills results from its summary."""
+    """The run's end: authoritative text, usage, citations, status; full tool results."""
     failed = event.get("status") == "failed"
     text = event.get("text")
-    if isinstance(text, str) and (text or not turn.text):
-        _on_text(turn, {**event, "text_mode": "replace"})
-    raw = event.get("raw") if isinstance(event.get("raw"), dict) else {}
-    if _int(raw.get("steps")) is not None:
-        turn.steps_reported = _int(raw.get("steps"))
-    if isinstance(raw.get("tool_calls"), list):
-        _merge_summary(turn, raw["tool_calls"], _at(event))
+    if isinstance(text, str) and (text or not failed):
+        _replace_text(turn, text, event)
+    steps = _int(raw_field(event, "steps"))
+    if steps is not None:
+        turn.steps_reported = steps
+    summary = raw_field(event, "tool_calls")
+    if isinstance(summary, list):
+        tools.merge_summary(turn, summary, _at(event))
+    cited = citations(event)
+    if cited:
+        turn.citations = cited
     if failed:
         _fail(turn, event, "the run failed")
         return
-    if turn.status not in FINISHED:
-        turn.status = "completed"
+    if turn.outcome is None:
+        turn.outcome = "completed"
     turn.ended_at = _at(event)
-    _close_open_calls(turn, "done", None)
+    _settle(turn)
 
 
-def _merge_summary(turn: Turn, summary: list, received_at: str | None) -> None:
-    """complete.tool_calls: full results for streamed calls (the stream sends ≤200-char
-    previews), and any call the stream never showed."""
-    for entry in summary:
-        if not isinstance(entry, dict):
-            continue
-        name, step = entry.get("tool_name"), entry.get("step")
-        call = next(
-            (
-                c
-                for c in turn.tool_calls
-                if not c._summarised
-                and c.tool_name == name
-                and (step is None or c.step is None or c.step == step)
-            ),
-            None,
-        )
-        if call is None:
-            call = ToolCall(call_id=entry.get("call_id"), tool_name=name, step=step)
-            call.arguments, call.state, call.finished_at = (
-                entry.get("arguments"),
-                "done",
-                received_at,
-            )
-            call._has_result = True
-            turn.tool_calls.append(call)
-        call._summarised = True
-        if entry.get("result") is not None:
-            full = _text(entry["result"])
-            if call.result is None or len(full) > len(call.result):
-                call.result = full
-        if call.arguments is None:
-            call.arguments = entry.get("arguments")
-        duration = entry.get("duration_ms")
-        if call.duration_ms is None and isinstance(duration, (int, float)):
-            call.duration_ms = float(duration)
+def _on_run_complete(turn: Turn, event: dict) -> None:
+    """`on_run_complete` (agents with hooks): the step count, before the terminal chunk."""
+    steps = _int(raw_field(event, "steps"))
+    if steps is not None:
+        turn.steps_reported = max(steps, turn.steps_reported or 0)
 
 
 def _on_error(turn: Turn, event: dict) -> None:
-    """An error event from the server fails the run."""
+    """An error event from the server fails the run (its chunk and complete may follow)."""
     _fail(turn, event, "the run failed")
 
 
@@ -328,9 +253,9 @@ def _on_stopped(turn: Turn, event: dict) -> None:
     """The user stopped the run; a finished run keeps its outcome."""
     if turn.finished:
         return
-    turn.status = "stopped"
+    turn.outcome = "stopped"
     turn.ended_at = _at(event)
-    _close_open_calls(turn, "error", "run stopped")
+    _settle(turn)
 
 
 def _on_malformed(turn: Turn, event: dict) -> None:
@@ -342,14 +267,17 @@ HANDLERS: dict[str, Callable[[Turn, dict], None]] = {
     "start": _on_start,
     "step_started": _on_step_started,
     "step_completed": _on_step_completed,
+    "step_reset": _on_step_reset,
     "chunk": _on_text,
     "content_delta": _on_text,
     "reasoning_delta": _on_reasoning,
     "reasoning": _on_reasoning,
-    "tool_call": _on_tool_call,
-    "tool_result": _on_tool_result,
-    "approval_requested": _on_approval_requested,
-    "approval_resolved": _on_approval_resolved,
+    "tool_call": tools.on_tool_call,
+    "tool_result": tools.on_tool_result,
+    "approval_requested": tools.on_approval_requested,
+    "approval_resolved": tools.on_approval_resolved,
+    "hook_result": tools.on_hook_result,
+    "on_run_complete": _on_run_complete,
     "complete": _on_complete,
     "error": _on_error,
     "client_error": _on_client_error,

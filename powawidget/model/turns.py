@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-ToolState = Literal["pending", "running", "done", "error"]
+ToolState = Literal["pending", "running", "done", "error", "denied"]
 TurnStatus = Literal["streaming", "completed", "failed", "stopped", "waiting_approval"]
+Outcome = Literal["completed", "failed", "stopped"]
+ApprovalOutcome = Literal["approved", "denied", "timed_out"]
 
 #: Statuses after which a turn's run is over.
 FINISHED = frozenset({"completed", "failed", "stopped"})
@@ -94,6 +96,7 @@ class Step:
     started_at: str | None = None
     completed_at: str | None = None
     finish_reason: str | None = None
+    is_last: bool | None = None
 
 
 @dataclass
@@ -114,6 +117,7 @@ class ToolCall:
     called_at: str | None = None
     finished_at: str | None = None
     error: str | None = None
+    preview: bool = False  #: `result` is the stream's short preview, not the full result
     _has_result: bool = field(default=False, repr=False, compare=False)
     _summarised: bool = field(default=False, repr=False, compare=False)
     _from_approval: bool = field(default=False, repr=False, compare=False)
@@ -121,16 +125,63 @@ class ToolCall:
 
 @dataclass
 class Approval:
-    """A tool run the agent asked the user to approve; `approved` is None until resolved."""
+    """A tool run the agent asked the user to approve; `outcome` is None until decided.
+
+    The server's `hook_result` decides the outcome (docs/protocol.md, Approvals); the
+    client's own `approval_resolved` only fills it in when the stream has not yet.
+    """
 
     tool_name: str | None
     arguments: Any
     message: str | None
     requested_at: str | None
-    approved: bool | None = None
+    outcome: ApprovalOutcome | None = None
     reason: str | None = None
     resolved_at: str | None = None
+    timeout_s: float | None = None
     _tool_call: ToolCall | None = field(default=None, repr=False, compare=False)
+    _decided_by_client: bool = field(default=False, repr=False, compare=False)
+
+    @property
+    def approved(self) -> bool | None:
+        """True / False once decided (a timeout is a refusal), None while it waits."""
+        return None if self.outcome is None else self.outcome == "approved"
+
+    @property
+    def waiting(self) -> bool:
+        """True while the run waits on this approval: undecided and its call still pending."""
+        call = self._tool_call
+        return self.outcome is None and (call is None or call.state == "pending")
+
+
+@dataclass(eq=False)
+class TextSegment:
+    """Answer text shown between tool cards (the answer itself is `Turn.text`)."""
+
+    step: int | None = None
+
+
+@dataclass(eq=False)
+class ReasoningBlock:
+    """The model's thinking in one step; a whole `reasoning` event replaces its deltas."""
+
+    step: int | None = None
+    started_at: str | None = None
+    ended_at: str | None = None
+    done: bool = False
+
+
+@dataclass(eq=False)
+class StepReset:
+    """The server restarted a step (rate limit, model error, ...): a marker with its reason."""
+
+    step: int | None
+    reason: str | None
+    at: str | None = None
+
+
+Item = Step | TextSegment | ReasoningBlock | ToolCall | Approval | StepReset
+"""What a turn shows, in the order it arrived (see `Turn.items`)."""
 
 
 class _Joined:
@@ -157,6 +208,12 @@ class _Joined:
             obj.__dict__.setdefault(self.key, []).append(piece)
 
 
+TextSegment.text = _Joined()  # type: ignore[attr-defined]
+TextSegment.text.__set_name__(TextSegment, "text")  # type: ignore[attr-defined]
+ReasoningBlock.text = _Joined()  # type: ignore[attr-defined]
+ReasoningBlock.text.__set_name__(ReasoningBlock, "text")  # type: ignore[attr-defined]
+
+
 @dataclass(eq=False, repr=False)
 class Turn:
     """One user message and everything the agent did to answer it (one run).
@@ -165,6 +222,9 @@ class Turn:
     counts `new_session` dividers before it. `from_history` marks turns loaded from
     /api/sessions/{id}/messages, which carry no tool calls. `text` is the authoritative
     answer so far; `events` holds every event folded into the turn, unknown ones included.
+    `items` is what the turn shows, in arrival order (steps, text segments, reasoning, tool
+    calls, approvals, step resets): the panel draws exactly these. `status` is derived
+    (`powawidget.model.status.turn_status`): `outcome` once the run ended, else live.
     """
 
     index: int
@@ -175,7 +235,7 @@ class Turn:
     tool_calls: list[ToolCall] = field(default_factory=list)
     approvals: list[Approval] = field(default_factory=list)
     usage: dict | None = None
-    status: TurnStatus = "streaming"
+    outcome: Outcome | None = None
     error_message: str | None = None
     error_code: str | None = None
     error_step: int | None = None
@@ -187,10 +247,25 @@ class Turn:
     steps_reported: int | None = None
     warnings: list[str] = field(default_factory=list)
     events: list[dict] = field(default_factory=list, repr=False)
+    items: list[Item] = field(default_factory=list, repr=False)
+    citations: list[dict] | None = None
+    citation_candidates: list[dict] | None = None
     _has_start: bool = field(default=False, repr=False, compare=False)
 
     text = _Joined()  #: the answer so far (str)
-    reasoning = _Joined()  #: the reasoning so far (str)
+
+    @property
+    def status(self) -> TurnStatus:
+        """streaming, waiting_approval, completed, failed or stopped (decided in one place)."""
+        from powawidget.model.status import turn_status
+
+        return turn_status(self)
+
+    @property
+    def reasoning(self) -> str:
+        """All the turn's reasoning, its steps' blocks joined by blank lines."""
+        blocks = [b.text for b in self.items if isinstance(b, ReasoningBlock) and b.text]
+        return "\n\n".join(blocks)
 
     def __repr__(self) -> str:
         """A one-line summary: index, status, ids, the start of the texts, counts."""
@@ -203,7 +278,7 @@ class Turn:
     @property
     def finished(self) -> bool:
         """Whether the run is over (completed, failed or stopped)."""
-        return self.status in FINISHED
+        return self.outcome is not None
 
     @property
     def step_count(self) -> int:

@@ -1,10 +1,12 @@
 """`ChatSession`: one live conversation with an agent — its runs, its event log, its state.
 
-The state machine behind `ChatWidget`, with no widget in it: it owns the client, the
-append-only log of canonical events, the current run (`run.RunHandle`) or replay, and one
-lock, and it derives the small state a panel shows (`status`, `session_id`, `error`,
-`agent_id`, `agent_name`). It reports through plain callbacks, so it is usable and
-testable without a kernel:
+The state machine behind `ChatWidget`, with no widget in it: it owns the client, THE
+conversation (`model.Conversation`: the one log of canonical events, folded once), the
+current run (`run.RunHandle`, which reads its turn from that conversation) or replay, and
+one lock. The small state a panel shows is derived, never stored twice: `status` from the
+latest run (`model.status`), `session_id` from the conversation; `error`, `agent_id` and
+`agent_name` are the session's own. It reports through plain callbacks, so it is usable
+and testable without a kernel:
 
 - ``on_event(event)``: every event, in log order, as it is logged (under the lock);
 - ``on_state(**changes)``: state the session derived or was told (sent, streaming, ...);
@@ -24,10 +26,13 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from powawidget.model.conversation import Conversation
+from powawidget.model.status import SessionStatus, session_status
+from powawidget.model.turns import Turn
 from powawidget.outputs.views import TranscriptViews
 from powawidget.session.replay import Replay
-from powawidget.session.run import RunHandle, RunInProgressError, start_run
-from powawidget.wire.errors import PowabaseError
+from powawidget.session.run import RunHandle, start_run
+from powawidget.wire.errors import PowabaseError, RunInProgressError
 from powawidget.wire.events import make_event
 
 logger = logging.getLogger(__name__)
@@ -35,8 +40,8 @@ logger = logging.getLogger(__name__)
 OnEvent = Callable[[dict[str, Any]], None]
 OnState = Callable[..., None]
 
-END_STATUS = {"completed": "idle", "failed": "error", "stopped": "stopped"}
-"""The session's status once a run ends, by the run's outcome."""
+STATE = ("status", "session_id", "error", "agent_id", "agent_name")
+"""The state a panel shows, in the order it is reported."""
 
 STOP_GRACE = 3.0
 """Seconds send/new_session/load_session wait for a run that is being stopped to end."""
@@ -76,14 +81,15 @@ class ChatSession(TranscriptViews):
         self._on_state = on_state
         self._on_settle = on_settle or on_state
         self._on_waited = on_waited
-        self._lock = threading.RLock()
-        self._events: list[dict[str, Any]] = []
+        self.lock = threading.RLock()
+        self._lock = self.lock
+        self.conversation = Conversation()
         self._run: RunHandle | None = None
         self._settled: RunHandle | None = None  # the run whose end was reported (on_settle)
         self._approving = False  # an approval is on its way to the server
         self._replay: Replay | None = None
-        self.session_id: str | None = None
-        self.status = "idle"
+        self._replay_over = False
+        self._reported: dict[str, Any] = {}
         self.error = ""
         self.agent_id = self.agent_name = ""
         name = None
@@ -92,8 +98,9 @@ class ChatSession(TranscriptViews):
             if not agents:
                 raise PowabaseError("This project has no agents: create one in Powabase first.")
             agent_id, name = agents[0]["id"], agents[0].get("name")
-        agent_id = agent_id or ""
-        self._set(self._on_state, agent_id=agent_id, agent_name=name or agent_id)
+        self.agent_id, self.agent_name = agent_id or "", name or agent_id or ""
+        self._reported = {"status": "idle", "session_id": None, "error": ""}
+        self._report(self._on_state)
         if client is not None and name is None:  # the id stands in until the name arrives
             threading.Thread(
                 target=self._fetch_agent_name, name="powawidget-agent-name", daemon=True
@@ -102,13 +109,28 @@ class ChatSession(TranscriptViews):
     def __len__(self) -> int:
         """Number of events logged."""
         with self._lock:
-            return len(self._events)
+            return len(self.conversation.events)
 
     @property
     def events(self) -> list[dict[str, Any]]:
         """A copy of every canonical event so far (raw payloads included)."""
         with self._lock:
-            return list(self._events)
+            return list(self.conversation.events)
+
+    @property
+    def status(self) -> SessionStatus:
+        """idle, connecting, streaming, waiting_approval, error or stopped (derived)."""
+        with self._lock:
+            if self._replay is not None and not self._replay_over:
+                return "streaming"
+            run = self._run
+            return session_status(run.status if run is not None else None)
+
+    @property
+    def session_id(self) -> str | None:
+        """The session the next message continues (the conversation holds it)."""
+        with self._lock:
+            return self.conversation.session_id
 
     @property
     def last_run(self) -> RunHandle | None:
@@ -139,25 +161,27 @@ class ChatSession(TranscriptViews):
             busy = self._run
             if busy is not None and not busy.done:
                 raise RunInProgressError(_busy_message(busy, "send another message"))
-            self._set(self._on_state, error="", status="connecting")
+            self.error = ""
             handle = start_run(
                 self.client,
                 self.agent_id,
                 text,
-                emit=self.record,
+                fold=self,
                 session_id=self.session_id,
                 options=self.options,
                 on_finish=self._finish_run,
             )
             handle._on_waited = self._on_waited
             self._run = handle
+            self._report(self._on_state)
         return handle
 
     def retry(self) -> RunHandle | None:
         """Send the last user message again; None when there is none."""
         with self._lock:
             last = next(
-                (e for e in reversed(self._events) if e.get("event") == "user_message"), None
+                (e for e in reversed(self.conversation.events) if e.get("event") == "user_message"),
+                None,
             )
         return self.send(last["text"]) if last is not None and last.get("text") else None
 
@@ -205,10 +229,9 @@ class ChatSession(TranscriptViews):
             arguments={"approved": bool(approved), "reason": reason},
         )
         with self._lock:
-            run._record(event)
-            self.record(event)
+            run.record(event)
             if self._settled is run:  # the run ended first: settle again with the decision
-                self._set(self._on_settle)
+                self._report(self._on_settle, every=True)
 
     def approve_later(self, approved: bool, reason: str | None = None) -> None:
         """`approve` in a new thread (a panel click must not block the kernel); a failure
@@ -224,15 +247,17 @@ class ChatSession(TranscriptViews):
         """Forget the session: the next message opens a new conversation on the server."""
         self._require_idle("start a new session")
         with self._lock:
+            self.error = ""
+            self._run = None
             self.record(make_event("new_session", session_id=self.session_id))
-            self._set(self._on_state, session_id=None, error="", status="idle")
+            self._report(self._on_state, every=True)
 
     def load_session(self, session_id: str) -> None:
         """Log a session's earlier messages as `history` events and continue that session."""
         self._require_idle("load a session")
         messages = self.client.session_messages(session_id)
         with self._lock:
-            if self._events:
+            if self.conversation.events:
                 self.record(make_event("new_session", session_id=self.session_id))
             for m in messages:
                 self.record(
@@ -244,22 +269,22 @@ class ChatSession(TranscriptViews):
                         arguments={"role": m.get("role"), "timestamp": m.get("timestamp")},
                     )
                 )
-            self._set(self._on_settle, session_id=session_id)
+            self.record(make_event("session_loaded", session_id=session_id))
+            self._run, self.error = None, ""
+            self._report(self._on_settle, every=True)
 
     def play(self, events: Sequence[dict[str, Any]], speed: float, max_gap: float) -> None:
         """Play recorded events into the log at their recorded pace (see `replay.Replay`)."""
-        first = next((e for e in events if e.get("session_id")), None)
         replay = Replay(
             events, emit=self.record, on_finish=self._finish_replay, speed=speed, max_gap=max_gap
         )
         with self._lock:
-            self._replay = replay
-            self._set(
-                self._on_state,
-                session_id=first["session_id"] if first else None,
-                status="streaming" if events else "idle",
-            )
-        replay.start()
+            self._replay = replay if events else None
+            self._report(self._on_state)
+        if events:
+            replay.start()
+        else:
+            self._finish_replay()
 
     def close(self) -> None:
         """Stop any run or replay and close the client if it is ours."""
@@ -274,47 +299,36 @@ class ChatSession(TranscriptViews):
 
     # ---- the event sink and the state it derives ------------------------------------------
 
-    def record(self, event: dict[str, Any]) -> None:
-        """The sink of every event: log it, report it, derive status and session from it."""
+    def record(self, event: dict[str, Any]) -> Turn | None:
+        """The sink of every event: fold it into the conversation, report it and the state
+        it changed; returns the event's turn (None for a divider)."""
         with self._lock:
-            self._events.append(event)
+            turn = self.conversation.apply(event)
             self._on_event(event)
-            name = event.get("event")
-            changes: dict[str, Any] = {}
-            run = self._run
-            if run is not None and not run.done and self._settled is not run:
-                if name == "approval_requested":
-                    changes["status"] = "waiting_approval"
-                elif _from_server(event) or (
-                    name == "approval_resolved" and self.status == "waiting_approval"
-                ):
-                    changes["status"] = "streaming"
-            if name != "new_session" and event.get("session_id"):
-                changes["session_id"] = event["session_id"]
-            if changes:
-                self._set(self._on_state, **changes)
+            if self._settled is None or self._settled is not self._run:
+                self._report(self._on_state)
+            return turn
 
     def _finish_run(self, handle: RunHandle) -> None:
-        """In the run thread after its last event: the final session, error and status."""
+        """In the run thread after its last event: report the final state."""
         with self._lock:
             self._settled = handle
-            changes: dict[str, Any] = {}
-            if handle.session_id:
-                changes["session_id"] = handle.session_id
-            changes["error"] = handle.error.message if handle.error is not None else ""
-            changes["status"] = END_STATUS.get(handle.status, "idle")
-            self._set(self._on_settle, **changes)
+            self.error = handle.error.message if handle.error is not None else ""
+            self._report(self._on_settle, every=True)
 
     def _finish_replay(self) -> None:
         """In the replay thread at its end: idle."""
         with self._lock:
-            self._set(self._on_settle, status="idle")
+            self._replay_over = True
+            self._report(self._on_settle, every=True)
 
-    def _set(self, report: OnState, **changes: Any) -> None:
-        """Take on `changes` and report them (every time: a watcher may have drifted)."""
-        for name, value in changes.items():
-            setattr(self, name, value)
-        report(**changes)
+    def _report(self, report: OnState, *, every: bool = False) -> None:
+        """Tell `report` the state that changed since the last report (all of it: `every`)."""
+        state = {name: getattr(self, name) for name in STATE}
+        changes = {k: v for k, v in state.items() if every or self._reported.get(k, ...) != v}
+        self._reported = state
+        if changes:
+            report(**changes)
 
     def _approve_or_report(self, approved: bool, reason: str | None) -> None:
         """The body of `approve_later`: a failure is logged and reported, never lost."""
@@ -322,7 +336,7 @@ class ChatSession(TranscriptViews):
             self.approve(approved, reason)
         except Exception as error:
             logger.warning("powawidget: approval failed: %s", error)
-            self._set(self._on_state, error=str(error))
+            self.report_error(str(error))
 
     def _let_stopping_run_end(self) -> None:
         """Give a run the user already stopped up to `STOP_GRACE` s to end (Stop → Send)."""
@@ -350,7 +364,14 @@ class ChatSession(TranscriptViews):
             return
         with self._lock:
             if name and self.agent_id == agent_id:
-                self._set(self._on_state, agent_name=name)
+                self.agent_name = name
+                self._report(self._on_state)
+
+    def report_error(self, message: str) -> None:
+        """Show an error that no run had (a refused panel action, a failed approval)."""
+        with self._lock:
+            self.error = message
+            self._report(self._on_state)
 
 
 def _busy_message(run: RunHandle, action: str) -> str:
@@ -365,9 +386,3 @@ def _busy_message(run: RunHandle, action: str) -> str:
         f"A run is still streaming ({name}): wait for it (handle.wait()) or stop it "
         f"(w.stop()) before you {action}."
     )
-
-
-def _from_server(event: dict[str, Any]) -> bool:
-    """True for an event the server sent (client-side events have seq -1)."""
-    seq = event.get("seq")
-    return isinstance(seq, int) and seq >= 0

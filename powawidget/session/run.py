@@ -3,48 +3,63 @@
 Why a thread and not an asyncio task: ipykernel 7 does not resume tasks after a cell ends,
 and a run must never stream inside a traitlet observer or an `on_msg` handler (the kernel
 would stop answering the front end). So `start_run` starts ONE daemon thread per run that
-reads the client's `RunStream` and hands every canonical event to an `emit` callback (the
-conversation's sink, `chat.ChatSession.record`). Every failure — an HTTP error before the
-stream, an `error` event, a failed `complete`, a lost connection, even a bug in a
-callback — ends as a `client_error` event in the panel and as `RunHandle.error`, never as
-a lost traceback.
+reads the client's `RunStream` and hands every canonical event to the conversation that
+owns it (a `Fold`: `chat.ChatSession`, or a private one for a run on its own). The handle
+keeps no copy: its events, text and status are read from its turn in that conversation,
+and its status is decided by `powawidget.model.status.run_status`. Every failure — an HTTP
+error before the stream, an `error` event, a failed `complete`, a lost connection, even a
+bug in a callback — ends as a `client_error` event in the panel and as `RunHandle.error`,
+never as a lost traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import sys
 import threading
 import time
-import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from powawidget.model.conversation import Conversation
-from powawidget.wire.errors import (
-    ENV_API_KEY,
-    ENV_API_KEY_ALIAS,
-    ENV_BASE_URL,
-    PowabaseError,
-    RunFailedError,
-)
-from powawidget.wire.events import is_failure, make_event
+from powawidget.model.status import RunStatus, run_status
+from powawidget.model.turns import Turn
+from powawidget.wire.errors import PowabaseError, RunFailedError, RunInProgressError
+from powawidget.wire.events import TERMINAL_EVENTS, from_server, is_failure, make_event
 
 if TYPE_CHECKING:
     from powawidget.wire.client import PowabaseClient, RunStream
+
+__all__ = ["Fold", "RunHandle", "RunInProgressError", "start_run"]
 
 logger = logging.getLogger(__name__)
 
 Emit = Callable[[dict[str, Any]], None]
 
-TERMINAL = frozenset({"complete", "error", "client_error"})
-"""The events that end a run: after one, a stop changes nothing."""
+
+class Fold(Protocol):
+    """The owner of a conversation: folds each event in (under `lock`) and returns its turn."""
+
+    lock: threading.RLock
+
+    def record(self, event: dict[str, Any]) -> Turn | None: ...
 
 
-class RunInProgressError(RuntimeError):
-    """A second message was sent while a run is still streaming (runs are never queued)."""
+class OwnFold:
+    """A conversation of one run's own, for a run started without a chat session."""
+
+    def __init__(self, emit: Emit | None = None) -> None:
+        self.lock = threading.RLock()
+        self.conversation = Conversation()
+        self._emit = emit
+
+    def record(self, event: dict[str, Any]) -> Turn | None:
+        """Fold the event in, then hand it to `emit` (both under the lock, in event order)."""
+        with self.lock:
+            turn = self.conversation.apply(event)
+            if self._emit is not None:
+                self._emit(event)
+            return turn
 
 
 class RunHandle:
@@ -55,44 +70,47 @@ class RunHandle:
     failed (`RunFailedError`, `StreamError`, an HTTP error...), else None.
     """
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, fold: Fold | None = None) -> None:
         self.message = message
         self.error: PowabaseError | None = None
-        self._lock = threading.Lock()
-        self._events: list[dict[str, Any]] = []
-        self._conversation = Conversation()
+        self._fold: Fold = fold if fold is not None else OwnFold()
+        self._lock = self._fold.lock
+        self._turn: Turn | None = None
+        self._heard = False  # an event from the server arrived
+        self._over = False  # the run thread recorded its last event
         self._done = threading.Event()
         self._stop_requested = threading.Event()
-        self._ended = False  # it ended by itself (a TERMINAL event, the stream's end)
+        self._ended = False  # it ended by itself (a terminal event, the stream's end)
         self._stream: RunStream | None = None
         self._thread: threading.Thread | None = None
         self._started_at = time.monotonic()
         self._on_waited: Callable[[], None] | None = None
 
     def __repr__(self) -> str:
-        return (
-            f"<RunHandle run_id={self.run_id!r} status={self.status!r} events={len(self._events)}>"
-        )
+        return f"<RunHandle run_id={self.run_id!r} status={self.status!r} events={len(self.events)}>"
+
+    @property
+    def turn(self) -> Turn | None:
+        """The run's turn in its conversation (read it under no assumption it is final)."""
+        return self._turn
 
     @property
     def run_id(self) -> str | None:
         """The server's run id, once the `start` event named it."""
         with self._lock:
-            return next((e["run_id"] for e in self._events if e.get("run_id")), None)
+            return self._turn.run_id if self._turn is not None else None
 
     @property
     def session_id(self) -> str | None:
         """The session this run belongs to, once known."""
         with self._lock:
-            return next(
-                (e["session_id"] for e in reversed(self._events) if e.get("session_id")), None
-            )
+            return self._turn.session_id if self._turn is not None else None
 
     @property
     def events(self) -> list[dict[str, Any]]:
         """A copy of this run's canonical events so far (the user message first)."""
         with self._lock:
-            return list(self._events)
+            return list(self._turn.events) if self._turn is not None else []
 
     @property
     def done(self) -> bool:
@@ -111,26 +129,22 @@ class RunHandle:
         return self._stop_requested.is_set() and not self.done
 
     @property
-    def status(self) -> str:
+    def status(self) -> RunStatus:
         """connecting, streaming, waiting_approval, completed, failed or stopped."""
         with self._lock:
-            turn = self._conversation.last_turn
-            if not self.done and len(self._events) <= 1:
-                return "connecting"
-            if self.done and self.error is not None:
-                return "failed"
-            if self.done and self._stop_requested.is_set() and not self._ended:
-                return "stopped"
-            if self.done and turn is not None and turn.status in ("streaming", "waiting_approval"):
-                return "completed"  # a stream that ended cleanly without `complete`
-            return turn.status if turn is not None else "connecting"
+            return run_status(
+                self._turn,
+                done=self._over or self.done,
+                stopped=self._stop_requested.is_set() and not self._ended,
+                failed=self.error is not None,
+                heard=self._heard,
+            )
 
     @property
     def text(self) -> str:
         """The answer so far; once done, the authoritative final text."""
         with self._lock:
-            turn = self._conversation.last_turn
-            return self._conversation.final_text(turn) if turn is not None else ""
+            return self._turn.text if self._turn is not None else ""
 
     @property
     def elapsed(self) -> float:
@@ -196,12 +210,15 @@ class RunHandle:
         if stream is not None:
             stream.stop()
 
-    def _record(self, event: dict[str, Any]) -> None:
-        """Keep one event of this run and fold it into the run's conversation."""
+    def record(self, event: dict[str, Any]) -> None:
+        """Hand one event of this run to the conversation that owns it."""
+        turn = self._fold.record(event)
         with self._lock:
-            self._events.append(event)
-            self._conversation.apply(event)
-            if event.get("event") in TERMINAL:
+            if self._turn is None:
+                self._turn = turn
+            if from_server(event):
+                self._heard = True
+            if event.get("event") in TERMINAL_EVENTS:
                 self._ended = True
 
     def _end_stream(self) -> None:
@@ -216,24 +233,24 @@ def start_run(
     agent_id: str,
     message: str,
     *,
-    emit: Emit,
+    emit: Emit | None = None,
+    fold: Fold | None = None,
     session_id: str | None = None,
     options: dict[str, Any] | None = None,
     on_finish: Callable[[RunHandle], None] | None = None,
 ) -> RunHandle:
-    """Emit the user's message, then stream the run in a new thread; returns at once.
+    """Record the user's message, then stream the run in a new thread; returns at once.
 
-    `emit` receives every event (user_message first, then the server's, then any
-    client_error / stopped); `on_finish` runs in the thread after the last event and before
-    the handle counts as done, so `handle.wait()` returns once the caller's state is final.
+    Every event (user_message first, then the server's, then any client_error / stopped)
+    goes to `fold` — the conversation that owns the run (default: one of its own, which
+    then hands each event to `emit`); `on_finish` runs in the thread after the last event
+    and before the handle counts as done, so `handle.wait()` returns once state is final.
     """
-    handle = RunHandle(message)
-    user = make_event("user_message", text=message, session_id=session_id)
-    handle._record(user)
-    emit(user)
+    handle = RunHandle(message, fold if fold is not None else OwnFold(emit))
+    handle.record(make_event("user_message", text=message, session_id=session_id))
     thread = threading.Thread(
         target=_stream_run,
-        args=(client, agent_id, message, session_id, dict(options or {}), handle, emit, on_finish),
+        args=(client, agent_id, message, session_id, dict(options or {}), handle, on_finish),
         name=f"powawidget-run-{agent_id}",
         daemon=True,
     )
@@ -249,14 +266,11 @@ def _stream_run(
     session_id: str | None,
     options: dict[str, Any],
     handle: RunHandle,
-    emit: Emit,
     on_finish: Callable[[RunHandle], None] | None,
 ) -> None:
     """The run thread's body: stream, relay, turn every failure into an event and an error."""
 
-    def relay(event: dict[str, Any]) -> None:
-        handle._record(event)
-        emit(event)
+    relay = handle.record
 
     def fail(error: PowabaseError) -> None:
         if handle.error is None:
@@ -311,6 +325,7 @@ def _stream_run(
         except Exception:
             logger.exception("powawidget: could not report the failure")
     finally:
+        handle._over = True  # the final status holds from here (on_finish reads it)
         if on_finish is not None:
             try:
                 on_finish(handle)
@@ -320,51 +335,5 @@ def _stream_run(
 
 
 def _in_main_thread() -> bool:
-    """True in the kernel's main thread (where a cell runs)."""
+    """True in the main thread (where a notebook cell runs)."""
     return threading.current_thread() is threading.main_thread()
-
-
-def connect(client: Any, base_url: str | None, api_key: str | None) -> tuple[Any, bool, str]:
-    """The client runs go through, whether the caller owns it, and a banner when local.
-
-    With no URL or key anywhere (arguments, POWABASE_* variables) the built-in local agent
-    server starts, and the banner says so and how to connect to Powabase instead.
-    """
-    if client is not None and (base_url is not None or api_key is not None):
-        raise TypeError("pass either client= or base_url=/api_key=, not both")
-    if client is not None:
-        return client, False, ""
-    from powawidget.wire.client import PowabaseClient
-
-    names = (ENV_BASE_URL, ENV_API_KEY, ENV_API_KEY_ALIAS)
-    if base_url or api_key or any(os.environ.get(name) for name in names):
-        return PowabaseClient(base_url, api_key), True, ""
-    from powawidget.server import start_local_server
-
-    server = start_local_server()
-    banner = (
-        f"Not connected to Powabase: chatting with the built-in local demo agents at "
-        f"{server.base_url}. To use your project, set {ENV_BASE_URL} and {ENV_API_KEY} "
-        "(or pass base_url= and api_key=) and create the widget again."
-    )
-    return PowabaseClient(server.base_url, server.api_key), True, banner
-
-
-def warn_if_broken_ipykernel() -> None:
-    """Warn under ipykernel 7.0, which loses messages sent from threads (runs look frozen)."""
-    if "ipykernel" not in sys.modules:
-        return
-    try:
-        from importlib.metadata import version
-
-        found = version("ipykernel")
-    except Exception:
-        return
-    if found.startswith("7.0."):
-        warnings.warn(
-            f"ipykernel {found} drops widget messages sent from threads, so the chat panel "
-            "would not update while a run streams. Install ipykernel>=7.1 (or 6.x) and "
-            "restart the kernel.",
-            RuntimeWarning,
-            stacklevel=3,
-        )

@@ -363,3 +363,7 @@ def not_json_error(what: str, status: int, body: str) -> PowabaseError:
         code="unexpected_response",
         body=body,
     )
+
+
+class RunInProgressError(RuntimeError):
+    """A second message was sent while a run is still streaming (runs are never queued)."""

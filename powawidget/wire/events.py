@@ -21,11 +21,13 @@ __all__ = [
     "BLOCKED_PREFIX",
     "EVENT_KEYS",
     "REASONING_EVENTS",
+    "TERMINAL_EVENTS",
     "TEXT_EVENTS",
     "EventNormaliser",
     "blocked_result",
     "citations",
     "format_timestamp",
+    "from_server",
     "hook_outcome",
     "is_failure",
     "make_event",
@@ -53,6 +55,9 @@ EVENT_KEYS: tuple[str, ...] = (
     "error_code",
     "raw",
 )
+
+TERMINAL_EVENTS: frozenset[str] = frozenset({"complete", "error", "client_error"})
+"""The events that end a run: after one, a stop changes nothing (the one home of the rule)."""
 
 TEXT_EVENTS: frozenset[str] = frozenset({"chunk", "content_delta", "complete"})
 REASONING_EVENTS: frozenset[str] = frozenset({"reasoning_delta", "reasoning"})
@@ -98,6 +103,12 @@ def make_event(event: str, **fields: Any) -> dict[str, Any]:
     if out["received_at"] is None:
         out["received_at"] = format_timestamp(time.time())
     return out
+
+
+def from_server(event: Mapping[str, Any]) -> bool:
+    """True for an event the server sent (client-made events have seq -1)."""
+    seq = event.get("seq")
+    return isinstance(seq, int) and seq >= 0
 
 
 def is_failure(event: Mapping[str, Any]) -> bool:

@@ -408,14 +408,14 @@ def test_approval_before_the_call_then_denied() -> None:
         ("delete", {"id": 1}, "pending")
     ]
     conv.apply(make_event("approval_resolved", arguments={"approved": False, "reason": "no"}))
-    assert (turn.tool_calls[0].state, turn.tool_calls[0].error) == ("error", "denied: no")
+    assert (turn.tool_calls[0].state, turn.tool_calls[0].error) == ("denied", "Denied by user: no")
     conv.apply(
         stream(
             *server({"event": "tool_result", "tool_name": "delete", "result_preview": "denied"})
         )[0]
     )
     assert len(turn.tool_calls) == 1
-    assert (turn.tool_calls[0].result, turn.tool_calls[0].state) == ("denied", "error")
+    assert (turn.tool_calls[0].result, turn.tool_calls[0].state) == ("denied", "denied")
 
 
 def test_unmatched_results_and_resolutions_are_warnings_not_crashes() -> None:

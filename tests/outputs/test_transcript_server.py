@@ -141,5 +141,5 @@ def test_an_approval_round_trip_is_folded_into_the_turn(client: Any, approved: b
     (call,) = turn.tool_calls
     assert (approval.approved, turn.status) == (approved, "completed")
     assert call.call_id is not None and call.tool_name == "issue_refund"
-    assert call.state == ("done" if approved else "error")
+    assert call.state == ("done" if approved else "denied")
     assert call.result

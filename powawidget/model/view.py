@@ -1,0 +1,235 @@
+"""What the chat panel draws: the folded conversation as JSON-ready entries.
+
+The panel has no fold of its own (docs/architecture.md, "The front end draws"): it shows
+exactly these entries — turns with their items in order, new-session dividers and history
+notes — which `powawidget.notebook.sync` sends as a snapshot and then as patches. The
+shapes are `EntryView` below; their JavaScript twin is `js/src/model/types.js`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict
+
+from powawidget.model.conversation import Conversation
+from powawidget.model.turns import (
+    Approval,
+    ReasoningBlock,
+    Step,
+    StepReset,
+    TextSegment,
+    ToolCall,
+    Turn,
+    ms_between,
+)
+
+MAX_RESULT_CHARS = 200_000
+"""The longest tool result the panel receives (the full text stays in Python's views)."""
+
+
+class StepView(TypedDict):
+    kind: Literal["step"]
+    step: int | None
+    done: bool
+
+
+class TextView(TypedDict):
+    kind: Literal["text"]
+    text: str
+
+
+class ReasoningView(TypedDict):
+    kind: Literal["reasoning"]
+    step: int | None
+    text: str
+    done: bool
+    durationMs: float | None
+
+
+class ToolView(TypedDict):
+    kind: Literal["tool"]
+    callId: str | None
+    toolName: str
+    arguments: Any
+    result: str | None
+    resultTruncated: bool
+    preview: bool
+    state: Literal["pending", "running", "done", "error", "denied"]
+    durationMs: float | None
+    step: int | None
+    calledAt: str | None
+    finishedAt: str | None
+    note: str | None
+
+
+class ApprovalView(TypedDict):
+    kind: Literal["approval"]
+    toolName: str | None
+    arguments: Any
+    message: str | None
+    state: Literal["pending", "approved", "denied", "timed_out"]
+    reason: str | None
+    timeoutS: float | None
+
+
+class ResetView(TypedDict):
+    kind: Literal["reset"]
+    step: int | None
+    reason: str | None
+
+
+ItemView = StepView | TextView | ReasoningView | ToolView | ApprovalView | ResetView
+
+
+class ErrorView(TypedDict):
+    message: str
+    code: str | None
+    step: int | None
+
+
+class TurnView(TypedDict):
+    kind: Literal["turn"]
+    runId: str | None
+    sessionId: str | None
+    userText: str | None
+    answer: str | None
+    items: list[ItemView]
+    steps: int
+    status: str
+    usage: dict[str, Any] | None
+    error: ErrorView | None
+    fromHistory: bool
+    citations: list[dict[str, Any]] | None
+    startedAt: str | None
+    endedAt: str | None
+
+
+class DividerView(TypedDict):
+    kind: Literal["divider"]
+    at: str | None
+
+
+class HistoryNoteView(TypedDict):
+    kind: Literal["history-note"]
+    tools: bool
+
+
+EntryView = TurnView | DividerView | HistoryNoteView
+
+
+def _tool(call: ToolCall) -> ToolView:
+    result = call.result
+    cut = result is not None and len(result) > MAX_RESULT_CHARS
+    return {
+        "kind": "tool",
+        "callId": call.call_id,
+        "toolName": call.tool_name or "tool",
+        "arguments": call.arguments,
+        "result": result[:MAX_RESULT_CHARS] if cut and result is not None else result,
+        "resultTruncated": cut,
+        "preview": call.preview,
+        "state": call.state,
+        "durationMs": call.duration_ms,
+        "step": call.step,
+        "calledAt": call.called_at,
+        "finishedAt": call.finished_at,
+        "note": call.error if call.state in ("error", "denied") else None,
+    }
+
+
+def _approval(approval: Approval) -> ApprovalView:
+    return {
+        "kind": "approval",
+        "toolName": approval.tool_name,
+        "arguments": approval.arguments,
+        "message": approval.message,
+        "state": approval.outcome or "pending",
+        "reason": approval.reason,
+        "timeoutS": approval.timeout_s,
+    }
+
+
+def _item(item: Any, finished: bool) -> ItemView:
+    if isinstance(item, TextSegment):
+        return {"kind": "text", "text": item.text}  # type: ignore[attr-defined]
+    if isinstance(item, ToolCall):
+        return _tool(item)
+    if isinstance(item, Approval):
+        return _approval(item)
+    if isinstance(item, Step):
+        return {"kind": "step", "step": item.number, "done": finished or item.completed_at is not None}
+    if isinstance(item, ReasoningBlock):
+        return {
+            "kind": "reasoning",
+            "step": item.step,
+            "text": item.text,  # type: ignore[attr-defined]
+            "done": item.done or finished,
+            "durationMs": ms_between(item.started_at, item.ended_at) if item.done else None,
+        }
+    if isinstance(item, StepReset):
+        return {"kind": "reset", "step": item.step, "reason": item.reason}
+    raise TypeError(f"not a turn item: {type(item).__name__}")
+
+
+def turn_view(turn: Turn) -> TurnView:
+    """One turn as the panel draws it."""
+    finished = turn.finished
+    items = [_item(i, finished) for i in turn.items]
+    text = turn.text
+    if text and not any(i["kind"] == "text" for i in items):
+        items.append({"kind": "text", "text": text})  # a turn loaded from history
+    shown = "".join(i["text"] for i in items if i["kind"] == "text")  # type: ignore[typeddict-item]
+    error: ErrorView | None = None
+    if turn.error_message is not None:
+        error = {"message": turn.error_message, "code": turn.error_code, "step": turn.error_step}
+    return {
+        "kind": "turn",
+        "runId": turn.run_id,
+        "sessionId": turn.session_id,
+        "userText": turn.user_text,
+        "answer": None if shown == text else text,  # sent only when it differs from the items
+        "items": items,
+        "steps": turn.step_count,
+        "status": turn.status,
+        "usage": turn.usage,
+        "error": error,
+        "fromHistory": turn.from_history,
+        "citations": turn.citations,
+        "startedAt": turn.started_at,
+        "endedAt": turn.ended_at,
+    }
+
+
+def entry_positions(conversation: Conversation) -> list[tuple[str, int]]:
+    """The panel's entries in order as (kind, index): turns by turn index, dividers by
+    divider index, history notes by the index of the turn they introduce."""
+    out: list[tuple[str, int]] = []
+    dividers = conversation.dividers
+    d = 0
+    previous: Turn | None = None
+    for turn in conversation.turns:
+        while d < len(dividers) and dividers[d][0] <= turn.index:
+            out.append(("divider", d))
+            d += 1
+            previous = None
+        if turn.from_history and (previous is None or not previous.from_history):
+            out.append(("history-note", turn.index))
+        out.append(("turn", turn.index))
+        previous = turn
+    out.extend(("divider", k) for k in range(d, len(dividers)))
+    return out
+
+
+def entry_view(conversation: Conversation, position: tuple[str, int]) -> EntryView:
+    """The view of one entry named by `entry_positions`."""
+    kind, index = position
+    if kind == "turn":
+        return turn_view(conversation.turns[index])
+    if kind == "divider":
+        return {"kind": "divider", "at": conversation.dividers[index][1]}
+    restored = any(isinstance(i, ToolCall) for i in conversation.turns[index].items)
+    return {"kind": "history-note", "tools": restored}
+
+
+def entries(conversation: Conversation) -> list[EntryView]:
+    """Every entry of the conversation, as a snapshot holds them."""
+    return [entry_view(conversation, p) for p in entry_positions(conversation)]

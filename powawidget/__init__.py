@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "ChatWidget": "powawidget.notebook.widget",
     "RunHandle": "powawidget.session.run",
-    "RunInProgressError": "powawidget.session.run",
+    "RunInProgressError": "powawidget.wire.errors",
     "PowabaseClient": "powawidget.wire.client",
     "RunStream": "powawidget.wire.client",
     "Transcript": "powawidget.outputs.transcript",
@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from powawidget.outputs.tables import Table
     from powawidget.outputs.transcript import Transcript
     from powawidget.server import start_local_server
-    from powawidget.session.run import RunHandle, RunInProgressError
+    from powawidget.session.run import RunHandle
     from powawidget.wire.client import PowabaseClient, RunStream
     from powawidget.wire.errors import (
         AuthenticationError,
@@ -73,6 +73,7 @@ if TYPE_CHECKING:
         PowabaseError,
         RateLimitedError,
         RunFailedError,
+        RunInProgressError,
         ServerError,
         StreamError,
     )

@@ -136,7 +136,9 @@ def _on_reasoning(turn: Turn, event: dict) -> None:
     default = "replace" if event.get("event") == "reasoning" else "append"
     replace = (event.get("text_mode") or default) == "replace"
     last = turn.items[-1] if turn.items else None
-    block = last if isinstance(last, ReasoningBlock) and last.step == step and not last.done else None
+    block = (
+        last if isinstance(last, ReasoningBlock) and last.step == step and not last.done else None
+    )
     if block is None and replace:
         blocks = [i for i in turn.items if isinstance(i, ReasoningBlock)]
         if step is None and blocks:  # the whole reasoning of the run: one block holds it

@@ -115,7 +115,8 @@ def on_tool_result(turn: Turn, event: dict) -> None:
             f"call_id {event.get('call_id')!r}); kept as its own tool call"
         )
         call = add_call(
-            turn, ToolCall(call_id=_str(event.get("call_id")), tool_name=_str(event.get("tool_name")))
+            turn,
+            ToolCall(call_id=_str(event.get("call_id")), tool_name=_str(event.get("tool_name"))),
         )
         call.step = current_step(turn, event)
     elif call._has_result:
@@ -167,7 +168,9 @@ def on_approval_requested(turn: Turn, event: dict) -> None:
         message=_str(event.get("text")),
         requested_at=_at(event),
     )
-    timeout = event.get("raw", {}).get("timeout_seconds") if isinstance(event.get("raw"), dict) else None
+    timeout = (
+        event.get("raw", {}).get("timeout_seconds") if isinstance(event.get("raw"), dict) else None
+    )
     if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
         approval.timeout_s = float(timeout)
     call_id, candidates = _str(event.get("call_id")), open_calls(turn)
@@ -257,7 +260,9 @@ def close_open_calls(turn: Turn, outcome: str) -> None:
             else:
                 call.state = "error"
                 call.error = call.error or (
-                    "No result: the run was stopped." if outcome == "stopped" else "No result received."
+                    "No result: the run was stopped."
+                    if outcome == "stopped"
+                    else "No result received."
                 )
 
 
@@ -280,7 +285,11 @@ def merge_summary(turn: Turn, summary: list, received_at: str | None) -> None:
         )
         if call is None:
             call = add_call(turn, ToolCall(call_id=entry.get("call_id"), tool_name=name, step=step))
-            call.arguments, call.state, call.finished_at = entry.get("arguments"), "done", received_at
+            call.arguments, call.state, call.finished_at = (
+                entry.get("arguments"),
+                "done",
+                received_at,
+            )
             call._has_result = True
         call._summarised = True
         if entry.get("result") is not None:

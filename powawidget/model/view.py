@@ -156,7 +156,11 @@ def _item(item: Any, finished: bool) -> ItemView:
     if isinstance(item, Approval):
         return _approval(item)
     if isinstance(item, Step):
-        return {"kind": "step", "step": item.number, "done": finished or item.completed_at is not None}
+        return {
+            "kind": "step",
+            "step": item.number,
+            "done": finished or item.completed_at is not None,
+        }
     if isinstance(item, ReasoningBlock):
         return {
             "kind": "reasoning",

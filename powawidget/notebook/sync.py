@@ -1,182 +1,76 @@
-"""Append-only, batched event sync from Python to the chat panel's front end.
+"""The panel's sync: the folded conversation sent as a snapshot, then as batched patches.
 
-Every traitlet assignment re-sends the whole value, so a list trait grown per token costs
-O(N²) bytes, and jupyter_server drops iopub messages above 1000/s. Instead the widget keeps
-an append-only log of slim events and sends only what is new, as custom messages:
+Every trait assignment re-sends the whole value (O(N²) bytes for a growing list) and
+jupyter_server drops iopub messages above 1000/s, so the panel gets custom messages
+(`notebook.messages`): a `Snapshot` of every entry when a view renders or missed a message,
+and `Patch`es of what changed. A flusher thread coalesces changes: the first after a quiet
+spell goes out at once, later ones at most every `min_interval` s (≤ 30 messages/s), so a
+batch's deltas become ONE text append. Only the tail of the conversation can change (a
+late event always folds into the latest turn), so a flush re-projects the last entries
+only: a long session costs per turn what a short one does. The thread exits when idle.
 
-- ``{"type": "events", "start": N, "events": [...]}``: ``start`` is the log index of the
-  first event; a view that sees ``start`` beyond what it has asks for a snapshot.
-- ``{"type": "snapshot", "events": [...], "next": N}``: the whole log `compact`-ed (text
-  deltas merged, so it holds fewer events than the log), for a new view or after a gap;
-  ``next`` is the log length it covers: the ``start`` the view expects from the next batch.
-
-A flusher thread coalesces events: the first event after a quiet spell goes out at once, and
-later ones at most every ``min_interval`` seconds (1/30 s by default: ≤ 30 messages/s, and a
-batch at least every ~33 ms while events arrive). The thread exits when idle, so a widget
-costs no thread between runs. `EventSync` knows nothing of widgets or kernels: it calls
-``send``.
-
-Saved notebooks keep the conversation twice: the widget's `history` trait (`compact` slim
-events with long non-answer texts cut to `HISTORY_MAX_CHARS`, assigned once per run) and a
-`StaticCopy` output of sanitised HTML for exports.
+`PanelSync` reads the conversation it is given under the owner's lock and calls `send`;
+it knows nothing of widgets or kernels.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
-if TYPE_CHECKING:
-    from powawidget.outputs.transcript import Transcript
+from powawidget.model.conversation import Conversation
+from powawidget.model.view import EntryView, entry_positions, entry_view
+from powawidget.notebook.messages import KernelMessage, Op
+from powawidget.notebook.patches import entry_ops
 
 logger = logging.getLogger(__name__)
 
-MAX_RESULT_CHARS = 200_000
-"""Tool results longer than this are cut in slim events (the full text stays in Python)."""
-
-HISTORY_MAX_CHARS = 4_000
-"""Longest text `compact` keeps in a field other than the conversation's own words.
-
-The `history` trait is re-sent whole after every run and saved in the notebook, so a tool
-result, reasoning or error text longer than this is cut there (marked ``<field>_truncated``).
-"""
-
 MIN_INTERVAL = 1 / 30
-"""Default shortest time between two batches: well under the 60 messages/s ceiling."""
+"""Default shortest time between two patches: well under the 60 messages/s ceiling."""
 
 IDLE_EXIT = 0.5
-"""Seconds without events after which the flusher thread ends."""
+"""Seconds without changes after which the flusher thread ends."""
 
-# Append-mode text events that `compact` may merge when consecutive in the same run and step.
-_MERGEABLE = frozenset({"content_delta", "reasoning_delta", "chunk"})
-
-# Events whose `text` is the conversation itself (the answer, the question): never cut.
-_WORDS = frozenset({"content_delta", "chunk", "complete", "user_message", "history"})
-
-Message = dict[str, Any]
+SAVED_RESULT_CHARS = 4_000
+"""Longest tool result kept in the saved `history` trait (the notebook file); the live
+panel gets results up to `model.view.MAX_RESULT_CHARS`."""
 
 
-def slim_event(event: dict[str, Any]) -> dict[str, Any]:
-    """The front end's copy of a canonical event: no `raw`, no None values, long results cut."""
-    slim = {k: v for k, v in event.items() if v is not None and k != "raw"}
-    result = slim.get("result")
-    if isinstance(result, str) and len(result) > MAX_RESULT_CHARS:
-        slim["result"] = result[:MAX_RESULT_CHARS]
-        slim["result_truncated"] = True
-    return slim
-
-
-def compact(
-    events: Iterable[dict[str, Any]], *, max_chars: int | None = HISTORY_MAX_CHARS
-) -> list[dict[str, Any]]:
-    """Merge runs of consecutive append-mode text deltas into one event each; cut long texts.
-
-    What the panel shows is unchanged (the deltas concatenate in order), but a finished
-    10,000-chunk answer becomes one event. With `max_chars` (the default, for the `history`
-    trait) any string longer than that is cut and marked ``<field>_truncated``, except the
-    text of the answer and of the user's messages; ``max_chars=None`` cuts nothing.
-    """
-    out: list[dict[str, Any]] = []
-    pieces: list[str] = []  # the texts of out[-1] while it is a merge in progress
-
-    def close_merge() -> None:
-        if len(pieces) > 1:
-            out[-1]["text"] = "".join(pieces)
-        pieces.clear()
-
-    for event in events:
-        prev = out[-1] if out else None
-        if (
-            prev is not None
-            and event.get("event") in _MERGEABLE
-            and event.get("text_mode") == "append"
-            and prev.get("event") == event.get("event")
-            and prev.get("text_mode") == "append"
-            and prev.get("run_id") == event.get("run_id")
-            and prev.get("step") == event.get("step")
-        ):
-            pieces.append(event.get("text") or "")
-            continue
-        close_merge()
-        out.append(dict(event))
-        pieces.append(event.get("text") or "")
-    close_merge()
-    if max_chars is not None:
-        for event in out:
-            _cut_long_texts(event, max_chars)
-    return out
-
-
-def _cut_long_texts(event: dict[str, Any], max_chars: int) -> None:
-    """Cut, in place, every top-level string longer than `max_chars` but the conversation's."""
-    for key, value in list(event.items()):
-        if not isinstance(value, str) or len(value) <= max_chars:
-            continue
-        if key == "text" and event.get("event") in _WORDS:
-            continue
-        event[key] = value[:max_chars]
-        event[f"{key}_truncated"] = True
-
-
-class EventSync:
-    """An append-only log of slim events, sent to the front end in rate-limited batches.
-
-    Thread-safe: any thread may `append`; all messages are built and sent under one send
-    lock, so a snapshot and a batch never cross (a view skips any overlap by `start`).
-    """
+class PanelSync:
+    """Snapshot + numbered patches of one conversation, rate-limited, from any thread."""
 
     def __init__(
         self,
-        send: Callable[[Message], None],
+        conversation: Conversation,
+        lock: threading.RLock,
+        send: Callable[[KernelMessage], None],
         *,
         min_interval: float = MIN_INTERVAL,
         idle_exit: float = IDLE_EXIT,
     ) -> None:
+        self._conversation = conversation
+        self._lock = lock  # the conversation owner's: held while reading it
         self._send = send
         self.min_interval = min_interval
         self._idle_exit = idle_exit
-        self._log: list[dict[str, Any]] = []
-        self._sent = 0  # log index of the first event not yet sent in a batch
-        self._last_send = -1e9  # monotonic time of the last message
+        self._sent: list[EntryView] = []  # the entries as the views have them
+        self._seq = 0
+        self._dirty = False
+        self._last_send = -1e9
         self._cond = threading.Condition(threading.Lock())
         self._send_lock = threading.Lock()
         self._flusher: threading.Thread | None = None
         self._closed = False
         self.messages_sent = 0
+        self.views_seen = 0  # snapshot requests: a live view rendered (or re-rendered)
 
-    def __len__(self) -> int:
-        """Number of events in the log."""
+    def changed(self) -> None:
+        """The conversation changed: a patch goes out in the next batch."""
         with self._cond:
-            return len(self._log)
-
-    @property
-    def events(self) -> list[dict[str, Any]]:
-        """A copy of the whole slim log."""
-        with self._cond:
-            return list(self._log)
-
-    @property
-    def pending(self) -> int:
-        """Events appended but not yet sent."""
-        with self._cond:
-            return len(self._log) - self._sent
-
-    def append(self, event: dict[str, Any]) -> None:
-        """Add one canonical event; it reaches the front end in the next batch."""
-        self.extend([event])
-
-    def extend(self, events: Iterable[dict[str, Any]]) -> None:
-        """Add canonical events (slimmed here) and wake the flusher."""
-        slims = [slim_event(e) for e in events]
-        if not slims:
-            return
-        with self._cond:
-            self._log.extend(slims)
+            self._dirty = True
             if self._closed:
                 return
             if self._flusher is None:
@@ -186,24 +80,31 @@ class EventSync:
                 self._flusher.start()
             self._cond.notify()
 
-    def flush(self) -> None:
-        """Send every pending event now (e.g. at the end of a run), ignoring the rate limit."""
+    def flush(self, *, whole: bool = False) -> None:
+        """Send what changed now, ignoring the rate limit; `whole` re-checks every entry
+        (at the end of a run), not just the tail."""
         with self._send_lock:
-            self._send_batch()
+            self._send_patch(whole=whole)
+
+    def snapshot(self) -> list[EntryView]:
+        """Every entry as the panel draws it (what the saved `history` trait holds)."""
+        with self._lock:
+            conv = self._conversation
+            return [entry_view(conv, p) for p in entry_positions(conv)]
 
     def send_snapshot(self) -> None:
-        """Send the whole log, compacted, once (a view rendered late, or one that saw a gap)."""
+        """Send every entry once (a view rendered, or it missed a patch)."""
         with self._send_lock:
+            entries = self.snapshot()
             with self._cond:
-                log = list(self._log)
-                self._sent = len(log)
+                self._dirty = False
                 self._last_send = time.monotonic()
-            # Merged outside the log lock (appends go on); nothing is cut but what slim cut.
-            events = compact(log, max_chars=None)
-            self._deliver({"type": "snapshot", "events": events, "next": len(log)})
+            self._sent = entries
+            self.views_seen += 1
+            self._deliver({"type": "snapshot", "seq": self._seq, "entries": entries})
 
     def close(self) -> None:
-        """Flush what is pending and stop the flusher thread (the log stays readable)."""
+        """Flush what is pending and stop the flusher thread."""
         self.flush()
         with self._cond:
             self._closed = True
@@ -212,18 +113,30 @@ class EventSync:
         if flusher is not None and flusher is not threading.current_thread():
             flusher.join(timeout=2.0)
 
-    def _send_batch(self) -> None:
-        """Send events not yet sent as one message; caller holds the send lock."""
+    def _send_patch(self, *, whole: bool = False) -> None:
+        """Diff the tail (or every entry) against what was sent; caller holds the send lock."""
         with self._cond:
-            start = self._sent
-            batch = self._log[start:]
-            if not batch:
-                return
-            self._sent = len(self._log)
+            self._dirty = False
+        with self._lock:
+            conv = self._conversation
+            positions = entry_positions(conv)
+            start = 0 if whole else max(len(self._sent) - 1, 0)
+            views = [entry_view(conv, p) for p in positions[start:]]
+        ops: list[Op] = []
+        for offset, view in enumerate(views):
+            at = start + offset
+            old = self._sent[at] if at < len(self._sent) else None
+            ops.extend(entry_ops(at, old, view))
+        del self._sent[start:]
+        self._sent.extend(views)
+        if not ops:
+            return
+        with self._cond:
             self._last_send = time.monotonic()
-        self._deliver({"type": "events", "start": start, "events": batch})
+        self._seq += 1
+        self._deliver({"type": "patch", "seq": self._seq, "ops": ops})
 
-    def _deliver(self, message: Message) -> None:
+    def _deliver(self, message: KernelMessage) -> None:
         """Hand one message to `send`; a failure is logged, never raised into a run."""
         try:
             self._send(message)
@@ -232,13 +145,13 @@ class EventSync:
             logger.exception("powawidget: could not send %s message", message.get("type"))
 
     def _flush_loop(self) -> None:
-        """Send batches while events arrive, at most one per `min_interval`; exit when idle."""
+        """Send patches while changes come, at most one per `min_interval`; exit when idle."""
         idle_since = time.monotonic()
         while True:
             with self._cond:
                 while True:
                     now = time.monotonic()
-                    if self._sent < len(self._log):
+                    if self._dirty:
                         due = self._last_send + self.min_interval
                         if now >= due or self._closed:
                             break
@@ -249,81 +162,22 @@ class EventSync:
                         return
                     self._cond.wait(self._idle_exit - (now - idle_since))
             with self._send_lock:
-                self._send_batch()
+                self._send_patch()
             idle_since = time.monotonic()
 
 
-STATIC_COPY_CLASS = "powawidget-static"
-"""The static copy's class; the panel's CSS (js/src/styles/theme.css) hides it."""
-
-
-def in_kernel() -> bool:
-    """True inside a running IPython kernel (not plain Python, not a terminal IPython)."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    return shell is not None and getattr(shell, "kernel", None) is not None
-
-
-def static_html(transcript: Transcript, title: str) -> str:
-    """The conversation as sanitised HTML for a notebook output (nbconvert, GitHub)."""
-    body = transcript.to_html(title=title, full_page=False)
-    note = (
-        '<p class="powawidget-static-note"><em>Static copy of a powawidget chat: the live '
-        "panel needs a running kernel.</em></p>"
-    )
-    return f'<div class="{STATIC_COPY_CLASS}">{note}{body}</div>'
-
-
-class StaticCopy:
-    """A static HTML copy of the conversation as its own notebook output, kept current.
-
-    nbconvert and most renderers show ONE type per output, the widget view first, so the
-    copy is a second output under a display id; `refresh` re-renders every copy shown
-    (after each run), so saved and exported notebooks keep the conversation.
-    """
-
-    def __init__(self, render: Callable[[], str]) -> None:
-        self._render = render
-        self._display_ids: list[str] = []
-        self._lock = threading.Lock()
-
-    def with_copy(self, bundle: tuple[dict, dict] | None) -> tuple[dict, dict] | None:
-        """A widget's mimebundle plus `text/html` of the copy (for one-output renderers)."""
-        if bundle is None:
-            return None
-        data, metadata = bundle
-        return {**data, "text/html": self._render()}, metadata
-
-    def show(self, bundle: tuple[dict, dict] | None) -> None:
-        """Display a widget's mimebundle, then one more copy as a second output."""
-        if bundle is None:
-            return
-        from IPython.display import display
-
-        data, metadata = bundle
-        display(data, metadata=metadata, raw=True)
-        self.display()
-
-    def display(self) -> None:
-        """Show one more copy (each display of the widget gets its own)."""
-        from IPython.display import display
-
-        display_id = uuid.uuid4().hex
-        with self._lock:
-            self._display_ids.append(display_id)
-        display({"text/html": self._render()}, raw=True, display_id=display_id)
-
-    def refresh(self) -> None:
-        """Re-render every copy shown; a failure is logged, never raised into a run."""
-        with self._lock:
-            display_ids = list(self._display_ids)
-        if not display_ids:
-            return
-        try:
-            from IPython.display import update_display
-
-            data = {"text/html": self._render()}
-            for display_id in display_ids:
-                update_display(data, raw=True, display_id=display_id)
-        except Exception:
-            logger.exception("powawidget: could not refresh the static copy of the chat")
+def saved_history(entries: list[EntryView]) -> list[dict[str, Any]]:
+    """Entries for the notebook file: long tool results cut to `SAVED_RESULT_CHARS`."""
+    out: list[dict[str, Any]] = []
+    for entry in entries:
+        if entry["kind"] != "turn":
+            out.append(dict(entry))
+            continue
+        items = []
+        for item in entry["items"]:  # type: ignore[typeddict-item]
+            result = item.get("result") if item["kind"] == "tool" else None
+            if isinstance(result, str) and len(result) > SAVED_RESULT_CHARS:
+                item = {**item, "result": result[:SAVED_RESULT_CHARS], "resultTruncated": True}
+            items.append(item)
+        out.append({**entry, "items": items})
+    return out

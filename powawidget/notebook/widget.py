@@ -1,10 +1,10 @@
 """`ChatWidget`: chat with a Powabase agent inside a notebook (an anywidget chat panel).
 
 The class declares the front end and the small synced state, dispatches the panel's
-messages, and displays itself; the work lives elsewhere: `chat.ChatSession` runs the
-conversation (runs, event log, status), `run` streams each run in its own thread, `sync`
-batches events to the panel and keeps a static copy, `replay` plays recordings, and
-`transcript` builds the DataFrame-ready views.
+messages, and displays itself; the work lives elsewhere: `session.chat.ChatSession` owns
+the conversation (runs, the one event log and fold, status), `notebook.sync` sends the
+folded turns to the panel, `notebook.static` keeps a static copy for exports. The traits
+are one-way projections of the session (docs/architecture.md, "Who owns what").
 """
 
 from __future__ import annotations
@@ -16,21 +16,20 @@ from typing import Any
 import anywidget
 import traitlets as t
 
-from powawidget.notebook.sync import (
-    EventSync,
-    StaticCopy,
-    compact,
-    in_kernel,
-    static_html,
-)
+from powawidget.notebook.kernel import in_kernel, warn_if_broken_ipykernel
+from powawidget.notebook.static import StaticCopy, static_html
+from powawidget.notebook.sync import PanelSync, saved_history
 from powawidget.outputs.views import TranscriptViews
 from powawidget.session.chat import ChatSession
+from powawidget.session.connect import connect
 from powawidget.session.replay import Source, load_recording, replay_delays
-from powawidget.session.run import RunHandle, connect, warn_if_broken_ipykernel
+from powawidget.session.run import RunHandle
+from powawidget.wire.client import PowabaseClient
 from powawidget.wire.errors import PowabaseError
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 THEMES = ("auto", "light", "dark")
+STATUSES = ("idle", "connecting", "streaming", "waiting_approval", "error", "stopped")
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +44,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         base_url, api_key: the project URL and key; else POWABASE_BASE_URL and
             POWABASE_API_KEY. With neither anywhere, the built-in local agent server starts
             and a banner says so.
-        session_id: continue this session (its earlier messages are loaded into the panel).
+        session_id: continue this session (its earlier runs are loaded into the panel).
         client: a ready `PowabaseClient` instead of base_url/api_key.
         theme: "auto" (follow JupyterLab), "light" or "dark".
         placeholder: the input box's hint text.
@@ -57,18 +56,19 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
     # panel renders.
     _css = STATIC / "widget.css"
 
-    agent_id = t.Unicode("").tag(sync=True)
-    agent_name = t.Unicode("").tag(sync=True)
-    session_id = t.Unicode(None, allow_none=True).tag(sync=True)
-    status = t.Enum(
-        ("idle", "connecting", "streaming", "waiting_approval", "error", "stopped"), "idle"
-    ).tag(sync=True)
-    error = t.Unicode("").tag(sync=True)
+    # Projections of the session: read-only from outside, set by `_show` alone.
+    agent_id = t.Unicode("", read_only=True).tag(sync=True)
+    agent_name = t.Unicode("", read_only=True).tag(sync=True)
+    session_id = t.Unicode(None, allow_none=True, read_only=True).tag(sync=True)
+    status = t.Enum(STATUSES, "idle", read_only=True).tag(sync=True)
+    error = t.Unicode("", read_only=True).tag(sync=True)
+    # The widget's own settings.
     banner = t.Unicode("").tag(sync=True)
     mode = t.Enum(("live", "replay"), "live").tag(sync=True)
     placeholder = t.Unicode("Message the agent…").tag(sync=True)
-    history = t.List().tag(sync=True)
     theme = t.Enum(THEMES, "auto").tag(sync=True)
+    # The folded conversation for notebooks saved without a live view (nbclient).
+    history = t.List().tag(sync=True)
 
     def __init__(
         self,
@@ -77,23 +77,39 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         api_key: str | None = None,
         *,
         session_id: str | None = None,
-        client: Any = None,
+        client: PowabaseClient | None = None,
         theme: str = "auto",
         placeholder: str | None = None,
         options: dict[str, Any] | None = None,
+        _recording: list[dict[str, Any]] | None = None,
     ) -> None:
         _check_theme(theme)
-        client, owns_client, banner = connect(client, base_url, api_key)
+        replay = _recording is not None
+        owns_client, banner = False, ""
+        if not replay:
+            client, owns_client, banner = connect(client, base_url, api_key)
         try:
-            super().__init__(theme=theme, banner=banner)
+            super().__init__(theme=theme, banner=banner, mode="replay" if replay else "live")
             if placeholder is not None:
                 self.placeholder = placeholder
-            self._setup(client, agent_id, owns_client=owns_client, options=options)
+            self._static = StaticCopy(self._static_html)
+            self._chat = ChatSession(
+                client,
+                agent_id,
+                owns_client=owns_client,
+                options=options,
+                on_event=lambda _event: self._sync.changed(),
+                on_state=self._show,
+                on_settle=self._settle,
+                on_waited=self._republish,
+            )
+            self._sync = PanelSync(self._chat.conversation, self._chat.lock, self._send_panel)
+            self.on_msg(self._on_panel_message)
             if session_id is not None:
                 self.load_session(session_id)
         except BaseException:
             # Leave no open comm (Widget.widgets) and no client of ours behind.
-            if owns_client and "_chat" not in self.__dict__:
+            if owns_client and client is not None and "_chat" not in self.__dict__:
                 client.close()
             self._close_quietly()
             raise
@@ -107,34 +123,17 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         Timing is the original divided by `speed` (0 = at once), pauses capped at `max_gap`
         seconds. No server, no key. `w.wait()` blocks until it has played; `w.stop()` ends it.
         """
-        _check_theme(theme)
         events = load_recording(source)
         replay_delays(events, speed, max_gap)  # bad timing arguments fail before a comm opens
-        widget = cls.__new__(cls)
-        anywidget.AnyWidget.__init__(widget, theme=theme, mode="replay")
+        widget = cls(theme=theme, _recording=events)
         try:
-            widget._setup()
-            widget.agent_name = "Replay"
+            widget._chat.agent_name = "Replay"
+            widget._show(agent_name="Replay")
             widget._chat.play(events, speed, max_gap)
         except BaseException:
             widget._close_quietly()
             raise
         return widget
-
-    def _setup(self, client: Any = None, agent_id: str | None = None, **options: Any) -> None:
-        """Wire the panel sync, the static copy and the conversation (its state → traits)."""
-        self._sync = EventSync(lambda message: anywidget.AnyWidget.send(self, message))
-        self._static = StaticCopy(self._static_html)
-        self._chat = ChatSession(
-            client,
-            agent_id,
-            on_event=self._sync.append,
-            on_state=self._apply,
-            on_settle=self._settle,
-            on_waited=self._republish,
-            **options,
-        )
-        self.on_msg(self._on_panel_message)
 
     def __repr__(self) -> str:
         return (
@@ -142,7 +141,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
             f"status={self.status!r} mode={self.mode!r} events={len(self._chat)}>"
         )
 
-    # ---- the user's verbs (the conversation's, see `chat.ChatSession`) -------------------
+    # ---- the user's verbs (the conversation's, see `session.chat.ChatSession`) ----------
 
     def send(self, text: str | dict[str, Any], buffers: Any = None) -> RunHandle:  # type: ignore[override]
         """Send a message to the agent; returns a `RunHandle` at once (the run streams).
@@ -204,10 +203,10 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         self._chat.approve(approved, reason)
 
     def load_session(self, session_id: str) -> None:
-        """Show a session's earlier messages and continue it (they carry no tool calls)."""
+        """Show a session's earlier runs and continue that session."""
         self._chat.load_session(session_id)
 
-    # ---- views (the rest are `views.TranscriptViews`: transcript, messages, runs, ...) ------
+    # ---- views (the rest are `outputs.views.TranscriptViews`) ---------------------------
 
     @property
     def events(self) -> list[dict[str, Any]]:
@@ -240,47 +239,47 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         return self._static.with_copy(super()._repr_mimebundle_(**kwargs))
 
     def _ipython_display_(self) -> None:
-        """Show the panel, then its static copy as a second output (see `sync.StaticCopy`)."""
+        """Show the panel, then its static copy as a second output (see `StaticCopy`)."""
         self._static.show(super()._repr_mimebundle_())
 
     def _static_html(self) -> str:
         """The conversation as sanitised HTML (what nbconvert and GitHub show)."""
         return static_html(self.to_transcript(), self.agent_name or self.agent_id or "Chat")
 
+    # ---- the session's state → traits and the panel ------------------------------------------
+
+    def _show(self, **changes: Any) -> None:
+        """Project the session's new state onto the traits (the only writer of them)."""
+        for name, value in changes.items():
+            self.set_trait(name, value)
+
+    def _settle(self, **changes: Any) -> None:
+        """At rest: the panel catches up, the traits show the final state, the saved copies
+        (the `history` trait when no live view keeps it, the static copy) are refreshed."""
+        self._sync.flush(whole=True)
+        self._show(**changes)
+        if not self._sync.views_seen:
+            self.history = saved_history(self._sync.snapshot())
+        self._static.refresh()
+
     def _republish(self) -> None:
-        """Re-send history and displays from the cell that waited (for nbclient runs).
+        """Re-send the saved state from the cell that waited (for nbclient runs).
 
         Messages a thread sends between cells carry a stale parent header that headless
         runners ignore; sent from the waiting cell, they land in the saved notebook.
         """
         if in_kernel():
-            self.send_state("history")
+            if not self._sync.views_seen:
+                self.send_state("history")
             self._static.refresh()
 
-    # ---- the conversation's state → traits, and back ---------------------------------------
+    def _send_panel(self, message: Any) -> None:
+        """One kernel → panel message (a snapshot or a patch)."""
+        anywidget.AnyWidget.send(self, message)
 
     def _emit(self, event: dict[str, Any]) -> None:
-        """Hand one event to the conversation's sink, as a run thread does (benchmarks)."""
+        """Hand one event to the session, as a run thread does (benchmarks, tests)."""
         self._chat.record(event)
-
-    def _apply(self, **changes: Any) -> None:
-        """Show the conversation's new state (status, session, error, agent) in the traits."""
-        for name, value in changes.items():
-            setattr(self, name, value)
-
-    def _settle(self, **changes: Any) -> None:
-        """At rest: flush the panel, apply the final state, keep the history for saving."""
-        self._sync.flush()
-        self._apply(**changes)
-        self.history = compact(self._sync.events)
-        self._static.refresh()
-
-    @t.observe("agent_id", "agent_name", "session_id", "status", "error")
-    def _mirror(self, change: dict[str, Any]) -> None:
-        """A trait set from outside (code, the panel) becomes the conversation's state too."""
-        chat = self.__dict__.get("_chat")
-        if chat is not None:
-            setattr(chat, change["name"], change["new"])
 
     def _on_panel_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         """Messages from the panel: only start threads or set flags here, never stream."""
@@ -299,7 +298,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         try:
             verbs.get(content.get("type"), lambda: None)()
         except (RuntimeError, ValueError, PowabaseError) as error:
-            self.error = str(error)
+            self._chat.report_error(str(error))
 
 
 def _check_theme(theme: str) -> None:

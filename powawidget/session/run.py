@@ -87,7 +87,9 @@ class RunHandle:
         self._on_waited: Callable[[], None] | None = None
 
     def __repr__(self) -> str:
-        return f"<RunHandle run_id={self.run_id!r} status={self.status!r} events={len(self.events)}>"
+        return (
+            f"<RunHandle run_id={self.run_id!r} status={self.status!r} events={len(self.events)}>"
+        )
 
     @property
     def turn(self) -> Turn | None:

@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from powawidget.notebook.sync import compact
+from powawidget.model.view import entries
+from powawidget.notebook.patches import apply_ops
 from powawidget.notebook.widget import ChatWidget
 from powawidget.session.run import RunHandle, RunInProgressError
 from powawidget.wire.errors import (
@@ -55,16 +56,18 @@ class CommLog:
                 if m.get("method") == "custom" and kind in (None, m["content"].get("type"))
             ]
 
-    def panel_events(self) -> list[dict[str, Any]]:
+    def panel_entries(self) -> list[dict[str, Any]]:
         """What a view that applied every message in order holds."""
-        events: list[dict[str, Any]] = []
+        shown: list[dict[str, Any]] = []
+        seq = 0
         for message in self.custom():
             if message["type"] == "snapshot":
-                events = list(message["events"])
-            elif message["type"] == "events":
-                assert message["start"] <= len(events), "a batch skipped events"
-                events.extend(message["events"][len(events) - message["start"] :])
-        return events
+                shown, seq = message["entries"], message["seq"]
+            elif message["type"] == "patch" and message["seq"] > seq:
+                assert message["seq"] == seq + 1, "a patch was skipped"
+                apply_ops(shown, message["ops"])
+                seq = message["seq"]
+        return shown
 
     def states(self, key: str) -> list[Any]:
         """Every value of the synced trait `key` sent, in order."""
@@ -199,7 +202,7 @@ def test_importing_under_ipykernel_7_0_warns(monkeypatch: pytest.MonkeyPatch) ->
     import sys
     import types
 
-    from powawidget.session.run import warn_if_broken_ipykernel
+    from powawidget.notebook.kernel import warn_if_broken_ipykernel
 
     monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
     monkeypatch.setattr(importlib.metadata, "version", lambda name: "7.0.1")
@@ -235,18 +238,15 @@ def test_send_returns_a_handle_and_the_run_streams_into_the_panel(chat: Any) -> 
     complete = [e for e in handle.events if e["event"] == "complete"]
     assert len(complete) == 1 and handle.text == complete[0]["text"] and handle.text
     assert handle.run_id and handle.run_id.startswith("run_")
-    # The panel got every event, in order, append-only, without raw payloads.
-    panel = comm.panel_events()
-    assert [e["event"] for e in panel] == [e["event"] for e in widget.events]
-    assert panel[0] == {k: v for k, v in widget.events[0].items() if v is not None and k != "raw"}
-    assert all("raw" not in e for e in panel)
-    starts = [m["start"] for m in comm.custom("events")]
-    assert starts == sorted(starts)
+    # The panel drew exactly the turns Python folded, from numbered patches.
+    assert comm.panel_entries() == json.loads(json.dumps(entries(widget._chat.conversation)))
+    seqs = [m["seq"] for m in comm.custom("patch")]
+    assert seqs == list(range(1, len(seqs) + 1))
     # Small state in traits: session, status; the finished conversation in `history`.
     assert widget.status == "idle" and widget.error == ""
     assert widget.session_id == handle.session_id and widget.session_id.startswith("sess_")
     assert "connecting" in comm.states("status") and "streaming" in comm.states("status")
-    assert widget.history and widget.history[0]["text"] == "What is the refund policy?"
+    assert widget.history and widget.history[0]["userText"] == "What is the refund policy?"
     assert len(comm.states("history")) == 1  # assigned once per completed run
 
 
@@ -286,7 +286,7 @@ def test_stop_ends_a_long_run_promptly_and_keeps_what_arrived(chat: Any) -> None
     assert handle.events[-1]["event"] == "stopped"
     assert handle.text  # what arrived stays
     assert widget.status == "stopped"
-    assert comm.panel_events()[-1]["event"] == "stopped"
+    assert comm.panel_entries()[-1]["status"] == "stopped"
 
 
 def test_the_panel_stop_button_stops_the_run(chat: Any) -> None:
@@ -409,9 +409,8 @@ def test_a_failed_run_raises_from_ask_and_shows_in_panel_and_handle(
     assert handle.status == "failed"
     assert widget.status == "error" and widget.error == handle.error.message
     # The panel and the transcript show the failure; what arrived before it stays.
-    failures = [e for e in comm.panel_events() if e["event"] in ("client_error", "error")]
-    failures += [e for e in comm.panel_events() if e.get("status") == "failed"]
-    assert failures
+    shown = comm.panel_entries()[-1]
+    assert shown["status"] == "failed" and shown["error"]["message"]
     rows = widget.transcript
     assert any(r["error_message"] for r in rows)
 
@@ -437,7 +436,7 @@ def test_a_bug_in_the_run_thread_surfaces_on_the_handle_not_as_a_lost_traceback(
     assert handle.wait(10)
     assert handle.error is not None and handle.error.code == "internal"
     assert "ZeroDivisionError" in handle.error.message
-    assert comm.panel_events()[-1]["event"] == "client_error"
+    assert "ZeroDivisionError" in comm.panel_entries()[-1]["error"]["message"]
     assert widget.status == "error"
 
 
@@ -479,7 +478,7 @@ def test_deny_from_the_panel_calls_the_server_off_the_main_thread(chat: Any) -> 
     resolved = wait_until(resolved_events, 10, "the logged decision")
     assert resolved[0]["arguments"]["approved"] is False
     wait_until(
-        lambda: any(e["event"] == "approval_resolved" for e in widget.history),
+        lambda: any(i.get("state") == "denied" for i in widget.history[-1]["items"]),
         10,
         "the decision in the saved history",
     )
@@ -502,30 +501,28 @@ def test_approve_with_nothing_waiting_is_refused(chat: Any) -> None:
 def test_a_view_with_a_gap_asks_for_a_snapshot_and_gets_the_whole_log(chat: Any) -> None:
     widget, comm = chat()
     widget.ask("What is the refund policy?", timeout=30)
-    batches = comm.custom("events")
-    assert len(batches) >= 2
-    # A view that missed the first batch sees start > next and asks for a snapshot.
-    assert batches[1]["start"] > 0
+    patches = comm.custom("patch")
+    assert len(patches) >= 2
+    # A view that missed a patch sees a seq beyond the next and asks for a snapshot.
     from_panel(widget, {"type": "snapshot_request"})
     snapshot = comm.custom("snapshot")[-1]
-    # The whole log, compacted (streamed deltas merged), with its length as `next`.
-    assert snapshot["events"] == compact(widget._sync.events, max_chars=None)
-    assert snapshot["next"] == len(widget.events)
-    assert len(snapshot["events"]) < len(widget.events)
+    # Every entry as Python folded it, numbered so the next patch follows on.
+    assert snapshot["entries"] == json.loads(json.dumps(entries(widget._chat.conversation)))
+    assert snapshot["seq"] == patches[-1]["seq"]
 
 
 def test_a_10000_chunk_run_travels_in_few_batched_messages(chat: Any) -> None:
     widget, comm = chat("fault_many_chunks")
     handle = widget.send("go")
     assert handle.wait(120) and handle.error is None
-    batches = comm.custom("events")
-    panel = comm.panel_events()
-    assert len(panel) == len(widget.events) > 10_000
-    assert len(batches) < len(panel) / 20
-    # Never more than 60 a second: consecutive batches are ≥ 1/60 s apart on average.
-    assert len(batches) <= 60 * max(handle.elapsed, 1.0) + 2
-    # The finished answer is stored once, compacted: not 10,000 deltas.
-    assert len(widget.history) < 50
+    patches = comm.custom("patch")
+    assert len(widget.events) > 10_000
+    assert len(patches) < len(widget.events) / 20
+    # Never more than 60 a second: consecutive patches are ≥ 1/60 s apart on average.
+    assert len(patches) <= 60 * max(handle.elapsed, 1.0) + 2
+    assert comm.panel_entries()[0]["items"][-1]["text"] == handle.text
+    # The finished answer is stored once: one turn, not 10,000 deltas.
+    assert len(widget.history) == 1
     deltas = "".join(e["text"] for e in widget.events if e["event"] == "content_delta")
     assert handle.text == deltas
 
@@ -596,7 +593,8 @@ def test_save_then_replay_plays_the_same_events_without_a_server(chat: Any, tmp_
         with pytest.raises(RuntimeError, match="replay"):
             replay.send("hello")
         from_panel(replay, {"type": "snapshot_request"})
-        assert comm.custom("snapshot")[-1]["next"] == len(widget.events)
+        shown = comm.custom("snapshot")[-1]["entries"]
+        assert shown == json.loads(json.dumps(entries(widget._chat.conversation)))
     finally:
         replay.close()
 
@@ -667,7 +665,8 @@ def test_load_session_fills_the_panel_with_history_and_continues_it(
     assert [e["arguments"]["role"] for e in history] == ["user", "assistant"] * 2
     assert history[0]["text"] == "What is the refund policy?"
     assert history[1]["text"] == first.runs[0]["answer"]
-    assert [e["event"] for e in again.history] == ["history"] * 4  # saved with the notebook
+    kinds = [e["kind"] for e in again.history]  # saved with the notebook
+    assert kinds == ["history-note", "turn", "turn"]
     again.ask("Thanks!", timeout=30)
     assert again.session_id == first.session_id
     assert len(again.runs) == 3  # two loaded turns and the new one

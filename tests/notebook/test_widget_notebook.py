@@ -58,7 +58,8 @@ def test_nbconvert_html_export_contains_the_conversation(
     display = notebook.cells[0].outputs[0]
     state = notebook.metadata["widgets"][WIDGET_STATE]["state"]
     model = state[display["data"][WIDGET_VIEW]["model_id"]]["state"]
-    answer = next(e["text"] for e in model["history"] if e["event"] == "complete")
+    [turn] = model["history"]
+    answer = "".join(i["text"] for i in turn["items"] if i["kind"] == "text")
     phrase = _plain_words(answer)
     assert not notebook.cells[1].outputs  # the answer is only in the widget's output
     # The live view, then the static copy (its own output), refreshed after the run.
@@ -68,7 +69,7 @@ def test_nbconvert_html_export_contains_the_conversation(
     assert "refund policy?" in static["data"]["text/html"]
     assert phrase in static["data"]["text/html"]
     # The saved widget state holds the conversation (`history`).
-    assert model["history"][0]["text"] == "What is the refund policy?"
+    assert turn["userText"] == "What is the refund policy?" and turn["status"] == "completed"
     assert model["status"] == "idle"
 
     html, _ = nbconvert.HTMLExporter().from_notebook_node(notebook)

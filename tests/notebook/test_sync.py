@@ -213,7 +213,7 @@ def test_a_view_that_misses_a_patch_asks_for_a_snapshot_and_catches_up() -> None
     session.sync.flush()
     session.record(*turn_events(3))
     session.sync.flush()
-    lost, *rest = session.sent.messages[1:]
+    _lost, *rest = session.sent.messages[1:]
     for message in rest:
         view.receive(message)
     assert view.snapshot_requests == 1

@@ -7,9 +7,12 @@ by `stream.EventStream` (framing, keepalives, wire faults), and runs live in `ru
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import logging
+import re
 import secrets
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,10 +26,11 @@ from starlette.types import Receive, Scope, Send
 
 from powawidget.server.faults import FAULT_AGENTS
 from powawidget.server.protocol import Agent
-from powawidget.server.runs import LiveRun, Runs
+from powawidget.server.runs import LiveRun, Runs, new_id
 from powawidget.server.settings import DEFAULT_DELAY, DEFAULT_KEEPALIVE
 from powawidget.server.store import Store, utc_now
 from powawidget.server.stream import EventStream
+from powawidget.server.views import run_view, session_view
 
 log = logging.getLogger("powawidget.server")
 
@@ -42,11 +46,37 @@ RUN_OPTIONS = (
     "context_override",
     "response_format",
     "citations_enabled",
+    "runtime_knowledge_bases",
+    "context_handler_id",
+    "context_items",
 )
+NOT_WAITING = "Run not found or not waiting for approval"
+AGENT_NAMESPACE = uuid.UUID("0f5e2c1a-93b4-4d7e-8a61-2c7d9e4b1f08")
+UUID_TEXT = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
 
 
-def load_agents() -> list[Agent]:
-    """The registry of powawidget.server.agents (agt_demo first), then the fault agents."""
+def agent_uuid(agent_id: str) -> str:
+    """The stable UUID of a built-in agent, accepted wherever its `agt_…` id is."""
+    return str(uuid.uuid5(AGENT_NAMESPACE, agent_id))
+
+
+def uuid_error_page(agent_id: str) -> Response:
+    """The real backend's answer to a non-UUID agent id: Postgres's error on a 500 HTML page."""
+    detail = html.escape(
+        "(psycopg2.errors.InvalidTextRepresentation) invalid input syntax for type uuid: "
+        f'"{agent_id}"'
+    )
+    page = (
+        "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n"
+        "<h1>Internal Server Error</h1>\n"
+        f"<p>{detail}</p>\n"
+    )
+    return Response(page, status_code=500, media_type="text/html; charset=utf-8")
+
+
+def load_agents(*, faults: bool = False) -> list[Agent]:
+    """The registry of powawidget.server.agents (agt_demo first), then the fault agents
+    when `faults` is on (test fixtures, never part of the demo)."""
     try:
         from powawidget.server.agents import AGENTS
     except ImportError as exc:  # the registry is not there (yet): serve the faults alone
@@ -56,7 +86,7 @@ def load_agents() -> list[Agent]:
         AGENTS = []
     demo = [agent for agent in AGENTS if agent.id == "agt_demo"]
     others = [agent for agent in AGENTS if agent.id != "agt_demo"]
-    return [*demo, *others, *FAULT_AGENTS]
+    return [*demo, *others, *(FAULT_AGENTS if faults else [])]
 
 
 def error(status: int, message: str, **extra: Any) -> JSONResponse:
@@ -75,14 +105,30 @@ class ServerApp:
         delay: float,
         keepalive: float,
         agents: list[Agent],
+        approval_timeout: float = 300.0,
+        approve_misses: int = 0,
+        strict_ids: bool = False,
     ) -> None:
         self.api_key = api_key
         self.store = store
         self.keepalive = keepalive
+        self.strict_ids = strict_ids
         self.agents = {agent.id: agent for agent in agents}
+        self.by_uuid = {agent_uuid(agent.id): agent for agent in agents}
         self.order = [agent.id for agent in agents]
-        self.runs = Runs(store, delay=delay)
+        self.runs = Runs(
+            store, delay=delay, approval_timeout=approval_timeout, approve_misses=approve_misses
+        )
         self.created_at = utc_now()
+
+    def find_agent(self, agent_id: str) -> Agent | Response | None:
+        """The agent an id names (its `agt_…` id or its UUID); in strict mode a non-UUID id
+        is the real backend's 500 HTML page; None when there is no such agent."""
+        if UUID_TEXT.match(agent_id):
+            return self.by_uuid.get(str(uuid.UUID(agent_id)))
+        if self.strict_ids:
+            return uuid_error_page(agent_id)
+        return self.agents.get(agent_id)
 
     def authorised(self, request: Request) -> bool:
         """Both headers must carry the key (the most common client bug is sending one)."""
@@ -100,7 +146,9 @@ class ServerApp:
         settings = dict(getattr(agent, "settings", None) or {})
         settings.setdefault("dialect", agent.dialect)
         return {
-            "id": agent.id,
+            "id": agent_uuid(agent.id) if self.strict_ids else agent.id,
+            "uuid": agent_uuid(agent.id),
+            "slug": agent.id,
             "name": agent.name,
             "description": agent.description,
             "model": agent.model,
@@ -126,46 +174,110 @@ class ServerApp:
             {"agents": agents, "total": len(self.order), "limit": limit, "offset": offset}
         )
 
+    def _agent(self, request: Request) -> Agent | Response:
+        """The agent of the path's {agent_id}, or the error response."""
+        found = self.find_agent(request.path_params["agent_id"])
+        return error(404, "Agent not found") if found is None else found
+
     async def get_agent(self, request: Request) -> Response:
         """GET /api/agents/{agent_id}."""
-        agent = self.agents.get(request.path_params["agent_id"])
-        if agent is None:
-            return error(404, "Agent not found")
+        agent = self._agent(request)
+        if isinstance(agent, Response):
+            return agent
         stats = await asyncio.to_thread(self.store.agent_stats)
         return JSONResponse(self.describe(agent, stats.get(agent.id)))
 
     async def agent_sessions(self, request: Request) -> Response:
-        """GET /api/agents/{agent_id}/sessions."""
-        agent_id = request.path_params["agent_id"]
-        if agent_id not in self.agents:
-            return error(404, "Agent not found")
-        sessions = await asyncio.to_thread(self.store.agent_sessions, agent_id)
+        """GET /api/agents/{agent_id}/sessions?limit=&offset= → {"agent_id", "sessions",
+        "total", "limit", "offset"}; each session is {"id", "session_id" (the same id),
+        "agent_id", "first_message", "created_at", "last_activity_at", "run_count"}, most
+        recently active first."""
+        agent = self._agent(request)
+        if isinstance(agent, Response):
+            return agent
+        sessions = await asyncio.to_thread(self.store.agent_sessions, agent.id)
         limit = _int_param(request, "limit", 100) or 100
         offset = _int_param(request, "offset", 0) or 0
         return JSONResponse(
             {
-                "agent_id": agent_id,
-                "sessions": sessions[offset : offset + limit],
+                "agent_id": request.path_params["agent_id"],
+                "sessions": [session_view(s) for s in sessions[offset : offset + limit]],
                 "total": len(sessions),
                 "limit": limit,
                 "offset": offset,
             }
         )
 
-    async def session_messages(self, request: Request) -> Response:
-        """GET /api/sessions/{session_id}/messages (completed runs only)."""
+    async def create_session(self, request: Request) -> Response:
+        """POST /api/agents/{agent_id}/sessions {"session_id"?, "initial_messages"?: [{role,
+        content}]} → 201 with the new session (as GET …/sessions lists it, plus
+        message_count); its messages are the history of the session's first run."""
+        agent = self._agent(request)
+        if isinstance(agent, Response):
+            return agent
+        body = await _json_body(request)
+        body = {} if body is None else body
+        if not isinstance(body, dict):
+            return error(400, 'Body must be a JSON object like {"initial_messages": []}')
+        messages = body.get("initial_messages") or []
+        valid = isinstance(messages, list) and all(
+            isinstance(m, dict)
+            and m.get("role") in ("user", "assistant", "system")
+            and isinstance(m.get("content"), str)
+            for m in messages
+        )
+        if not valid:
+            return error(
+                400,
+                '"initial_messages" must be a list of {"role": "user"|"assistant"|"system", '
+                '"content": "..."}',
+            )
+        session_id = body.get("session_id") or new_id("sess")
+        if not isinstance(session_id, str):
+            return error(400, '"session_id" must be a non-empty string')
+        if await asyncio.to_thread(self.store.session_agent, session_id) is not None:
+            return error(409, "Session already exists")
+        clean = [{"role": m["role"], "content": m["content"]} for m in messages]
+        session = await asyncio.to_thread(self.store.create_session, session_id, agent.id, clean)
+        return JSONResponse(session_view(session), status_code=201)
+
+    async def delete_session(self, request: Request) -> Response:
+        """DELETE /api/agents/{agent_id}/sessions/{session_id} → {"deleted": true, ...}."""
+        agent = self._agent(request)
+        if isinstance(agent, Response):
+            return agent
         session_id = request.path_params["session_id"]
-        if not await asyncio.to_thread(self.store.session_exists, session_id):
+        if any(run.ctx.session_id == session_id for run in self.runs.live.values()):
+            return error(409, "Session has a run in progress")
+        if not await asyncio.to_thread(self.store.delete_session, session_id, agent.id):
             return error(404, "Session not found")
+        return JSONResponse({"deleted": True, "session_id": session_id})
+
+    async def session_messages(self, request: Request) -> Response:
+        """GET /api/sessions/{session_id}/messages → a list of {role, content, run_id,
+        timestamp} from completed runs only; an unknown session is 200 with []."""
+        session_id = request.path_params["session_id"]
         messages = await asyncio.to_thread(self.store.session_messages, session_id)
-        return JSONResponse({"session_id": session_id, "messages": messages})
+        return JSONResponse(messages)
+
+    async def session_runs(self, request: Request) -> Response:
+        """GET /api/sessions/{session_id}/runs → a list of every run of the session (failed
+        and running ones too), each as GET /api/agents/runs/{run_id} shows it."""
+        session_id = request.path_params["session_id"]
+        runs = await asyncio.to_thread(self.store.session_runs, session_id)
+        return JSONResponse([self._view(run) for run in runs])
 
     async def get_run(self, request: Request) -> Response:
-        """GET /api/agents/runs/{run_id}."""
+        """GET /api/agents/runs/{run_id} (see views.run_view)."""
         run = await asyncio.to_thread(self.store.get_run, request.path_params["run_id"])
         if run is None:
             return error(404, "Run not found")
-        return JSONResponse(run)
+        return JSONResponse(self._view(run))
+
+    def _view(self, run: dict) -> dict:
+        """A stored run as the API shows it; a run in flight shows the frames sent so far."""
+        live = self.runs.live.get(run["run_id"])
+        return run_view(run, list(live.frames) if live is not None else None)
 
     async def approve(self, request: Request) -> Response:
         """POST /api/agents/runs/{run_id}/approve {"approved": bool, "reason"?: str}."""
@@ -177,8 +289,8 @@ class ServerApp:
             return error(400, '"reason" must be a string')
         run_id = request.path_params["run_id"]
         if not await self.runs.approve(run_id, body["approved"], reason):
-            return error(404, "Run is not waiting for approval", run_id=run_id)
-        return JSONResponse({"status": "resumed", "run_id": run_id})
+            return error(404, NOT_WAITING)
+        return JSONResponse({"status": "resumed"})
 
     async def run_stream(self, request: Request) -> Response | EventStream:
         """POST /api/agents/{agent_id}/run/stream → the event stream."""
@@ -195,13 +307,13 @@ class ServerApp:
         assert started.task is not None
         await asyncio.shield(started.task)
         run = await asyncio.to_thread(self.store.get_run, started.run_id)
-        return JSONResponse(run)
+        return JSONResponse(self._view(run))
 
     async def _start(self, request: Request) -> Response | LiveRun:
         """Validate a run request and start the run, or answer with the HTTP error."""
-        agent = self.agents.get(request.path_params["agent_id"])
-        if agent is None:
-            return error(404, "Agent not found")
+        agent = self._agent(request)
+        if isinstance(agent, Response):
+            return agent
         body = await _json_body(request)
         if not isinstance(body, dict):
             return error(400, 'Body must be a JSON object like {"message": "Hello"}')
@@ -268,8 +380,15 @@ def create_app(
     delay: float = DEFAULT_DELAY,
     keepalive: float = DEFAULT_KEEPALIVE,
     agents: list[Agent] | None = None,
+    faults: bool = False,
+    approval_timeout: float = 300.0,
+    approve_misses: int = 0,
+    strict_ids: bool = False,
 ) -> Starlette:
-    """The ASGI app serving the agents (default: `load_agents()`) from the SQLite file."""
+    """The ASGI app serving the agents (default: `load_agents(faults=faults)`) from the
+    SQLite file. `approval_timeout`: seconds a run waits for an approval; `approve_misses`:
+    approve POSTs each run answers 404 before the right one (a multi-worker deployment);
+    `strict_ids`: non-UUID agent ids get the real backend's 500 HTML page."""
     store = Store(db_path)
     store.fail_unfinished_runs()
     server = ServerApp(
@@ -277,7 +396,10 @@ def create_app(
         store=store,
         delay=delay,
         keepalive=keepalive,
-        agents=load_agents() if agents is None else agents,
+        agents=load_agents(faults=faults) if agents is None else agents,
+        approval_timeout=approval_timeout,
+        approve_misses=approve_misses,
+        strict_ids=strict_ids,
     )
 
     def guarded(handler: Callable[[Request], Awaitable[Any]]) -> Guarded:
@@ -290,6 +412,14 @@ def create_app(
         Route("/api/agents/runs/{run_id}/approve", guarded(server.approve), methods=["POST"]),
         Route("/api/agents/{agent_id}", guarded(server.get_agent), methods=["GET"]),
         Route("/api/agents/{agent_id}/sessions", guarded(server.agent_sessions), methods=["GET"]),
+        Route(
+            "/api/agents/{agent_id}/sessions", guarded(server.create_session), methods=["POST"]
+        ),
+        Route(
+            "/api/agents/{agent_id}/sessions/{session_id}",
+            guarded(server.delete_session),
+            methods=["DELETE"],
+        ),
         Route("/api/agents/{agent_id}/run/stream", guarded(server.run_stream), methods=["POST"]),
         Route("/api/agents/{agent_id}/run", guarded(server.run_blocking), methods=["POST"]),
         Route(
@@ -297,6 +427,7 @@ def create_app(
             guarded(server.session_messages),
             methods=["GET"],
         ),
+        Route("/api/sessions/{session_id}/runs", guarded(server.session_runs), methods=["GET"]),
     ]
 
     @asynccontextmanager

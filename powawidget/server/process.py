@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from powawidget.server.settings import (
+    DEFAULT_APPROVAL_TIMEOUT,
     DEFAULT_DELAY,
     DEFAULT_KEEPALIVE,
     ServerSettings,
@@ -87,7 +88,16 @@ _lock = threading.Lock()
 
 def _key(settings: ServerSettings) -> tuple:
     """What makes two requested servers the same one (the key only when chosen)."""
-    return (settings.host, settings.db_path, settings.delay, settings.keepalive)
+    return (
+        settings.host,
+        settings.db_path,
+        settings.delay,
+        settings.keepalive,
+        settings.faults,
+        settings.approval_timeout,
+        settings.approve_misses,
+        settings.strict_ids,
+    )
 
 
 def start_local_server(
@@ -96,17 +106,31 @@ def start_local_server(
     db_path: str | None = None,
     api_key: str | None = None,
     keepalive: float | None = None,
+    faults: bool = False,
+    approval_timeout: float | None = None,
+    approve_misses: int = 0,
+    strict_ids: bool = False,
 ) -> LocalServer:
     """Start (or reuse) a local agent server in a child process; returns URL, key, process.
 
     `delay` is the pause between streamed tokens (0.0 for tests); `db_path` the SQLite
-    file (default: a per-user data file). A second call with the same settings returns the
-    running server. The server stops at interpreter exit and when this process dies.
+    file (default: a per-user data file). For tests: `faults` serves the fault agents
+    (`fault_…`), `approval_timeout` shortens the 300 s an approval may take,
+    `approve_misses` makes each run answer its first N approve POSTs with 404 (as a
+    multi-worker deployment may), `strict_ids` answers a non-UUID agent id with the real
+    backend's 500 HTML page. A second call with the same settings returns the running
+    server. The server stops at interpreter exit and when this process dies.
     """
     settings = ServerSettings(
         db_path=str(Path(db_path).expanduser().resolve()) if db_path else str(default_db_path()),
         delay=DEFAULT_DELAY if delay is None else float(delay),
         keepalive=DEFAULT_KEEPALIVE if keepalive is None else float(keepalive),
+        faults=bool(faults),
+        approval_timeout=(
+            DEFAULT_APPROVAL_TIMEOUT if approval_timeout is None else float(approval_timeout)
+        ),
+        approve_misses=int(approve_misses),
+        strict_ids=bool(strict_ids),
     )
     if api_key:
         settings.api_key = api_key
@@ -133,7 +157,11 @@ def _spawn(settings: ServerSettings) -> LocalServer:
         "--db", settings.db_path,
         "--delay", repr(settings.delay),
         "--keepalive", repr(settings.keepalive),
+        "--approval-timeout", repr(settings.approval_timeout),
+        "--approve-misses", str(settings.approve_misses),
         "--log-file", log_path,
+        *(["--faults"] if settings.faults else []),
+        *(["--strict-ids"] if settings.strict_ids else []),
     ]  # fmt: skip
     env = {**os.environ, "POWAWIDGET_SERVER_KEY": settings.api_key, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
@@ -213,6 +241,10 @@ def _child_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", required=True)
     parser.add_argument("--delay", type=float, default=DEFAULT_DELAY)
     parser.add_argument("--keepalive", type=float, default=DEFAULT_KEEPALIVE)
+    parser.add_argument("--approval-timeout", type=float, default=DEFAULT_APPROVAL_TIMEOUT)
+    parser.add_argument("--approve-misses", type=int, default=0)
+    parser.add_argument("--faults", action="store_true")
+    parser.add_argument("--strict-ids", action="store_true")
     parser.add_argument("--log-file", help="stderr file, deleted when the server stops")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -222,6 +254,10 @@ def _child_main(argv: list[str] | None = None) -> int:
         api_key=os.environ.pop("POWAWIDGET_SERVER_KEY"),
         delay=args.delay,
         keepalive=args.keepalive,
+        faults=args.faults,
+        approval_timeout=args.approval_timeout,
+        approve_misses=args.approve_misses,
+        strict_ids=args.strict_ids,
     )
 
     def ready(base_url: str) -> None:

@@ -85,6 +85,10 @@ def serve(
         db_path=settings.db_path,
         delay=settings.delay,
         keepalive=settings.keepalive,
+        faults=settings.faults,
+        approval_timeout=settings.approval_timeout,
+        approve_misses=settings.approve_misses,
+        strict_ids=settings.strict_ids,
     )
     config = uvicorn.Config(
         app,

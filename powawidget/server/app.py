@@ -412,9 +412,7 @@ def create_app(
         Route("/api/agents/runs/{run_id}/approve", guarded(server.approve), methods=["POST"]),
         Route("/api/agents/{agent_id}", guarded(server.get_agent), methods=["GET"]),
         Route("/api/agents/{agent_id}/sessions", guarded(server.agent_sessions), methods=["GET"]),
-        Route(
-            "/api/agents/{agent_id}/sessions", guarded(server.create_session), methods=["POST"]
-        ),
+        Route("/api/agents/{agent_id}/sessions", guarded(server.create_session), methods=["POST"]),
         Route(
             "/api/agents/{agent_id}/sessions/{session_id}",
             guarded(server.delete_session),

@@ -26,6 +26,7 @@ class RunContext:
     delay: float = 0.0
     options: dict = field(default_factory=dict)
     approval_timeout: float = 300.0
+    new_session: bool = True  # this run created its session
     seq: int = 0  # the last `seq` stamped on a loop frame of this run
     usage: dict | None = None  # what GET /api/agents/runs/{id} reports when complete has none
     reasoning_steps: list[dict] = field(default_factory=list)

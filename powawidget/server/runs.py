@@ -141,6 +141,7 @@ class Runs:
         """Record the run, then drive the agent in a background task."""
         run_id = new_id("run")
         session_id = session_id or new_id("sess")
+        new_session = await asyncio.to_thread(self.store.session_agent, session_id) is None
         history = await asyncio.to_thread(
             self.store.begin_run,
             run_id=run_id,
@@ -157,6 +158,7 @@ class Runs:
             delay=self.delay,
             options=options,
             approval_timeout=self.approval_timeout,
+            new_session=new_session,
         )
         run = LiveRun(agent=agent, ctx=ctx, message=message, approve_misses=self.approve_misses)
         self.live[run_id] = run

@@ -263,7 +263,6 @@ class Store:
                 db.execute("DELETE FROM messages WHERE session_id=?", (session_id,))
         return bool(gone)
 
-
     def session_exists(self, session_id: str) -> bool:
         """Whether the session was ever used."""
         return bool(self._query("SELECT 1 FROM sessions WHERE session_id=?", (session_id,)))

@@ -300,14 +300,16 @@ class ServerApp:
         return EventStream(started, keepalive=self.keepalive)
 
     async def run_blocking(self, request: Request) -> Response:
-        """POST /api/agents/{agent_id}/run → the finished run as JSON (no stream)."""
+        """POST /api/agents/{agent_id}/run → the finished run as JSON (no stream): as GET
+        /api/agents/runs/{run_id} shows it, but with the caller's session id."""
         started = await self._start(request)
         if isinstance(started, Response):
             return started
         assert started.task is not None
         await asyncio.shield(started.task)
         run = await asyncio.to_thread(self.store.get_run, started.run_id)
-        return JSONResponse(self._view(run))
+        # As the stream's `complete` does, the answer names the session by the caller's id.
+        return JSONResponse({**self._view(run), "session_id": started.ctx.session_id})
 
     async def _start(self, request: Request) -> Response | LiveRun:
         """Validate a run request and start the run, or answer with the HTTP error."""

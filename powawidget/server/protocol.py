@@ -83,7 +83,8 @@ class Agent(Protocol):
     Frames go out exactly as yielded: the agent shapes them by the framing rules of
     docs/protocol.md (`delta_frame` for deltas, `ctx.loop_frame` for ReAct loop frames,
     plain dicts for start, the terminal chunk and complete). To ask for approval, yield
-    an `approval_requested` frame then `await ctx.wait_for_approval()`.
+    an `approval_requested` frame then `await ctx.wait_for_approval()`. An agent with tools
+    sets `uses_tools = True` (optional attribute): only those runs get keepalive comments.
     """
 
     id: str

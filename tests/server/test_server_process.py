@@ -17,6 +17,7 @@ import pytest
 from server_http import api
 
 from powawidget.server import start_local_server
+from powawidget.server.views import session_uuid
 
 
 def gone(pid: int, timeout: float = 15.0) -> bool:
@@ -57,13 +58,13 @@ def test_a_second_call_reuses_the_running_server(tmp_path):
 
 def test_history_survives_a_restart_on_the_same_database(tmp_path):
     db = str(tmp_path / "history.sqlite3")
-    server = start_local_server(delay=0.0, db_path=db)
+    server = start_local_server(delay=0.0, db_path=db, faults=True)
     with api(server) as client:
         response = client.post("/api/agents/fault_malformed/run", json={"message": "remember"})
         run = response.json()
     server.stop()
 
-    restarted = start_local_server(delay=0.0, db_path=db)
+    restarted = start_local_server(delay=0.0, db_path=db, faults=True)
     try:
         assert restarted.process.pid != server.process.pid
         with api(restarted) as client:
@@ -73,15 +74,15 @@ def test_history_survives_a_restart_on_the_same_database(tmp_path):
             agent = client.get("/api/agents/fault_malformed").json()
     finally:
         restarted.stop()
-    assert stored == run
-    assert [m["content"] for m in messages["messages"]] == ["remember", "Before after."]
+    assert stored == {**run, "session_id": session_uuid(run["session_id"])}
+    assert [m["content"] for m in messages] == ["remember", "Before after."]
     assert [s["session_id"] for s in sessions] == [run["session_id"]]
     assert agent["total_runs"] == 1 and agent["session_count"] == 1
 
 
 def test_a_run_cut_short_by_a_crash_is_failed_after_restart(tmp_path):
     db = str(tmp_path / "crash.sqlite3")
-    server = start_local_server(delay=0.0, db_path=db)
+    server = start_local_server(delay=0.0, db_path=db, faults=True)
     with (
         api(server) as client,
         client.stream(

@@ -113,6 +113,7 @@ class ApprovalAgent:
     name = "Refund desk (needs approval)"
     model = "powabase-demo-1"
     dialect = "server"
+    uses_tools = True
     description = (
         "Issues refunds with the issue_refund tool, which needs your approval first. "
         "Try: 'Refund order 1042, $49, because it arrived damaged'."

@@ -38,6 +38,7 @@ class DemoAgent:
     name = "Powabase demo assistant"
     model = "powabase-demo-1"
     dialect = "server"
+    uses_tools = True
     description = (
         "Support assistant for Orbit Labs, a fictional software company: products, pricing, "
         "policies, price maths, time and unit conversion. Runs locally, no account needed."

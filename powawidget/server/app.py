@@ -64,7 +64,8 @@ def uuid_error_page(agent_id: str) -> Response:
     """The real backend's answer to a non-UUID agent id: Postgres's error on a 500 HTML page."""
     detail = html.escape(
         "(psycopg2.errors.InvalidTextRepresentation) invalid input syntax for type uuid: "
-        f'"{agent_id}"'
+        f'"{agent_id}"',
+        quote=False,
     )
     page = (
         "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n"

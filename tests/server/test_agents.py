@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from server_shapes import assert_plain_stream, assert_react_stream
 
-from powawidget.server.agents import AGENTS, DemoAgent
+from powawidget.server.agents import AGENTS, DemoAgent, answers
 from powawidget.server.agents.loop import tokens
 from powawidget.server.protocol import Agent, RunContext
 
@@ -274,7 +274,8 @@ def test_unknown_requests_get_a_helpful_fallback() -> None:
     events = run_agent(DEMO, "What's the weather in Paris?")
     assert_server_stream(events)
     text = answer(events)
-    assert "I couldn't find anything about *What's the weather in Paris?*" in text
+    assert text.startswith("Sorry, I can't help with that one")
+    assert "weather" not in text.lower(), "the question is not pasted back"
     assert "Products and pricing" in text and "Try asking:" in text
 
 
@@ -412,7 +413,11 @@ def test_other_things_newcomers_say(message: str, tools: list[str], expected: st
     assert expected in answer(events)
 
 
-def test_user_words_echoed_in_an_answer_cannot_break_its_markdown() -> None:
-    text = answer(run_agent(DEMO, "<img src=x onerror=alert(1)> *zzz* [qqq](javascript:x)"))
-    assert "\\<img" in text and not re.search(r"(?<!\\)[<>]", text)
-    assert "\\*zzz\\*" in text and "\\[qqq\\]\\(javascript:x\\)" in text
+def test_user_words_in_an_answer_cannot_break_its_markdown() -> None:
+    attack = "<img src=x onerror=alert(1)> *zzz* [qqq](javascript:x)"
+    for message in (attack, f"Do you sell {attack}?"):
+        text = answer(run_agent(DEMO, message))
+        assert not re.search(r"(?<!\\)[<>]", text) and "](javascript:" not in text
+    quoted = answers.quoted(attack)
+    assert "\\<img" in quoted and not re.search(r"(?<!\\)[<>]", quoted)
+    assert "\\*zzz\\*" in quoted and "\\[qqq\\]\\(javascript:x\\)" in quoted

@@ -83,9 +83,17 @@ def assert_server_stream(events: list[dict]) -> None:
         assert_plain_stream(events)
 
 
-def test_registry_lists_the_five_agents_demo_first() -> None:
+def test_registry_lists_the_agents_demo_first() -> None:
     ids = [agent.id for agent in AGENTS]
-    assert ids == ["agt_demo", "agt_approval", "agt_docs", "agt_slow_tool", "agt_long"]
+    assert ids == [
+        "agt_demo",
+        "agt_approval",
+        "agt_docs",
+        "agt_slow_tool",
+        "agt_long",
+        "agt_plain",
+        "agt_citations",
+    ]
     for agent in AGENTS:
         assert isinstance(agent, Agent)
         assert agent.name and agent.model and agent.system_prompt and agent.description

@@ -296,17 +296,33 @@ class ServerRun:
         self, text: str, thinking: str | None, min_delay: float
     ) -> AsyncIterator[dict[str, Any]]:
         """The standard (tool-less) path after `start`: deltas, chunk, reasoning, complete."""
+        async for event in self.stream_only(text, thinking=thinking, min_delay=min_delay):
+            yield event
+        async for event in self.finish(self.text, thinking=thinking):
+            yield event
+
+    async def stream_only(
+        self, text: str, *, thinking: str | None = None, min_delay: float = 0.0
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Standard path: the reasoning and answer deltas, with no terminal frames yet."""
         self.prompt_tokens += self._context_tokens
         await self._pause(self.ctx.delay * TIME_TO_FIRST_TOKEN)
         async for event in self.think(thinking):
             yield event
         async for event in self.write(text, min_delay=min_delay):
             yield event
-        if self.text:  # the backend skips an empty terminal chunk
-            yield {"event": "chunk", "content": self.text}
+
+    async def finish(
+        self, final: str, *, thinking: str | None = None, **extra: Any
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Standard path: the terminal chunk with the `final` text (which may differ from
+        the deltas, e.g. without invented citation markers), the whole reasoning after it,
+        then complete (`extra`: e.g. citations)."""
+        if final:  # the backend skips an empty terminal chunk
+            yield {"event": "chunk", "content": final}
         if thinking:
             yield delta_frame("reasoning", step=1, source="thinking", content=thinking)
-        yield self.complete(self.text)
+        yield self.complete(final, **extra)
 
     def usage(self) -> dict[str, int]:
         """Estimated usage with the six keys the backend reports."""

@@ -34,6 +34,8 @@ from powawidget.server.settings import (
 )
 
 START_TIMEOUT = 60.0
+LOG_PREFIX = "powawidget-server-"
+STALE_LOG_SECONDS = 3600.0  # an empty log this old belongs to a server that was killed
 
 
 @dataclass
@@ -148,7 +150,8 @@ def start_local_server(
 def _spawn(settings: ServerSettings) -> LocalServer:
     """Run `python -m powawidget.server.process` and wait for its ready line and an answer."""
     started = time.perf_counter()
-    fd, log_path = tempfile.mkstemp(prefix="powawidget-server-", suffix=".log")
+    _remove_stale_logs()
+    fd, log_path = tempfile.mkstemp(prefix=LOG_PREFIX, suffix=".log")
     command = [
         sys.executable,
         "-m",
@@ -192,6 +195,20 @@ def _spawn(settings: ServerSettings) -> LocalServer:
     _wait_until_answering(server)
     server.start_seconds = time.perf_counter() - started
     return server
+
+
+def _remove_stale_logs(folder: str | None = None) -> int:
+    """Delete empty server logs left by servers killed without a chance to clean up
+    (SIGKILL); a log with content is kept for whoever wants to read it. Returns how many."""
+    removed = 0
+    cutoff = time.time() - STALE_LOG_SECONDS
+    for path in Path(folder or tempfile.gettempdir()).glob(f"{LOG_PREFIX}*.log"):
+        with contextlib.suppress(OSError):
+            info = path.stat()
+            if info.st_size == 0 and info.st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+    return removed
 
 
 def _read_ready_line(process: subprocess.Popen, timeout: float) -> dict | None:
@@ -269,9 +286,14 @@ def _child_main(argv: list[str] | None = None) -> int:
 
     from powawidget.server.serving import serve
 
-    serve(settings, on_ready=ready, stop_when_stdin_closes=True)
-    if args.log_file:  # the log lives as long as the server
-        Path(args.log_file).unlink(missing_ok=True)
+    def forget_log() -> None:
+        """The log lives as long as the server, however the server ends."""
+        if args.log_file:
+            Path(args.log_file).unlink(missing_ok=True)
+
+    atexit.register(forget_log)
+    serve(settings, on_ready=ready, stop_when_stdin_closes=True, before_forced_exit=forget_log)
+    forget_log()
     return 0
 
 

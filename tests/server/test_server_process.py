@@ -17,6 +17,7 @@ import pytest
 from server_http import api
 
 from powawidget.server import start_local_server
+from powawidget.server.process import LOG_PREFIX, STALE_LOG_SECONDS, _remove_stale_logs
 from powawidget.server.views import session_uuid
 
 
@@ -108,26 +109,52 @@ PARENT = textwrap.dedent(
     import json, os, sys
     from powawidget.server import start_local_server
     server = start_local_server(delay=0.0, db_path=sys.argv[1])
-    print(json.dumps({"pid": server.process.pid, "url": server.base_url}), flush=True)
+    print(json.dumps({"pid": server.process.pid, "url": server.base_url,
+                      "log": server.log_path}), flush=True)
     if sys.argv[2] == "crash":
         os._exit(0)  # no atexit: the child must notice its stdin closing
+    if sys.argv[2] == "killed":
+        os.kill(os.getpid(), 9)
     """
 )
 
 
-@pytest.mark.parametrize("ending", ["exit", "crash"])
-def test_the_server_stops_when_its_parent_ends(tmp_path, ending):
+@pytest.mark.parametrize("ending", ["exit", "crash", "killed"])
+def test_the_server_stops_when_its_parent_ends_and_leaves_no_log_file(tmp_path, ending):
     parent = subprocess.run(
         [sys.executable, "-c", PARENT, str(tmp_path / "p.sqlite3"), ending],
         capture_output=True,
         text=True,
         timeout=60,
-        check=True,
     )
     child = json.loads(parent.stdout)
     assert gone(child["pid"]), "the server outlived its parent"
     with pytest.raises(httpx.TransportError):
         httpx.get(child["url"] + "/api/agents", timeout=2)
+    assert child["log"] and not Path(child["log"]).exists(), "the empty log is cleaned up"
+
+
+def test_a_stopped_server_leaves_no_log_file(tmp_path):
+    server = start_local_server(delay=0.0, db_path=str(tmp_path / "l.sqlite3"))
+    log = server.log_path
+    assert log is not None and Path(log).exists()
+    server.stop()
+    assert not Path(log).exists()
+
+
+def test_empty_logs_of_killed_servers_are_swept_on_the_next_start(tmp_path):
+    old_empty = tmp_path / f"{LOG_PREFIX}old.log"
+    old_full = tmp_path / f"{LOG_PREFIX}full.log"
+    fresh = tmp_path / f"{LOG_PREFIX}fresh.log"
+    other = tmp_path / "someone-else.log"
+    for path in (old_empty, old_full, fresh, other):
+        path.write_text("Traceback ...\n" if path is old_full else "")
+    long_ago = time.time() - STALE_LOG_SECONDS - 60
+    for path in (old_empty, old_full, other):
+        os.utime(path, (long_ago, long_ago))
+    assert _remove_stale_logs(str(tmp_path)) == 1
+    assert not old_empty.exists()
+    assert old_full.exists() and fresh.exists() and other.exists()
 
 
 SERVE = (

@@ -7,8 +7,6 @@ by `stream.EventStream` (framing, keepalives, wire faults), and runs live in `ru
 from __future__ import annotations
 
 import asyncio
-import html
-import json
 import logging
 import re
 import secrets
@@ -25,12 +23,13 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from powawidget.server.faults import FAULT_AGENTS
+from powawidget.server.history import HistoryRoutes
 from powawidget.server.protocol import Agent
-from powawidget.server.runs import LiveRun, Runs, new_id
+from powawidget.server.replies import error, int_param, json_body, uuid_error_page
+from powawidget.server.runs import LiveRun, Runs
 from powawidget.server.settings import DEFAULT_DELAY, DEFAULT_KEEPALIVE
 from powawidget.server.store import Store, utc_now
 from powawidget.server.stream import EventStream
-from powawidget.server.views import run_view, session_view
 
 log = logging.getLogger("powawidget.server")
 
@@ -60,21 +59,6 @@ def agent_uuid(agent_id: str) -> str:
     return str(uuid.uuid5(AGENT_NAMESPACE, agent_id))
 
 
-def uuid_error_page(agent_id: str) -> Response:
-    """The real backend's answer to a non-UUID agent id: Postgres's error on a 500 HTML page."""
-    detail = html.escape(
-        "(psycopg2.errors.InvalidTextRepresentation) invalid input syntax for type uuid: "
-        f'"{agent_id}"',
-        quote=False,
-    )
-    page = (
-        "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n"
-        "<h1>Internal Server Error</h1>\n"
-        f"<p>{detail}</p>\n"
-    )
-    return Response(page, status_code=500, media_type="text/html; charset=utf-8")
-
-
 def load_agents(*, faults: bool = False) -> list[Agent]:
     """The registry of powawidget.server.agents (agt_demo first), then the fault agents
     when `faults` is on (test fixtures, never part of the demo)."""
@@ -90,13 +74,9 @@ def load_agents(*, faults: bool = False) -> list[Agent]:
     return [*demo, *others, *(FAULT_AGENTS if faults else [])]
 
 
-def error(status: int, message: str, **extra: Any) -> JSONResponse:
-    """A Powabase-style error body: {"error": message, ...}."""
-    return JSONResponse({"error": message, **extra}, status_code=status)
-
-
-class ServerApp:
-    """The routes, bound to one store, one set of runs and one API key."""
+class ServerApp(HistoryRoutes):
+    """The routes, bound to one store, one set of runs and one API key (the session and
+    stored-run routes are in history.py)."""
 
     def __init__(
         self,
@@ -164,8 +144,8 @@ class ServerApp:
 
     async def list_agents(self, request: Request) -> Response:
         """GET /api/agents?limit=&offset=."""
-        limit = _int_param(request, "limit", 100)
-        offset = _int_param(request, "offset", 0)
+        limit = int_param(request, "limit", 100)
+        offset = int_param(request, "offset", 0)
         if limit is None or offset is None or limit < 0 or offset < 0:
             return error(400, "limit and offset must be non-negative integers")
         stats = await asyncio.to_thread(self.store.agent_stats)
@@ -188,101 +168,9 @@ class ServerApp:
         stats = await asyncio.to_thread(self.store.agent_stats)
         return JSONResponse(self.describe(agent, stats.get(agent.id)))
 
-    async def agent_sessions(self, request: Request) -> Response:
-        """GET /api/agents/{agent_id}/sessions?limit=&offset= → {"agent_id", "sessions",
-        "total", "limit", "offset"}; each session is {"id", "session_id" (the same id),
-        "agent_id", "first_message", "created_at", "last_activity_at", "run_count"}, most
-        recently active first."""
-        agent = self._agent(request)
-        if isinstance(agent, Response):
-            return agent
-        sessions = await asyncio.to_thread(self.store.agent_sessions, agent.id)
-        limit = _int_param(request, "limit", 100) or 100
-        offset = _int_param(request, "offset", 0) or 0
-        return JSONResponse(
-            {
-                "agent_id": request.path_params["agent_id"],
-                "sessions": [session_view(s) for s in sessions[offset : offset + limit]],
-                "total": len(sessions),
-                "limit": limit,
-                "offset": offset,
-            }
-        )
-
-    async def create_session(self, request: Request) -> Response:
-        """POST /api/agents/{agent_id}/sessions {"session_id"?, "initial_messages"?: [{role,
-        content}]} → 201 with the new session (as GET …/sessions lists it, plus
-        message_count); its messages are the history of the session's first run."""
-        agent = self._agent(request)
-        if isinstance(agent, Response):
-            return agent
-        body = await _json_body(request)
-        body = {} if body is None else body
-        if not isinstance(body, dict):
-            return error(400, 'Body must be a JSON object like {"initial_messages": []}')
-        messages = body.get("initial_messages") or []
-        valid = isinstance(messages, list) and all(
-            isinstance(m, dict)
-            and m.get("role") in ("user", "assistant", "system")
-            and isinstance(m.get("content"), str)
-            for m in messages
-        )
-        if not valid:
-            return error(
-                400,
-                '"initial_messages" must be a list of {"role": "user"|"assistant"|"system", '
-                '"content": "..."}',
-            )
-        session_id = body.get("session_id") or new_id("sess")
-        if not isinstance(session_id, str):
-            return error(400, '"session_id" must be a non-empty string')
-        if await asyncio.to_thread(self.store.session_agent, session_id) is not None:
-            return error(409, "Session already exists")
-        clean = [{"role": m["role"], "content": m["content"]} for m in messages]
-        session = await asyncio.to_thread(self.store.create_session, session_id, agent.id, clean)
-        return JSONResponse(session_view(session), status_code=201)
-
-    async def delete_session(self, request: Request) -> Response:
-        """DELETE /api/agents/{agent_id}/sessions/{session_id} → {"deleted": true, ...}."""
-        agent = self._agent(request)
-        if isinstance(agent, Response):
-            return agent
-        session_id = request.path_params["session_id"]
-        if any(run.ctx.session_id == session_id for run in self.runs.live.values()):
-            return error(409, "Session has a run in progress")
-        if not await asyncio.to_thread(self.store.delete_session, session_id, agent.id):
-            return error(404, "Session not found")
-        return JSONResponse({"deleted": True, "session_id": session_id})
-
-    async def session_messages(self, request: Request) -> Response:
-        """GET /api/sessions/{session_id}/messages → a list of {role, content, run_id,
-        timestamp} from completed runs only; an unknown session is 200 with []."""
-        session_id = request.path_params["session_id"]
-        messages = await asyncio.to_thread(self.store.session_messages, session_id)
-        return JSONResponse(messages)
-
-    async def session_runs(self, request: Request) -> Response:
-        """GET /api/sessions/{session_id}/runs → a list of every run of the session (failed
-        and running ones too), each as GET /api/agents/runs/{run_id} shows it."""
-        session_id = request.path_params["session_id"]
-        runs = await asyncio.to_thread(self.store.session_runs, session_id)
-        return JSONResponse([self._view(run) for run in runs])
-
-    async def get_run(self, request: Request) -> Response:
-        """GET /api/agents/runs/{run_id} (see views.run_view)."""
-        run = await asyncio.to_thread(self.store.get_run, request.path_params["run_id"])
-        if run is None:
-            return error(404, "Run not found")
-        return JSONResponse(self._view(run))
-
-    def _view(self, run: dict) -> dict:
-        """A stored run as the API shows it; a run in flight shows the frames sent so far."""
-        live = self.runs.live.get(run["run_id"])
-        return run_view(run, list(live.frames) if live is not None else None)
-
     async def approve(self, request: Request) -> Response:
         """POST /api/agents/runs/{run_id}/approve {"approved": bool, "reason"?: str}."""
-        body = await _json_body(request)
+        body = await json_body(request)
         if not isinstance(body, dict) or not isinstance(body.get("approved"), bool):
             return error(400, 'Body must be a JSON object with a boolean "approved"')
         reason = body.get("reason")
@@ -317,7 +205,7 @@ class ServerApp:
         agent = self._agent(request)
         if isinstance(agent, Response):
             return agent
-        body = await _json_body(request)
+        body = await json_body(request)
         if not isinstance(body, dict):
             return error(400, 'Body must be a JSON object like {"message": "Hello"}')
         message = body.get("message")
@@ -355,25 +243,6 @@ class Guarded:
         else:
             response = await self.handler(request)
         await response(scope, receive, send)
-
-
-async def _json_body(request: Request) -> Any:
-    """The request's JSON body, or None when it is not JSON."""
-    try:
-        return json.loads(await request.body() or b"null")
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-def _int_param(request: Request, name: str, default: int) -> int | None:
-    """An integer query parameter (None when not an integer)."""
-    value = request.query_params.get(name)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        return None
 
 
 def create_app(

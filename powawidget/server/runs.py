@@ -188,8 +188,7 @@ class Runs:
         except Exception as exc:  # the agent broke: tell the client, store a failed run
             log.exception("agent %s failed in run %s", run.agent.id, run.run_id)
             self._fail(run, f"{type(exc).__name__}: {exc}", documented)
-        finally:
-            run.queue.put_nowait(END)
+        finally:  # stored before the stream ends: a reader at EOF finds the finished run
             summary = summarise(run.frames)
             if summary["usage"] is None:
                 summary["usage"] = run.ctx.usage
@@ -204,6 +203,7 @@ class Runs:
                 )
             finally:
                 self.live.pop(run.run_id, None)
+                run.queue.put_nowait(END)
 
     def _fail(self, run: LiveRun, message: str, documented: bool) -> None:
         """End a run as the route does when it raises: one `error` frame, then EOF."""

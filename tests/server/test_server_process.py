@@ -166,7 +166,9 @@ SERVE = (
 )
 
 
-def test_serve_prints_url_key_and_exports_and_stops_on_ctrl_c(tmp_path):
+def test_serve_prints_url_key_and_exports_serves_faults_on_request_and_stops_on_ctrl_c(
+    tmp_path,
+):
     process = subprocess.Popen(
         [
             sys.executable,
@@ -180,6 +182,7 @@ def test_serve_prints_url_key_and_exports_and_stops_on_ctrl_c(tmp_path):
             "sekrit",
             "--delay",
             "0",
+            "--faults",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -201,6 +204,7 @@ def test_serve_prints_url_key_and_exports_and_stops_on_ctrl_c(tmp_path):
             url + "/api/agents", headers={"apikey": "sekrit", "Authorization": "Bearer sekrit"}
         )
         assert answer.status_code == 200
+        assert "fault_stall" in [agent["id"] for agent in answer.json()["agents"]], "--faults"
         process.send_signal(signal.SIGINT)
         assert process.wait(15) == 0
     finally:

@@ -127,7 +127,9 @@ def sustained_rate(seconds: float = 3.0, per_second: int = 2_000) -> tuple[int, 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
-        server = start_local_server(delay=0.0, db_path=str(Path(folder) / "bench.sqlite3"))
+        server = start_local_server(
+            delay=0.0, db_path=str(Path(folder) / "bench.sqlite3"), faults=True
+        )
         try:
             widget, capture, seconds = run_widget(server)
             widget.close()

@@ -29,11 +29,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """A real local agent server on 127.0.0.1 with no token delay, in its own process."""
+    """A real local agent server on 127.0.0.1 with no token delay and the fault agents on,
+    in its own process."""
     from powawidget.server import start_local_server
 
     db = tmp_path_factory.mktemp("server") / "agents.sqlite3"
-    server = start_local_server(delay=0.0, db_path=str(db))
+    server = start_local_server(delay=0.0, db_path=str(db), faults=True)
     try:
         yield server
     finally:

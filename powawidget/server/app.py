@@ -7,9 +7,10 @@ by `stream.EventStream` (framing, keepalives, wire faults), and runs live in `ru
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+import re
 import secrets
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,7 +23,9 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from powawidget.server.faults import FAULT_AGENTS
+from powawidget.server.history import HistoryRoutes
 from powawidget.server.protocol import Agent
+from powawidget.server.replies import error, int_param, json_body, uuid_error_page
 from powawidget.server.runs import LiveRun, Runs
 from powawidget.server.settings import DEFAULT_DELAY, DEFAULT_KEEPALIVE
 from powawidget.server.store import Store, utc_now
@@ -42,11 +45,23 @@ RUN_OPTIONS = (
     "context_override",
     "response_format",
     "citations_enabled",
+    "runtime_knowledge_bases",
+    "context_handler_id",
+    "context_items",
 )
+NOT_WAITING = "Run not found or not waiting for approval"
+AGENT_NAMESPACE = uuid.UUID("0f5e2c1a-93b4-4d7e-8a61-2c7d9e4b1f08")
+UUID_TEXT = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
 
 
-def load_agents() -> list[Agent]:
-    """The registry of powawidget.server.agents (agt_demo first), then the fault agents."""
+def agent_uuid(agent_id: str) -> str:
+    """The stable UUID of a built-in agent, accepted wherever its `agt_…` id is."""
+    return str(uuid.uuid5(AGENT_NAMESPACE, agent_id))
+
+
+def load_agents(*, faults: bool = False) -> list[Agent]:
+    """The registry of powawidget.server.agents (agt_demo first), then the fault agents
+    when `faults` is on (test fixtures, never part of the demo)."""
     try:
         from powawidget.server.agents import AGENTS
     except ImportError as exc:  # the registry is not there (yet): serve the faults alone
@@ -56,16 +71,12 @@ def load_agents() -> list[Agent]:
         AGENTS = []
     demo = [agent for agent in AGENTS if agent.id == "agt_demo"]
     others = [agent for agent in AGENTS if agent.id != "agt_demo"]
-    return [*demo, *others, *FAULT_AGENTS]
+    return [*demo, *others, *(FAULT_AGENTS if faults else [])]
 
 
-def error(status: int, message: str, **extra: Any) -> JSONResponse:
-    """A Powabase-style error body: {"error": message, ...}."""
-    return JSONResponse({"error": message, **extra}, status_code=status)
-
-
-class ServerApp:
-    """The routes, bound to one store, one set of runs and one API key."""
+class ServerApp(HistoryRoutes):
+    """The routes, bound to one store, one set of runs and one API key (the session and
+    stored-run routes are in history.py)."""
 
     def __init__(
         self,
@@ -75,14 +86,30 @@ class ServerApp:
         delay: float,
         keepalive: float,
         agents: list[Agent],
+        approval_timeout: float = 300.0,
+        approve_misses: int = 0,
+        strict_ids: bool = False,
     ) -> None:
         self.api_key = api_key
         self.store = store
         self.keepalive = keepalive
+        self.strict_ids = strict_ids
         self.agents = {agent.id: agent for agent in agents}
+        self.by_uuid = {agent_uuid(agent.id): agent for agent in agents}
         self.order = [agent.id for agent in agents]
-        self.runs = Runs(store, delay=delay)
+        self.runs = Runs(
+            store, delay=delay, approval_timeout=approval_timeout, approve_misses=approve_misses
+        )
         self.created_at = utc_now()
+
+    def find_agent(self, agent_id: str) -> Agent | Response | None:
+        """The agent an id names (its `agt_…` id or its UUID); in strict mode a non-UUID id
+        is the real backend's 500 HTML page; None when there is no such agent."""
+        if UUID_TEXT.match(agent_id):
+            return self.by_uuid.get(str(uuid.UUID(agent_id)))
+        if self.strict_ids:
+            return uuid_error_page(agent_id)
+        return self.agents.get(agent_id)
 
     def authorised(self, request: Request) -> bool:
         """Both headers must carry the key (the most common client bug is sending one)."""
@@ -100,7 +127,9 @@ class ServerApp:
         settings = dict(getattr(agent, "settings", None) or {})
         settings.setdefault("dialect", agent.dialect)
         return {
-            "id": agent.id,
+            "id": agent_uuid(agent.id) if self.strict_ids else agent.id,
+            "uuid": agent_uuid(agent.id),
+            "slug": agent.id,
             "name": agent.name,
             "description": agent.description,
             "model": agent.model,
@@ -115,8 +144,8 @@ class ServerApp:
 
     async def list_agents(self, request: Request) -> Response:
         """GET /api/agents?limit=&offset=."""
-        limit = _int_param(request, "limit", 100)
-        offset = _int_param(request, "offset", 0)
+        limit = int_param(request, "limit", 100)
+        offset = int_param(request, "offset", 0)
         if limit is None or offset is None or limit < 0 or offset < 0:
             return error(400, "limit and offset must be non-negative integers")
         stats = await asyncio.to_thread(self.store.agent_stats)
@@ -126,50 +155,22 @@ class ServerApp:
             {"agents": agents, "total": len(self.order), "limit": limit, "offset": offset}
         )
 
+    def _agent(self, request: Request) -> Agent | Response:
+        """The agent of the path's {agent_id}, or the error response."""
+        found = self.find_agent(request.path_params["agent_id"])
+        return error(404, "Agent not found") if found is None else found
+
     async def get_agent(self, request: Request) -> Response:
         """GET /api/agents/{agent_id}."""
-        agent = self.agents.get(request.path_params["agent_id"])
-        if agent is None:
-            return error(404, "Agent not found")
+        agent = self._agent(request)
+        if isinstance(agent, Response):
+            return agent
         stats = await asyncio.to_thread(self.store.agent_stats)
         return JSONResponse(self.describe(agent, stats.get(agent.id)))
 
-    async def agent_sessions(self, request: Request) -> Response:
-        """GET /api/agents/{agent_id}/sessions."""
-        agent_id = request.path_params["agent_id"]
-        if agent_id not in self.agents:
-            return error(404, "Agent not found")
-        sessions = await asyncio.to_thread(self.store.agent_sessions, agent_id)
-        limit = _int_param(request, "limit", 100) or 100
-        offset = _int_param(request, "offset", 0) or 0
-        return JSONResponse(
-            {
-                "agent_id": agent_id,
-                "sessions": sessions[offset : offset + limit],
-                "total": len(sessions),
-                "limit": limit,
-                "offset": offset,
-            }
-        )
-
-    async def session_messages(self, request: Request) -> Response:
-        """GET /api/sessions/{session_id}/messages (completed runs only)."""
-        session_id = request.path_params["session_id"]
-        if not await asyncio.to_thread(self.store.session_exists, session_id):
-            return error(404, "Session not found")
-        messages = await asyncio.to_thread(self.store.session_messages, session_id)
-        return JSONResponse({"session_id": session_id, "messages": messages})
-
-    async def get_run(self, request: Request) -> Response:
-        """GET /api/agents/runs/{run_id}."""
-        run = await asyncio.to_thread(self.store.get_run, request.path_params["run_id"])
-        if run is None:
-            return error(404, "Run not found")
-        return JSONResponse(run)
-
     async def approve(self, request: Request) -> Response:
         """POST /api/agents/runs/{run_id}/approve {"approved": bool, "reason"?: str}."""
-        body = await _json_body(request)
+        body = await json_body(request)
         if not isinstance(body, dict) or not isinstance(body.get("approved"), bool):
             return error(400, 'Body must be a JSON object with a boolean "approved"')
         reason = body.get("reason")
@@ -177,8 +178,8 @@ class ServerApp:
             return error(400, '"reason" must be a string')
         run_id = request.path_params["run_id"]
         if not await self.runs.approve(run_id, body["approved"], reason):
-            return error(404, "Run is not waiting for approval", run_id=run_id)
-        return JSONResponse({"status": "resumed", "run_id": run_id})
+            return error(404, NOT_WAITING)
+        return JSONResponse({"status": "resumed"})
 
     async def run_stream(self, request: Request) -> Response | EventStream:
         """POST /api/agents/{agent_id}/run/stream → the event stream."""
@@ -188,21 +189,23 @@ class ServerApp:
         return EventStream(started, keepalive=self.keepalive)
 
     async def run_blocking(self, request: Request) -> Response:
-        """POST /api/agents/{agent_id}/run → the finished run as JSON (no stream)."""
+        """POST /api/agents/{agent_id}/run → the finished run as JSON (no stream): as GET
+        /api/agents/runs/{run_id} shows it, but with the caller's session id."""
         started = await self._start(request)
         if isinstance(started, Response):
             return started
         assert started.task is not None
         await asyncio.shield(started.task)
         run = await asyncio.to_thread(self.store.get_run, started.run_id)
-        return JSONResponse(run)
+        # As the stream's `complete` does, the answer names the session by the caller's id.
+        return JSONResponse({**self._view(run), "session_id": started.ctx.session_id})
 
     async def _start(self, request: Request) -> Response | LiveRun:
         """Validate a run request and start the run, or answer with the HTTP error."""
-        agent = self.agents.get(request.path_params["agent_id"])
-        if agent is None:
-            return error(404, "Agent not found")
-        body = await _json_body(request)
+        agent = self._agent(request)
+        if isinstance(agent, Response):
+            return agent
+        body = await json_body(request)
         if not isinstance(body, dict):
             return error(400, 'Body must be a JSON object like {"message": "Hello"}')
         message = body.get("message")
@@ -242,25 +245,6 @@ class Guarded:
         await response(scope, receive, send)
 
 
-async def _json_body(request: Request) -> Any:
-    """The request's JSON body, or None when it is not JSON."""
-    try:
-        return json.loads(await request.body() or b"null")
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-def _int_param(request: Request, name: str, default: int) -> int | None:
-    """An integer query parameter (None when not an integer)."""
-    value = request.query_params.get(name)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        return None
-
-
 def create_app(
     *,
     api_key: str,
@@ -268,8 +252,15 @@ def create_app(
     delay: float = DEFAULT_DELAY,
     keepalive: float = DEFAULT_KEEPALIVE,
     agents: list[Agent] | None = None,
+    faults: bool = False,
+    approval_timeout: float = 300.0,
+    approve_misses: int = 0,
+    strict_ids: bool = False,
 ) -> Starlette:
-    """The ASGI app serving the agents (default: `load_agents()`) from the SQLite file."""
+    """The ASGI app serving the agents (default: `load_agents(faults=faults)`) from the
+    SQLite file. `approval_timeout`: seconds a run waits for an approval; `approve_misses`:
+    approve POSTs each run answers 404 before the right one (a multi-worker deployment);
+    `strict_ids`: non-UUID agent ids get the real backend's 500 HTML page."""
     store = Store(db_path)
     store.fail_unfinished_runs()
     server = ServerApp(
@@ -277,7 +268,10 @@ def create_app(
         store=store,
         delay=delay,
         keepalive=keepalive,
-        agents=load_agents() if agents is None else agents,
+        agents=load_agents(faults=faults) if agents is None else agents,
+        approval_timeout=approval_timeout,
+        approve_misses=approve_misses,
+        strict_ids=strict_ids,
     )
 
     def guarded(handler: Callable[[Request], Awaitable[Any]]) -> Guarded:
@@ -290,6 +284,12 @@ def create_app(
         Route("/api/agents/runs/{run_id}/approve", guarded(server.approve), methods=["POST"]),
         Route("/api/agents/{agent_id}", guarded(server.get_agent), methods=["GET"]),
         Route("/api/agents/{agent_id}/sessions", guarded(server.agent_sessions), methods=["GET"]),
+        Route("/api/agents/{agent_id}/sessions", guarded(server.create_session), methods=["POST"]),
+        Route(
+            "/api/agents/{agent_id}/sessions/{session_id}",
+            guarded(server.delete_session),
+            methods=["DELETE"],
+        ),
         Route("/api/agents/{agent_id}/run/stream", guarded(server.run_stream), methods=["POST"]),
         Route("/api/agents/{agent_id}/run", guarded(server.run_blocking), methods=["POST"]),
         Route(
@@ -297,6 +297,7 @@ def create_app(
             guarded(server.session_messages),
             methods=["GET"],
         ),
+        Route("/api/sessions/{session_id}/runs", guarded(server.session_runs), methods=["GET"]),
     ]
 
     @asynccontextmanager

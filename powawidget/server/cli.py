@@ -40,6 +40,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help=f"idle seconds before a keepalive comment (default {DEFAULT_KEEPALIVE:g})",
     )
+    parser.add_argument(
+        "--faults",
+        action="store_true",
+        help="also serve the fault agents (fault_…): misbehaving peers for client tests",
+    )
+    parser.add_argument(
+        "--strict-ids",
+        action="store_true",
+        help="answer non-UUID agent ids as the real backend does (a 500 HTML page)",
+    )
 
 
 def serve_main(args: argparse.Namespace) -> int:
@@ -56,6 +66,8 @@ def serve_main(args: argparse.Namespace) -> int:
         api_key=args.key or "pk_local_" + secrets.token_hex(16),
         delay=args.delay,
         keepalive=args.keepalive,
+        faults=args.faults,
+        strict_ids=args.strict_ids,
     )
 
     def ready(base_url: str) -> None:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from powawidget.server.settings import (
+    DEFAULT_APPROVAL_TIMEOUT,
     DEFAULT_DELAY,
     DEFAULT_KEEPALIVE,
     ServerSettings,
@@ -33,6 +34,8 @@ from powawidget.server.settings import (
 )
 
 START_TIMEOUT = 60.0
+LOG_PREFIX = "powawidget-server-"
+STALE_LOG_SECONDS = 3600.0  # an empty log this old belongs to a server that was killed
 
 
 @dataclass
@@ -87,7 +90,16 @@ _lock = threading.Lock()
 
 def _key(settings: ServerSettings) -> tuple:
     """What makes two requested servers the same one (the key only when chosen)."""
-    return (settings.host, settings.db_path, settings.delay, settings.keepalive)
+    return (
+        settings.host,
+        settings.db_path,
+        settings.delay,
+        settings.keepalive,
+        settings.faults,
+        settings.approval_timeout,
+        settings.approve_misses,
+        settings.strict_ids,
+    )
 
 
 def start_local_server(
@@ -96,17 +108,31 @@ def start_local_server(
     db_path: str | None = None,
     api_key: str | None = None,
     keepalive: float | None = None,
+    faults: bool = False,
+    approval_timeout: float | None = None,
+    approve_misses: int = 0,
+    strict_ids: bool = False,
 ) -> LocalServer:
     """Start (or reuse) a local agent server in a child process; returns URL, key, process.
 
     `delay` is the pause between streamed tokens (0.0 for tests); `db_path` the SQLite
-    file (default: a per-user data file). A second call with the same settings returns the
-    running server. The server stops at interpreter exit and when this process dies.
+    file (default: a per-user data file). For tests: `faults` serves the fault agents
+    (`fault_…`), `approval_timeout` shortens the 300 s an approval may take,
+    `approve_misses` makes each run answer its first N approve POSTs with 404 (as a
+    multi-worker deployment may), `strict_ids` answers a non-UUID agent id with the real
+    backend's 500 HTML page. A second call with the same settings returns the running
+    server. The server stops at interpreter exit and when this process dies.
     """
     settings = ServerSettings(
         db_path=str(Path(db_path).expanduser().resolve()) if db_path else str(default_db_path()),
         delay=DEFAULT_DELAY if delay is None else float(delay),
         keepalive=DEFAULT_KEEPALIVE if keepalive is None else float(keepalive),
+        faults=bool(faults),
+        approval_timeout=(
+            DEFAULT_APPROVAL_TIMEOUT if approval_timeout is None else float(approval_timeout)
+        ),
+        approve_misses=int(approve_misses),
+        strict_ids=bool(strict_ids),
     )
     if api_key:
         settings.api_key = api_key
@@ -124,7 +150,8 @@ def start_local_server(
 def _spawn(settings: ServerSettings) -> LocalServer:
     """Run `python -m powawidget.server.process` and wait for its ready line and an answer."""
     started = time.perf_counter()
-    fd, log_path = tempfile.mkstemp(prefix="powawidget-server-", suffix=".log")
+    _remove_stale_logs()
+    fd, log_path = tempfile.mkstemp(prefix=LOG_PREFIX, suffix=".log")
     command = [
         sys.executable,
         "-m",
@@ -133,7 +160,11 @@ def _spawn(settings: ServerSettings) -> LocalServer:
         "--db", settings.db_path,
         "--delay", repr(settings.delay),
         "--keepalive", repr(settings.keepalive),
+        "--approval-timeout", repr(settings.approval_timeout),
+        "--approve-misses", str(settings.approve_misses),
         "--log-file", log_path,
+        *(["--faults"] if settings.faults else []),
+        *(["--strict-ids"] if settings.strict_ids else []),
     ]  # fmt: skip
     env = {**os.environ, "POWAWIDGET_SERVER_KEY": settings.api_key, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
@@ -164,6 +195,20 @@ def _spawn(settings: ServerSettings) -> LocalServer:
     _wait_until_answering(server)
     server.start_seconds = time.perf_counter() - started
     return server
+
+
+def _remove_stale_logs(folder: str | None = None) -> int:
+    """Delete empty server logs left by servers killed without a chance to clean up
+    (SIGKILL); a log with content is kept for whoever wants to read it. Returns how many."""
+    removed = 0
+    cutoff = time.time() - STALE_LOG_SECONDS
+    for path in Path(folder or tempfile.gettempdir()).glob(f"{LOG_PREFIX}*.log"):
+        with contextlib.suppress(OSError):
+            info = path.stat()
+            if info.st_size == 0 and info.st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+    return removed
 
 
 def _read_ready_line(process: subprocess.Popen, timeout: float) -> dict | None:
@@ -213,6 +258,10 @@ def _child_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", required=True)
     parser.add_argument("--delay", type=float, default=DEFAULT_DELAY)
     parser.add_argument("--keepalive", type=float, default=DEFAULT_KEEPALIVE)
+    parser.add_argument("--approval-timeout", type=float, default=DEFAULT_APPROVAL_TIMEOUT)
+    parser.add_argument("--approve-misses", type=int, default=0)
+    parser.add_argument("--faults", action="store_true")
+    parser.add_argument("--strict-ids", action="store_true")
     parser.add_argument("--log-file", help="stderr file, deleted when the server stops")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -222,6 +271,10 @@ def _child_main(argv: list[str] | None = None) -> int:
         api_key=os.environ.pop("POWAWIDGET_SERVER_KEY"),
         delay=args.delay,
         keepalive=args.keepalive,
+        faults=args.faults,
+        approval_timeout=args.approval_timeout,
+        approve_misses=args.approve_misses,
+        strict_ids=args.strict_ids,
     )
 
     def ready(base_url: str) -> None:
@@ -233,9 +286,14 @@ def _child_main(argv: list[str] | None = None) -> int:
 
     from powawidget.server.serving import serve
 
-    serve(settings, on_ready=ready, stop_when_stdin_closes=True)
-    if args.log_file:  # the log lives as long as the server
-        Path(args.log_file).unlink(missing_ok=True)
+    def forget_log() -> None:
+        """The log lives as long as the server, however the server ends."""
+        if args.log_file:
+            Path(args.log_file).unlink(missing_ok=True)
+
+    atexit.register(forget_log)
+    serve(settings, on_ready=ready, stop_when_stdin_closes=True, before_forced_exit=forget_log)
+    forget_log()
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Literal, Protocol, runtime_checkable
 
 Dialect = Literal["server", "documented"]
@@ -24,22 +25,40 @@ class RunContext:
     history: list[dict] = field(default_factory=list)
     delay: float = 0.0
     options: dict = field(default_factory=dict)
+    approval_timeout: float = 300.0
+    new_session: bool = True  # this run created its session
+    seq: int = 0  # the last `seq` stamped on a loop frame of this run
+    usage: dict | None = None  # what GET /api/agents/runs/{id} reports when complete has none
+    reasoning_steps: list[dict] = field(default_factory=list)
     _decision: tuple[bool, str | None] | None = field(default=None, init=False, repr=False)
     _waiter: asyncio.Future[tuple[bool, str | None]] | None = field(
         default=None, init=False, repr=False
     )
 
-    async def wait_for_approval(self, timeout: float = 300.0) -> tuple[bool, str | None]:
-        """Wait for POST /api/agents/runs/{run_id}/approve; (False, "timed out") after timeout."""
+    def loop_frame(self, event: str, **fields: Any) -> dict[str, Any]:
+        """A frame of the ReAct loop: `type` after `event`, then the fields, then seq and ts."""
+        self.seq += 1
+        ts = datetime.now(timezone.utc).isoformat()
+        return {"event": event, "type": event, **fields, "seq": self.seq, "ts": ts}
+
+    async def wait_for_approval(
+        self, timeout: float | None = None
+    ) -> tuple[bool | None, str | None]:
+        """Wait for POST /api/agents/runs/{run_id}/approve: (approved, reason).
+
+        After `timeout` seconds (default: the server's `approval_timeout`) the answer is
+        (None, None): nobody decided.
+        """
         if self._decision is not None:
             decision, self._decision = self._decision, None
             return decision
         loop = asyncio.get_running_loop()
         self._waiter = loop.create_future()
+        wait = self.approval_timeout if timeout is None else timeout
         try:
-            return await asyncio.wait_for(asyncio.shield(self._waiter), timeout)
+            return await asyncio.wait_for(asyncio.shield(self._waiter), wait)
         except asyncio.TimeoutError:
-            return (False, "timed out")
+            return (None, None)
         finally:
             self._waiter = None
 
@@ -52,15 +71,20 @@ class RunContext:
             self._decision = decision
 
 
+def delta_frame(event: str, **fields: Any) -> dict[str, Any]:
+    """A streamed delta: `type` beside `event`, but no seq or ts (PROTOCOL "Framing")."""
+    return {"event": event, "type": event, **fields}
+
+
 @runtime_checkable
 class Agent(Protocol):
     """An agent the local server can list and run; `run` yields event payloads in its dialect.
 
-    Payloads carry no transport fields: for the server dialect the transport adds `type`
-    (= event), `seq` (from 0) and `ts` (ISO time) to every frame; documented-dialect payloads
-    go out as they are. The agent puts run_id/session_id into start/complete itself (from
-    ctx). The last event is `complete` (or `error`). To ask for approval, yield
-    {"event": "approval_requested", ...} then `await ctx.wait_for_approval()`.
+    Frames go out exactly as yielded: the agent shapes them by the framing rules of
+    docs/protocol.md (`delta_frame` for deltas, `ctx.loop_frame` for ReAct loop frames,
+    plain dicts for start, the terminal chunk and complete). To ask for approval, yield
+    an `approval_requested` frame then `await ctx.wait_for_approval()`. An agent with tools
+    sets `uses_tools = True` (optional attribute): only those runs get keepalive comments.
     """
 
     id: str

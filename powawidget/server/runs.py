@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from powawidget.server.protocol import Agent, RunContext
-from powawidget.server.store import Store, utc_now
+from powawidget.server.store import Store
 
 log = logging.getLogger("powawidget.server")
 
@@ -29,8 +29,9 @@ def new_id(prefix: str) -> str:
 
 
 def encode_json(frame: dict[str, Any]) -> str:
-    """Compact JSON, non-ASCII as is, like the Powabase backend."""
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+    """JSON as the Powabase backend writes it: `json.dumps` defaults (", " and ": "
+    separators, non-ASCII as \\uXXXX escapes)."""
+    return json.dumps(frame)
 
 
 @dataclass
@@ -43,6 +44,7 @@ class LiveRun:
     frames: list[dict] = field(default_factory=list)
     queue: asyncio.Queue[dict | bytes | None] = field(default_factory=asyncio.Queue)
     waiting_for_approval: bool = False
+    approve_misses: int = 0  # approve POSTs still to answer 404 (a misrouted worker)
     task: asyncio.Task | None = None
     started: float = field(default_factory=time.perf_counter)
 
@@ -90,7 +92,7 @@ def summarise(frames: list[dict]) -> dict[str, Any]:
                 final_calls = frame["tool_calls"]
         elif name == "error":
             status = "failed"
-            error = str(frame.get("message") or frame.get("error") or "the run failed")
+            error = str(frame.get("error") or frame.get("message") or "the run failed")
     if content is None:
         # A chunk after deltas is the whole answer; chunks alone are deltas (documented).
         content = chunks[-1] if deltas and chunks else ("".join(chunks) or "".join(deltas))
@@ -119,9 +121,18 @@ def _pair_result(calls: list[dict], frame: dict) -> None:
 class Runs:
     """Starts runs, relays their frames and stores them when they end."""
 
-    def __init__(self, store: Store, *, delay: float) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        delay: float,
+        approval_timeout: float = 300.0,
+        approve_misses: int = 0,
+    ) -> None:
         self.store = store
         self.delay = delay
+        self.approval_timeout = approval_timeout
+        self.approve_misses = approve_misses
         self.live: dict[str, LiveRun] = {}
 
     async def start(
@@ -130,6 +141,7 @@ class Runs:
         """Record the run, then drive the agent in a background task."""
         run_id = new_id("run")
         session_id = session_id or new_id("sess")
+        new_session = await asyncio.to_thread(self.store.session_agent, session_id) is None
         history = await asyncio.to_thread(
             self.store.begin_run,
             run_id=run_id,
@@ -145,8 +157,10 @@ class Runs:
             history=history,
             delay=self.delay,
             options=options,
+            approval_timeout=self.approval_timeout,
+            new_session=new_session,
         )
-        run = LiveRun(agent=agent, ctx=ctx, message=message)
+        run = LiveRun(agent=agent, ctx=ctx, message=message, approve_misses=self.approve_misses)
         self.live[run_id] = run
         run.task = asyncio.create_task(self._drive(run), name=f"run {run_id}")
         return run
@@ -159,7 +173,7 @@ class Runs:
                 if isinstance(payload, (bytes, bytearray)):
                     run.queue.put_nowait(bytes(payload))  # raw wire bytes (fault agents)
                     continue
-                frame = dict(payload) if documented else self._stamp(payload, len(run.frames))
+                frame = dict(payload)
                 run.frames.append(frame)
                 if frame.get("event") == "approval_requested":
                     run.waiting_for_approval = True
@@ -174,44 +188,48 @@ class Runs:
         except Exception as exc:  # the agent broke: tell the client, store a failed run
             log.exception("agent %s failed in run %s", run.agent.id, run.run_id)
             self._fail(run, f"{type(exc).__name__}: {exc}", documented)
-        finally:
-            run.queue.put_nowait(END)
+        finally:  # stored before the stream ends: a reader at EOF finds the finished run
             summary = summarise(run.frames)
+            if summary["usage"] is None:
+                summary["usage"] = run.ctx.usage
             try:
                 await asyncio.to_thread(
                     self.store.finish_run,
                     run_id=run.run_id,
                     events=run.frames,
+                    reasoning_steps=run.ctx.reasoning_steps,
                     duration_ms=round((time.perf_counter() - run.started) * 1000, 3),
                     **summary,
                 )
             finally:
                 self.live.pop(run.run_id, None)
+                run.queue.put_nowait(END)
 
     def _fail(self, run: LiveRun, message: str, documented: bool) -> None:
-        """End a run with an error frame in its dialect."""
+        """End a run as the route does when it raises: one `error` frame, then EOF."""
         if documented:
             error = {"event": "error", "message": message, "code": "internal_error"}
         else:
-            error = self._stamp(
-                {"event": "error", "error": message, "run_id": run.run_id}, len(run.frames)
-            )
+            error = {
+                "event": "error",
+                "error": message,
+                "run_id": run.run_id,
+                "context_handler_id": None,
+            }
         run.frames.append(error)
         run.queue.put_nowait(error)
 
-    @staticmethod
-    def _stamp(payload: dict, seq: int) -> dict:
-        """Add the server dialect's transport fields: type (= event), seq and ts."""
-        frame = dict(payload)
-        frame["type"] = payload.get("event")
-        frame["seq"] = seq
-        frame["ts"] = utc_now()
-        return frame
-
     async def approve(self, run_id: str, approved: bool, reason: str | None) -> bool:
-        """Resume a run waiting for approval; False when it is not waiting."""
+        """Resume a run waiting for approval; False when it is not waiting.
+
+        A run started with `approve_misses` answers that many POSTs with False first, as a
+        multi-worker deployment does when the POST reaches a worker without the run.
+        """
         run = self.live.get(run_id)
         if run is None or not run.waiting_for_approval:
+            return False
+        if run.approve_misses > 0:
+            run.approve_misses -= 1
             return False
         run.waiting_for_approval = False
         run.ctx.resolve_approval(approved, reason)

@@ -72,8 +72,10 @@ def serve(
     *,
     on_ready: Callable[[str], None],
     stop_when_stdin_closes: bool = False,
+    before_forced_exit: Callable[[], None] | None = None,
 ) -> None:
-    """Serve until interrupted; `on_ready(base_url)` runs once the socket accepts requests."""
+    """Serve until interrupted; `on_ready(base_url)` runs once the socket accepts requests.
+    `before_forced_exit` runs if a graceful stop after stdin's EOF takes too long."""
     sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((settings.host, settings.port))
@@ -85,6 +87,10 @@ def serve(
         db_path=settings.db_path,
         delay=settings.delay,
         keepalive=settings.keepalive,
+        faults=settings.faults,
+        approval_timeout=settings.approval_timeout,
+        approve_misses=settings.approve_misses,
+        strict_ids=settings.strict_ids,
     )
     config = uvicorn.Config(
         app,
@@ -104,14 +110,15 @@ def serve(
         if server.started:
             on_ready(base_url)
             if stop_when_stdin_closes:
-                _watch_stdin(lambda: setattr(server, "should_exit", True))
+                _watch_stdin(lambda: setattr(server, "should_exit", True), before_forced_exit)
         await serving
 
     asyncio.run(main())
 
 
-def _watch_stdin(stop: Callable[[], None]) -> None:
-    """Call `stop` when stdin reaches EOF (the parent closed it or died)."""
+def _watch_stdin(stop: Callable[[], None], before_exit: Callable[[], None] | None = None) -> None:
+    """Call `stop` when stdin reaches EOF (the parent closed it or died); if the process is
+    still there 5 s later, call `before_exit` and exit at once."""
 
     def wait() -> None:
         try:
@@ -121,6 +128,8 @@ def _watch_stdin(stop: Callable[[], None]) -> None:
             pass
         stop()
         time.sleep(5.0)  # a graceful stop normally ends the process well before this
+        if before_exit is not None:
+            before_exit()
         os._exit(0)
 
     threading.Thread(target=wait, name="parent-watch", daemon=True).start()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 DEFAULT_DELAY = 0.02  # seconds between streamed tokens: a human reading pace
 DEFAULT_KEEPALIVE = 30.0  # idle seconds before a `: keepalive` comment, as Powabase sends
+DEFAULT_APPROVAL_TIMEOUT = 300.0  # seconds a run waits for a human's approval, as Powabase
 
 
 def default_db_path() -> Path:
@@ -33,3 +34,7 @@ class ServerSettings:
     api_key: str = field(default_factory=lambda: "pk_local_" + secrets.token_hex(16))
     delay: float = DEFAULT_DELAY
     keepalive: float = DEFAULT_KEEPALIVE
+    faults: bool = False  # serve the fault agents (test fixtures) too
+    approval_timeout: float = DEFAULT_APPROVAL_TIMEOUT
+    approve_misses: int = 0  # approve POSTs each run answers 404 first (multi-worker)
+    strict_ids: bool = False  # non-UUID agent ids: the real backend's 500 HTML page

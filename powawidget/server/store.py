@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS runs (
     tool_calls TEXT NOT NULL DEFAULT '[]',
     events TEXT NOT NULL DEFAULT '[]',
     error TEXT,
+    reasoning_steps TEXT NOT NULL DEFAULT '[]',
     created_at TEXT NOT NULL,
     completed_at TEXT,
     duration_ms REAL
@@ -88,6 +89,11 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            columns = {row["name"] for row in self._db.execute("PRAGMA table_info(runs)")}
+            if "reasoning_steps" not in columns:  # a data file from an older version
+                self._db.execute(
+                    "ALTER TABLE runs ADD COLUMN reasoning_steps TEXT NOT NULL DEFAULT '[]'"
+                )
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -164,13 +170,14 @@ class Store:
         events: list,
         error: str | None,
         duration_ms: float,
+        reasoning_steps: list | None = None,
     ) -> None:
         """Store a finished run; a completed run adds the user and assistant messages."""
         now = utc_now()
         with self._transaction() as db:
             db.execute(
                 "UPDATE runs SET status=?, content=?, usage=?, tool_calls=?, events=?, error=?, "
-                "completed_at=?, duration_ms=? WHERE run_id=?",
+                "reasoning_steps=?, completed_at=?, duration_ms=? WHERE run_id=?",
                 (
                     status,
                     content,
@@ -178,6 +185,7 @@ class Store:
                     _dumps(tool_calls),
                     _dumps(events),
                     error,
+                    _dumps(reasoning_steps or []),
                     now,
                     duration_ms,
                     run_id,
@@ -203,28 +211,57 @@ class Store:
                 )
 
     def get_run(self, run_id: str) -> dict | None:
-        """The stored run as the API returns it, or None."""
+        """The stored run (its raw frames under `events`), or None."""
         rows = self._query("SELECT * FROM runs WHERE run_id=?", (run_id,))
-        if not rows:
-            return None
-        row = rows[0]
+        return _run(rows[0]) if rows else None
+
+    def session_runs(self, session_id: str) -> list[dict]:
+        """Every run of the session (failed and running too), oldest first."""
+        rows = self._query(
+            "SELECT * FROM runs WHERE session_id=? ORDER BY created_at, rowid", (session_id,)
+        )
+        return [_run(row) for row in rows]
+
+    def create_session(self, session_id: str, agent_id: str, messages: list[dict]) -> dict:
+        """A new session holding `messages` ({role, content}) as its earlier turns."""
+        now = utc_now()
+        first = next((m["content"] for m in messages if m["role"] == "user"), None)
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO sessions (session_id, agent_id, created_at, last_activity_at, "
+                "first_message) VALUES (?, ?, ?, ?, ?)",
+                (session_id, agent_id, now, now, first),
+            )
+            db.executemany(
+                "INSERT INTO messages (session_id, run_id, role, content, timestamp) "
+                "VALUES (?, '', ?, ?, ?)",
+                [(session_id, m["role"], m["content"], now) for m in messages],
+            )
         return {
-            "id": row["run_id"],
-            "run_id": row["run_id"],
-            "agent_id": row["agent_id"],
-            "session_id": row["session_id"],
-            "status": row["status"],
-            "message": row["message"],
-            "content": row["content"],
-            "usage": _loads(row["usage"]),
-            "tool_calls": _loads(row["tool_calls"]),
-            "events": _loads(row["events"]),
-            "error": row["error"],
-            "options": _loads(row["options"]),
-            "created_at": row["created_at"],
-            "completed_at": row["completed_at"],
-            "duration_ms": row["duration_ms"],
+            "session_id": session_id,
+            "agent_id": agent_id,
+            "run_count": 0,
+            "message_count": len(messages),
+            "created_at": now,
+            "last_activity_at": now,
+            "first_message": first,
         }
+
+    def session_agent(self, session_id: str) -> str | None:
+        """The agent a session belongs to, or None when there is no such session."""
+        rows = self._query("SELECT agent_id FROM sessions WHERE session_id=?", (session_id,))
+        return rows[0]["agent_id"] if rows else None
+
+    def delete_session(self, session_id: str, agent_id: str) -> bool:
+        """Forget a session of `agent_id` with its runs and messages; False if there is none."""
+        with self._transaction() as db:
+            gone = db.execute(
+                "DELETE FROM sessions WHERE session_id=? AND agent_id=?", (session_id, agent_id)
+            ).rowcount
+            if gone:
+                db.execute("DELETE FROM runs WHERE session_id=?", (session_id,))
+                db.execute("DELETE FROM messages WHERE session_id=?", (session_id,))
+        return bool(gone)
 
     def session_exists(self, session_id: str) -> bool:
         """Whether the session was ever used."""
@@ -268,3 +305,25 @@ class Store:
             )
             entry["session_count"] = row["n"]
         return stats
+
+
+def _run(row: sqlite3.Row) -> dict:
+    """One runs row as a dict (JSON columns decoded)."""
+    return {
+        "id": row["run_id"],
+        "run_id": row["run_id"],
+        "agent_id": row["agent_id"],
+        "session_id": row["session_id"],
+        "status": row["status"],
+        "message": row["message"],
+        "content": row["content"],
+        "usage": _loads(row["usage"]),
+        "tool_calls": _loads(row["tool_calls"]),
+        "events": _loads(row["events"]),
+        "error": row["error"],
+        "reasoning_steps": _loads(row["reasoning_steps"]),
+        "options": _loads(row["options"]),
+        "created_at": row["created_at"],
+        "completed_at": row["completed_at"],
+        "duration_ms": row["duration_ms"],
+    }

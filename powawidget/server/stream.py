@@ -1,8 +1,10 @@
 """The SSE response of one run: Powabase's framing and headers, keepalives, and wire faults.
 
-Frames come from the run's queue (see runs.py) and go out as `data: {json}` + blank line; after
-`keepalive` idle seconds a `: keepalive` comment is sent. Fault agents choose CRLF line
-ends, per-event gzip, a close-delimited body or a cut connection.
+Frames come from the run's queue (see runs.py) and go out as `data: {json}` + blank line.
+As on the real backend, `: keepalive` comments (after `keepalive` idle seconds) come only
+on the tool (ReAct) path and never before the first frame; an agent may set its own
+`keepalive` (a fault agent's stall). Fault agents choose CRLF line ends, per-event gzip, a
+close-delimited body or a cut connection.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ class EventStream:
         agent = run.agent
         self.framing: str = getattr(agent, "framing", "lf")
         own = getattr(agent, "keepalive", None)
-        self.keepalive = keepalive if own is None else own
+        if own is None:
+            own = keepalive if getattr(agent, "uses_tools", False) else math.inf
+        self.keepalive = own
         self.drop_after: int | None = getattr(agent, "drop_after", None)
         self.gzip = zlib.compressobj(wbits=31) if self.framing == "gzip" else None
 
@@ -84,12 +88,14 @@ class EventStream:
     async def _items(self, disconnected: asyncio.Event) -> AsyncIterator[bytes]:
         """Wire chunks: queued frames, or a keepalive comment after `keepalive` idle seconds."""
         queue = self.run.queue
-        timeout = None if math.isinf(self.keepalive) else self.keepalive
+        idle = None if math.isinf(self.keepalive) else self.keepalive
+        timeout = None  # no keepalive before the first frame (retrieval runs first)
         while not disconnected.is_set():
             if not queue.empty():  # the common case while a run streams: no waiting
                 item = queue.get_nowait()
                 if item is END:
                     return
+                timeout = idle
                 yield self.encode(item)
                 continue
             getter = asyncio.ensure_future(queue.get())
@@ -109,6 +115,7 @@ class EventStream:
             item = getter.result()
             if item is END:
                 return
+            timeout = idle
             yield self.encode(item)
 
     async def _drop(self, scope: Scope, disconnected: asyncio.Event) -> None:

@@ -203,10 +203,10 @@ def test_flags_override_the_environment(
 
 
 def test_local_starts_the_built_in_server(tmp_path: Path) -> None:
-    done = chat(chat_env(None, tmp_path), "fault_malformed", "hi", "--local")
+    done = chat(chat_env(None, tmp_path), "agt_plain", "How much is Orbit Team?", "--local")
     assert done.returncode == 0, done.stderr
     assert "built-in local agent server at http://127.0.0.1:" in done.stderr
-    assert done.stdout.strip() == "Before after."
+    assert done.stdout.startswith("Orbit Team: $12 per seat / month.")
 
 
 @pytest.mark.parametrize(("flag", "outcome"), [("--approve", "approved"), ("--deny", "denied")])

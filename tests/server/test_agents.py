@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from server_shapes import assert_plain_stream, assert_react_stream
 
-from powawidget.server.agents import AGENTS, DemoAgent
+from powawidget.server.agents import AGENTS, DemoAgent, answers
 from powawidget.server.agents.loop import tokens
 from powawidget.server.protocol import Agent, RunContext
 
 DEMO = DemoAgent()
-TRANSPORT_FIELDS = {"type", "seq", "ts"}
 
 
 def run_agent(
@@ -76,62 +76,24 @@ def answer(events: list[dict]) -> str:
 
 
 def assert_server_stream(events: list[dict]) -> None:
-    """The server-dialect rules a client relies on (PROTOCOL.md)."""
-    names = [e["event"] for e in events]
-    json.dumps(events)  # every payload is JSON
-    assert all(not (TRANSPORT_FIELDS & e.keys()) for e in events), "the transport adds these"
-    assert names[0] == "start" and events[0]["run_id"] and events[0]["session_id"]
-    assert names[-1] == "complete" and names.count("complete") == 1
-    complete = events[-1]
-    assert (complete["run_id"], complete["session_id"]) == (
-        events[0]["run_id"],
-        events[0]["session_id"],
-    )
-    assert complete["status"] == "completed" and complete["error"] is None
-    # Text: deltas, then ONE terminal chunk equal to the whole answer.
-    assert names.count("chunk") == 1 and names[-2] == "chunk"
-    deltas = "".join(e["delta"] for e in events if e["event"] == "content_delta")
-    assert deltas == events[-2]["content"] == complete["content"] != ""
-    # Steps open and close in order; the count matches; reasoning only in step 1.
-    step, open_step, calls_in_step = 0, None, 0
-    for event in events:
-        if event["event"] == "step_started":
-            assert open_step is None and event["step"] == step + 1
-            assert event["is_last_step"] is False
-            step, open_step, calls_in_step = event["step"], event["step"], 0
-        elif event["event"] == "step_completed":
-            assert event["step"] == open_step
-            assert event["has_tool_calls"] is (calls_in_step > 0)
-            assert event["finish_reason"] == ("tool_calls" if calls_in_step else "stop")
-            open_step = None
-        elif event["event"] in ("tool_call", "tool_result", "reasoning_delta"):
-            assert event["step"] == open_step
-            calls_in_step += event["event"] == "tool_call"
-            if event["event"] == "reasoning_delta":
-                assert event["step"] == 1 and event["source"] == "thinking"
-    assert open_step is None and complete["steps"] == step >= 1
-    # Every call has exactly one result with the same call_id, after it.
-    calls = {e["call_id"]: i for i, e in enumerate(events) if e["event"] == "tool_call"}
-    results = {e["call_id"]: i for i, e in enumerate(events) if e["event"] == "tool_result"}
-    assert calls.keys() == results.keys() and all(results[c] > calls[c] for c in calls)
-    assert len(calls) == names.count("tool_call") == len(complete["tool_calls"])
-    for event in events:
-        if event["event"] == "tool_call":
-            assert event["call_id"].startswith("call_") and isinstance(event["arguments"], dict)
-        if event["event"] == "tool_result":
-            assert len(event["result_preview"]) <= 200
-            assert event["result_meta"]["char_count"] >= len(event["result_preview"])
-            assert isinstance(event["duration_ms"], float) and event["duration_ms"] >= 0
-    for record in complete["tool_calls"]:
-        assert set(record) == {"step", "tool_name", "arguments", "result", "duration_ms"}
-    usage = complete["usage"]
-    assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
-    assert usage["prompt_tokens"] > 0 and usage["completion_tokens"] > 0
+    """The rules of the run's server path (docs/protocol.md): ReAct with tools, else standard."""
+    if any(e["event"] == "step_started" for e in events):
+        assert_react_stream(events)
+    else:
+        assert_plain_stream(events)
 
 
-def test_registry_lists_the_five_agents_demo_first() -> None:
+def test_registry_lists_the_agents_demo_first() -> None:
     ids = [agent.id for agent in AGENTS]
-    assert ids == ["agt_demo", "agt_approval", "agt_docs", "agt_slow_tool", "agt_long"]
+    assert ids == [
+        "agt_demo",
+        "agt_approval",
+        "agt_docs",
+        "agt_slow_tool",
+        "agt_long",
+        "agt_plain",
+        "agt_citations",
+    ]
     for agent in AGENTS:
         assert isinstance(agent, Agent)
         assert agent.name and agent.model and agent.system_prompt and agent.description
@@ -279,8 +241,8 @@ def test_two_tools_at_once_report_results_in_completion_order() -> None:
     assert all(
         calls[e["call_id"]] == e["tool_name"] for e in first_step if e["event"] == "tool_result"
     )
-    # complete.tool_calls keeps call order.
-    assert [c["tool_name"] for c in events[-1]["tool_calls"]] == ["search_catalogue", "get_policy"]
+    # complete.tool_calls is in completion order, as the backend appends them.
+    assert [c["tool_name"] for c in events[-1]["tool_calls"]] == ["get_policy", "search_catalogue"]
 
 
 def test_support_hours_question_checks_the_clock_and_the_policy_together() -> None:
@@ -320,7 +282,8 @@ def test_unknown_requests_get_a_helpful_fallback() -> None:
     events = run_agent(DEMO, "What's the weather in Paris?")
     assert_server_stream(events)
     text = answer(events)
-    assert "I couldn't find anything about *What's the weather in Paris?*" in text
+    assert text.startswith("Sorry, I can't help with that one")
+    assert "weather" not in text.lower(), "the question is not pasted back"
     assert "Products and pricing" in text and "Try asking:" in text
 
 
@@ -338,7 +301,7 @@ def test_runs_are_deterministic_apart_from_measured_durations() -> None:
     def shape(events: list[dict]) -> list[dict]:
         stable = []
         for event in events:
-            event = {k: v for k, v in event.items() if k != "duration_ms"}
+            event = {k: v for k, v in event.items() if k not in ("duration_ms", "ts")}
             if event["event"] == "complete":
                 event["tool_calls"] = [
                     {k: v for k, v in c.items() if k != "duration_ms"} for c in event["tool_calls"]
@@ -458,7 +421,11 @@ def test_other_things_newcomers_say(message: str, tools: list[str], expected: st
     assert expected in answer(events)
 
 
-def test_user_words_echoed_in_an_answer_cannot_break_its_markdown() -> None:
-    text = answer(run_agent(DEMO, "<img src=x onerror=alert(1)> *zzz* [qqq](javascript:x)"))
-    assert "\\<img" in text and not re.search(r"(?<!\\)[<>]", text)
-    assert "\\*zzz\\*" in text and "\\[qqq\\]\\(javascript:x\\)" in text
+def test_user_words_in_an_answer_cannot_break_its_markdown() -> None:
+    attack = "<img src=x onerror=alert(1)> *zzz* [qqq](javascript:x)"
+    for message in (attack, f"Do you sell {attack}?"):
+        text = answer(run_agent(DEMO, message))
+        assert not re.search(r"(?<!\\)[<>]", text) and "](javascript:" not in text
+    quoted = answers.quoted(attack)
+    assert "\\<img" in quoted and not re.search(r"(?<!\\)[<>]", quoted)
+    assert "\\*zzz\\*" in quoted and "\\[qqq\\]\\(javascript:x\\)" in quoted

@@ -7,6 +7,9 @@ import asyncio
 import json
 import time
 
+import pytest
+from server_shapes import assert_plain_stream, assert_react_stream
+
 from powawidget.server.agents import (
     ApprovalAgent,
     DemoAgent,
@@ -56,40 +59,76 @@ def names(events: list[dict]) -> list[str]:
 def test_approval_is_requested_before_the_tool_runs_and_approved_runs_it() -> None:
     events = run_with_decision("Refund order 1234, $30 because it arrived damaged", True, None)
     assert names(events) == [
-        "start", "step_started", "tool_call", "approval_requested", "tool_result",
-        "step_completed", "step_started", "step_completed", "chunk", "complete",
+        "start", "step_started", "reasoning", "tool_call", "approval_requested", "hook_result",
+        "tool_result", "step_completed", "step_started", "step_completed", "on_run_complete",
+        "chunk", "complete",
     ]  # fmt: skip
-    call, request, result = (next(e for e in events if e["event"] == n) for n in
-                             ("tool_call", "approval_requested", "tool_result"))  # fmt: skip
+    assert_react_stream(events)
+    wanted = ("tool_call", "approval_requested", "hook_result", "tool_result")
+    call, request, hook, result = (next(e for e in events if e["event"] == n) for n in wanted)
     arguments = {"order_id": "ORD-1234", "amount": 30.0, "reason": "it arrived damaged"}
     assert call["arguments"] == request["tool_input"] == arguments
+    # approval_requested: exactly tool_name, tool_input, message (no run_id, no call_id).
+    assert list(request)[2:-2] == ["tool_name", "tool_input", "message"]
     assert request["tool_name"] == "issue_refund" == result["tool_name"]
-    assert request["message"] == "Approve a refund of $30 for order ORD-1234?"
-    assert result["call_id"] == call["call_id"]
+    assert request["message"] == (
+        "Approve a refund of $30 for order ORD-1234? The run waits up to 300 s for an answer."
+    )
+    assert list(hook)[2:-2] == [
+        "hook_id", "position", "hook_event", "status", "modified", "blocked", "latency_ms",
+        "message",
+    ]  # fmt: skip
+    assert (hook["hook_event"], hook["status"], hook["blocked"], hook["message"]) == (
+        "PreToolUse", "succeeded", False, None,
+    )  # fmt: skip
+    assert result["call_id"] == call["call_id"] and "result_meta" in result
+    on_complete = next(e for e in events if e["event"] == "on_run_complete")
+    assert (on_complete["status"], on_complete["steps"]) == ("completed", 2)
     refund = json.loads(events[-1]["tool_calls"][0]["result"])
     assert refund["status"] == "issued"
     assert events[-1]["content"].startswith("Done — I refunded **$30** for order **ORD-1234**")
     assert refund["refund_id"] in events[-1]["content"]
 
 
-def test_denied_approval_records_an_error_result_and_says_nothing_was_done() -> None:
+def test_denied_approval_is_a_blocked_hook_and_an_error_result() -> None:
     events = run_with_decision("Please refund order #998 ($120)", False, "over the agent's limit")
+    hook = next(e for e in events if e["event"] == "hook_result")
+    assert (hook["status"], hook["blocked"], hook["message"]) == (
+        "succeeded", True, "Denied by user: over the agent's limit",
+    )  # fmt: skip
     result = next(e for e in events if e["event"] == "tool_result")
     assert result["result_preview"] == (
         "Error: Blocked by hook — Denied by user: over the agent's limit"
     )
-    assert result["result_meta"]["error"] is True
+    assert "result_meta" not in result, "the backend's early return has no result_meta"
     text = events[-1]["content"]
     assert "I did **not** refund order **ORD-998**" in text
     assert "$120" in text and "over the agent's limit" in text
     assert events[-1]["status"] == "completed"
     assert events[-2] == {"event": "chunk", "content": text}
+    assert_react_stream(events)
 
 
-def test_approval_timeout_reads_as_a_denial() -> None:
-    events = run_with_decision("refund please", False, "timed out")
-    assert "denied (timed out)" in events[-1]["content"]
-    assert "ORD-1042" in events[-1]["content"] and "$49" in events[-1]["content"]
+def test_nobody_answering_in_time_is_a_timed_out_hook() -> None:
+    agent = ApprovalAgent()
+    ctx = context(agent)
+    ctx.approval_timeout = 0.05
+
+    async def collect() -> list[dict]:
+        return [event async for event in agent.run(ctx, "refund please")]
+
+    events = asyncio.run(collect())
+    request = next(e for e in events if e["event"] == "approval_requested")
+    assert "waits up to 0.05 s" in request["message"]
+    hook = next(e for e in events if e["event"] == "hook_result")
+    assert (hook["status"], hook["blocked"], hook["message"]) == (
+        "timed_out", True, "Approval timed out",
+    )  # fmt: skip
+    assert hook["latency_ms"] >= 50
+    result = next(e for e in events if e["event"] == "tool_result")
+    assert result["result_preview"] == "Error: Blocked by hook — Approval timed out"
+    text = events[-1]["content"]
+    assert "did **not** refund order **ORD-1042**" in text and "timed out" in text
 
 
 def test_refund_requests_are_read_from_plain_words() -> None:
@@ -100,6 +139,24 @@ def test_refund_requests_are_read_from_plain_words() -> None:
     }
     assert refund_request("ORD-77123: 19.99 USD")["amount"] == 19.99
     assert refund_request("hello")["order_id"] == "ORD-1042"
+
+
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        ("I'd like a refund for order 1042, it arrived late", "it arrived late"),
+        ("Refund order 1042 please, it arrived late.", "it arrived late"),
+        ("refund ORD-77 because the screen was cracked", "the screen was cracked"),
+        ("Refund order 5555 - the item was broken", "the item was broken"),
+        ("Money back for order 5555 please. Wrong colour.", "Wrong colour"),
+        ("Refund order 1042 as soon as possible", "customer request"),
+    ],
+)
+def test_the_refund_records_the_reason_the_customer_gave(message: str, reason: str) -> None:
+    events = run_with_decision(message, True, None)
+    call = next(e for e in events if e["event"] == "tool_call")
+    assert call["arguments"]["reason"] == reason
+    assert f"reason recorded: *{reason}*" in events[-1]["content"]
 
 
 def run_docs(message: str, history: list[dict] | None = None) -> list[dict]:
@@ -219,16 +276,24 @@ def test_long_agent_streams_slowly_whatever_the_delay_and_can_be_stopped() -> No
     assert events[-1]["event"] == "content_delta"  # stopped mid-answer: no complete
 
 
-def test_an_agent_without_tools_reports_no_usage_like_the_real_server() -> None:
+def test_an_agent_without_tools_takes_the_standard_path_and_keeps_usage_for_the_run() -> None:
     agent = LongAgent()
+    ctx = context(agent)
 
     async def answer() -> list[dict]:
-        run = ServerRun(context(agent), "hi", agent.system_prompt, {})
-        return [event async for event in run.answer("Hello there.")]
+        run = ServerRun(ctx, "hi", agent.system_prompt, {})
+        return [run.start()] + [e async for e in run.answer("Hello there.", thinking="Greet.")]
 
-    complete = asyncio.run(answer())[-1]
-    assert complete["event"] == "complete" and "usage" not in complete
-    assert complete["content"] == "Hello there." and complete["tool_calls"] == []
+    events = asyncio.run(answer())
+    assert_plain_stream(events, reasoning=True)
+    assert [e["event"] for e in events if not e["event"].endswith("_delta")] == [
+        "start", "chunk", "reasoning", "complete",
+    ]  # fmt: skip
+    complete = events[-1]
+    assert complete["content"] == "Hello there." and complete["is_new_session"] is True
+    assert complete["retrieved_items"] == 0 and complete["context_handler_id"] is None
+    assert ctx.usage is not None and ctx.usage["total_tokens"] > 0
+    assert ctx.reasoning_steps == [{"step": 1, "source": "thinking", "content": "Greet."}]
 
 
 def test_a_failing_tool_becomes_an_error_result_not_a_crash() -> None:
@@ -249,8 +314,9 @@ def test_a_failing_tool_becomes_an_error_result_not_a_crash() -> None:
     assert results["current_time"]["result_preview"].startswith("Error: AttributeError:")
     assert results["teleport"]["result_preview"] == "Error: Unknown tool 'teleport'"
     assert all(r["result_meta"]["error"] for r in results.values())
-    assert events[-1] == {
+    assert {k: v for k, v in events[-1].items() if k not in ("seq", "ts")} == {
         "event": "step_completed",
+        "type": "step_completed",
         "step": 1,
         "finish_reason": "tool_calls",
         "has_tool_calls": True,

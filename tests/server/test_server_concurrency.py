@@ -6,6 +6,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 from server_http import api, stream_path
+from server_shapes import assert_framing
 
 
 def run_stream(server: object, agent_id: str, message: str, session_id: str | None) -> list[dict]:
@@ -40,16 +41,18 @@ def test_twenty_concurrent_streams_complete_and_are_stored(local_server):
         run_ids = set()
         for (agent_id, message, _), events in zip(jobs, results, strict=True):
             assert events[0]["event"] == "start" and events[-1]["event"] == "complete"
-            assert [e["seq"] for e in events] == list(range(len(events)))
+            assert_framing(events)
             run = client.get(f"/api/agents/runs/{events[0]['run_id']}").json()
             assert run["status"] == "completed"
             assert (run["agent_id"], run["message"]) == (agent_id, message)
             assert run["content"] == events[-1]["content"]
-            assert len(run["events"]) == len(events)
+            stored = [e for e in events if not e["event"].endswith("_delta")]
+            tools = agent_id == "agt_demo"
+            assert run["events"] is None if not tools else len(run["events"]) == len(stored)
             run_ids.add(run["run_id"])
         assert len(run_ids) == 20
 
-        messages = client.get(f"/api/sessions/{shared}/messages").json()["messages"]
+        messages = client.get(f"/api/sessions/{shared}/messages").json()
         assert len(messages) == 2 * 6
         users = [m["content"] for m in messages if m["role"] == "user"]
         assert sorted(users) == sorted(["open", *(job[1] for job in jobs[-5:])])

@@ -17,6 +17,8 @@ import pytest
 from server_http import api
 
 from powawidget.server import start_local_server
+from powawidget.server.process import LOG_PREFIX, STALE_LOG_SECONDS, _remove_stale_logs
+from powawidget.server.views import session_uuid
 
 
 def gone(pid: int, timeout: float = 15.0) -> bool:
@@ -57,13 +59,13 @@ def test_a_second_call_reuses_the_running_server(tmp_path):
 
 def test_history_survives_a_restart_on_the_same_database(tmp_path):
     db = str(tmp_path / "history.sqlite3")
-    server = start_local_server(delay=0.0, db_path=db)
+    server = start_local_server(delay=0.0, db_path=db, faults=True)
     with api(server) as client:
         response = client.post("/api/agents/fault_malformed/run", json={"message": "remember"})
         run = response.json()
     server.stop()
 
-    restarted = start_local_server(delay=0.0, db_path=db)
+    restarted = start_local_server(delay=0.0, db_path=db, faults=True)
     try:
         assert restarted.process.pid != server.process.pid
         with api(restarted) as client:
@@ -73,15 +75,15 @@ def test_history_survives_a_restart_on_the_same_database(tmp_path):
             agent = client.get("/api/agents/fault_malformed").json()
     finally:
         restarted.stop()
-    assert stored == run
-    assert [m["content"] for m in messages["messages"]] == ["remember", "Before after."]
+    assert stored == {**run, "session_id": session_uuid(run["session_id"])}
+    assert [m["content"] for m in messages] == ["remember", "Before after."]
     assert [s["session_id"] for s in sessions] == [run["session_id"]]
     assert agent["total_runs"] == 1 and agent["session_count"] == 1
 
 
 def test_a_run_cut_short_by_a_crash_is_failed_after_restart(tmp_path):
     db = str(tmp_path / "crash.sqlite3")
-    server = start_local_server(delay=0.0, db_path=db)
+    server = start_local_server(delay=0.0, db_path=db, faults=True)
     with (
         api(server) as client,
         client.stream(
@@ -107,26 +109,52 @@ PARENT = textwrap.dedent(
     import json, os, sys
     from powawidget.server import start_local_server
     server = start_local_server(delay=0.0, db_path=sys.argv[1])
-    print(json.dumps({"pid": server.process.pid, "url": server.base_url}), flush=True)
+    print(json.dumps({"pid": server.process.pid, "url": server.base_url,
+                      "log": server.log_path}), flush=True)
     if sys.argv[2] == "crash":
         os._exit(0)  # no atexit: the child must notice its stdin closing
+    if sys.argv[2] == "killed":
+        os.kill(os.getpid(), 9)
     """
 )
 
 
-@pytest.mark.parametrize("ending", ["exit", "crash"])
-def test_the_server_stops_when_its_parent_ends(tmp_path, ending):
+@pytest.mark.parametrize("ending", ["exit", "crash", "killed"])
+def test_the_server_stops_when_its_parent_ends_and_leaves_no_log_file(tmp_path, ending):
     parent = subprocess.run(
         [sys.executable, "-c", PARENT, str(tmp_path / "p.sqlite3"), ending],
         capture_output=True,
         text=True,
         timeout=60,
-        check=True,
     )
     child = json.loads(parent.stdout)
     assert gone(child["pid"]), "the server outlived its parent"
     with pytest.raises(httpx.TransportError):
         httpx.get(child["url"] + "/api/agents", timeout=2)
+    assert child["log"] and not Path(child["log"]).exists(), "the empty log is cleaned up"
+
+
+def test_a_stopped_server_leaves_no_log_file(tmp_path):
+    server = start_local_server(delay=0.0, db_path=str(tmp_path / "l.sqlite3"))
+    log = server.log_path
+    assert log is not None and Path(log).exists()
+    server.stop()
+    assert not Path(log).exists()
+
+
+def test_empty_logs_of_killed_servers_are_swept_on_the_next_start(tmp_path):
+    old_empty = tmp_path / f"{LOG_PREFIX}old.log"
+    old_full = tmp_path / f"{LOG_PREFIX}full.log"
+    fresh = tmp_path / f"{LOG_PREFIX}fresh.log"
+    other = tmp_path / "someone-else.log"
+    for path in (old_empty, old_full, fresh, other):
+        path.write_text("Traceback ...\n" if path is old_full else "")
+    long_ago = time.time() - STALE_LOG_SECONDS - 60
+    for path in (old_empty, old_full, other):
+        os.utime(path, (long_ago, long_ago))
+    assert _remove_stale_logs(str(tmp_path)) == 1
+    assert not old_empty.exists()
+    assert old_full.exists() and fresh.exists() and other.exists()
 
 
 SERVE = (
@@ -138,7 +166,9 @@ SERVE = (
 )
 
 
-def test_serve_prints_url_key_and_exports_and_stops_on_ctrl_c(tmp_path):
+def test_serve_prints_url_key_and_exports_serves_faults_on_request_and_stops_on_ctrl_c(
+    tmp_path,
+):
     process = subprocess.Popen(
         [
             sys.executable,
@@ -152,6 +182,7 @@ def test_serve_prints_url_key_and_exports_and_stops_on_ctrl_c(tmp_path):
             "sekrit",
             "--delay",
             "0",
+            "--faults",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -173,6 +204,7 @@ def test_serve_prints_url_key_and_exports_and_stops_on_ctrl_c(tmp_path):
             url + "/api/agents", headers={"apikey": "sekrit", "Authorization": "Bearer sekrit"}
         )
         assert answer.status_code == 200
+        assert "fault_stall" in [agent["id"] for agent in answer.json()["agents"]], "--faults"
         process.send_signal(signal.SIGINT)
         assert process.wait(15) == 0
     finally:

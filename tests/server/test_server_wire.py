@@ -15,8 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from server_http import api, stream_path
-
-TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+from server_shapes import assert_framing
 
 
 @dataclass
@@ -102,7 +101,7 @@ def frames(text: bytes) -> list[dict]:
     return found
 
 
-def test_frames_are_compact_json_data_lines_with_type_seq_and_ts(local_server):
+def test_frames_are_json_dumps_data_lines_framed_as_the_backend_frames_them(local_server):
     response = raw_post(local_server, stream_path("fault_failed_run"), {"message": "go"})
     assert response.status == 200
     assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
@@ -116,18 +115,33 @@ def test_frames_are_compact_json_data_lines_with_type_seq_and_ts(local_server):
     for block in blocks[:-1]:
         assert block.startswith(b"data: ") and b"\n" not in block
         event = json.loads(block[6:])
-        compact = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
-        assert block[6:] == compact, "compact JSON, non-ASCII sent as UTF-8"
+        assert block[6:] == json.dumps(event).encode(), "json.dumps defaults: ', ' and ': '"
         events.append(event)
-    assert [e["seq"] for e in events] == list(range(len(events)))
-    assert all(e["type"] == e["event"] and TS.match(e["ts"]) for e in events)
-    assert [e["event"] for e in events] == ["start", "content_delta", "complete"]
-    assert "…".encode() in body
+    assert body.isascii() and b"\\u2026" in body, "non-ASCII (…) escaped as \\uXXXX"
+    assert [e["event"] for e in events] == [
+        "start", "step_started", "content_delta", "chunk", "complete",
+    ]  # fmt: skip
+    assert_framing(events)
     start, complete = events[0], events[-1]
     assert re.fullmatch(r"run_[0-9a-f]{12}", start["run_id"])
     assert re.fullmatch(r"sess_[0-9a-f]{12}", start["session_id"])
     assert complete["run_id"] == start["run_id"]
     assert complete["status"] == "failed" and complete["error"]
+
+
+def test_each_frame_is_one_http_chunk(local_server):
+    response = raw_post(local_server, stream_path("fault_crlf"), {"message": "go"})
+    body = response.body
+    sizes, pos = [], 0
+    while True:
+        end = body.find(b"\r\n", pos)
+        size = int(body[pos:end], 16)
+        if size == 0:
+            break
+        piece = body[end + 2 : end + 2 + size]
+        sizes.append(piece)
+        pos = end + 2 + size + 2
+    assert all(p.endswith(b"\r\n\r\n") and p.count(b"data: ") == 1 for p in sizes)
 
 
 def test_keepalive_comments_fill_an_idle_stream(local_server):
@@ -137,9 +151,9 @@ def test_keepalive_comments_fill_an_idle_stream(local_server):
     blocks = [b for b in body.split(b"\n\n") if b]
     assert all(b.startswith(b"data: ") or b == b": keepalive" for b in blocks)
     names = [e["event"] for e in frames(body)]
-    assert names == ["start", "content_delta", "content_delta", "complete"]
+    assert names == ["start", "content_delta", "content_delta", "chunk", "complete"]
     # The keepalives come during the stall, between the two deltas.
-    first_delta = body.index(b'"delta":"Waking "')
+    first_delta = body.index(b'"delta": "Waking "')
     assert body.index(b": keepalive") > first_delta
 
 
@@ -153,11 +167,11 @@ def test_close_delimited_body_has_no_length_and_no_chunks(local_server):
     assert response.headers["connection"].lower() == "close"
     assert response.closed_by_server
     events = frames(response.body)
-    assert [e["event"] for e in events] == ["start"] + ["content_delta"] * 4 + ["complete"]
+    assert [e["event"] for e in events] == ["start"] + ["content_delta"] * 4 + ["chunk", "complete"]
     assert events[-1]["content"] == "First then the rest."
     # The first delta reached the socket well before the 1.5 s pause ended.
     early = response.body_before(response.arrivals[-1][0] - 0.75)
-    assert b'"delta":"First "' in early and b'"complete"' not in early
+    assert b'"delta": "First "' in early and b'"complete"' not in early
 
 
 def test_crlf_framing_ends_every_line_with_crlf(local_server):
@@ -177,11 +191,11 @@ def test_gzip_stream_is_flushed_per_event(local_server):
     text = inflate.decompress(response.dechunked()) + inflate.flush()
     assert inflate.eof, "a complete gzip member"
     events = frames(text)
-    assert [e["event"] for e in events] == ["start"] + ["content_delta"] * 4 + ["complete"]
+    assert [e["event"] for e in events] == ["start"] + ["content_delta"] * 4 + ["chunk", "complete"]
     # Each event is decompressible on its own as soon as its bytes arrive: the first
     # delta is readable from the bytes received before the pause.
     early = dechunk(response.body_before(response.arrivals[-1][0] - 0.75), require_end=False)
-    assert b'"delta":"First "' in zlib.decompressobj(wbits=31).decompress(early)
+    assert b'"delta": "First "' in zlib.decompressobj(wbits=31).decompress(early)
 
 
 def test_drop_cuts_the_connection_mid_body_and_the_run_is_still_stored(local_server):
@@ -256,9 +270,9 @@ def test_big_result_carries_one_megabyte_intact(local_server):
         response = client.post(stream_path("fault_big_result"), json={"message": "hi"})
     events = frames(response.content)
     result = next(e for e in events if e["event"] == "tool_result")
-    assert len(result["result"]) == 1024 * 1024
-    assert result["result_preview"] == result["result"][:200]
-    assert events[-1]["tool_calls"][0]["result"] == result["result"]
+    full = events[-1]["tool_calls"][0]["result"]
+    assert len(full) == 1024 * 1024, "the full result only in complete.tool_calls"
+    assert "result" not in result and result["result_preview"] == full[:200]
 
 
 def test_many_chunks_sends_ten_thousand_deltas_in_order(local_server):
@@ -267,8 +281,8 @@ def test_many_chunks_sends_ten_thousand_deltas_in_order(local_server):
     events = frames(response.content)
     deltas = [e["delta"] for e in events if e["event"] == "content_delta"]
     assert len(deltas) == 10_000
-    assert [e["seq"] for e in events] == list(range(10_002))
-    assert events[-1]["content"] == "".join(deltas)
+    assert [e["event"] for e in events[-2:]] == ["chunk", "complete"]
+    assert events[-2]["content"] == events[-1]["content"] == "".join(deltas)
 
 
 def test_error_event_ends_the_run_and_the_run_is_stored_failed(local_server):

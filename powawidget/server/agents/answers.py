@@ -44,13 +44,14 @@ def products_from(result: dict[str, Any]) -> list[Product]:
     return [product for product in found if product is not None]
 
 
-def capabilities(*, greeting: bool = False, unknown: str | None = None) -> str:
-    """What the assistant can do, with questions to try."""
+def capabilities(*, greeting: bool = False, off_topic: bool = False) -> str:
+    """What the assistant can do, with questions to try; `off_topic`: the question was about
+    something else, so it says so first (without repeating the question back)."""
     name = knowledge.company().name
-    if unknown:
+    if off_topic:
         opening = (
-            f"I couldn't find anything about *{quoted(unknown)}* — I'm the {name} demo assistant, "
-            "so I only know our catalogue and policies. Here is what I can do:"
+            f"Sorry, I can't help with that one: I'm the {name} demo assistant, so I only "
+            "know about our products, prices and policies. Here is what I can help with:"
         )
     elif greeting:
         opening = f"Hello! I'm the **{name}** assistant. Here is what I can help with:"
@@ -125,7 +126,7 @@ def policies(found: list[dict[str, Any]]) -> str:
 def recommendation(query: str, products: list[Product], trial: dict[str, Any] | None) -> str:
     """The best product for an audience, alternatives, and the trial if it applies."""
     if not products:
-        return capabilities(unknown=query)
+        return capabilities(off_topic=True)
     best, others = products[0], products[1:3]
     details = ", ".join(filter(None, (best.price_label, best.seats_phrase)))
     lines = [
@@ -163,6 +164,30 @@ def superlative(kind: str, products: list[Product], from_history: bool) -> str:
     skipped = [p.name for p in products if p not in monthly]
     if skipped:
         lines += ["", f"({', '.join(skipped)} is a one-time purchase, so I left it out.)"]
+    return "\n".join(lines)
+
+
+def cost_comparison(
+    people: int, months: int, costs: list[tuple[Product, int, float]], gap: float, left_out: str
+) -> str:
+    """Which of a set costs less for `people` over `months`, and by how much: the working
+    shown as the calculator did it (`costs`: product, seats billed, total; cheapest first)."""
+    (best, _, low), (runner, _, high) = costs[0], costs[1]
+    period = "a year" if months == 12 else (f"{months} months" if months > 1 else "a month")
+    lines = [
+        f"For {people} people over {period}, **{best.name}** is cheaper: {money(low)} against "
+        f"{money(high)} for {runner.name}, so you'd save **{money(gap)}**.",
+        "",
+        "```text",
+    ]
+    for product, seats, total in costs:
+        per = product.price_label if not product.per_seat else f"{money(product.price)} per seat"
+        per += " / month" if product.per_seat else ""
+        lines.append(f"{product.name}: {seats} × {per} × {months} months = {money(total)}")
+    lines += [f"Difference: {money(high)} − {money(low)} = {money(gap)}", "```"]
+    if left_out:
+        lines += ["", left_out]
+    lines += ["", "Prices are in USD and exclude VAT / sales tax."]
     return "\n".join(lines)
 
 
@@ -241,7 +266,7 @@ def product_details(product: Product) -> str:
 def search_results(query: str, message: str, products: list[Product]) -> str:
     """Products a free-text search found, or the capabilities when nothing matched."""
     if not products or len(products) == len(knowledge.catalogue()):
-        return capabilities(unknown=message or query)
+        return capabilities(off_topic=True)
     lines = [f"These products match *{quoted(query)}*:", ""]
     lines += [f"- **{p.name}** ({p.price_label}) — {p.summary}" for p in products[:3]]
     lines += ["", "Want details on one of them, or a price for your team size?"]

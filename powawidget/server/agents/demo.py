@@ -38,6 +38,7 @@ class DemoAgent:
     name = "Powabase demo assistant"
     model = "powabase-demo-1"
     dialect = "server"
+    uses_tools = True
     description = (
         "Support assistant for Orbit Labs, a fictional software company: products, pricing, "
         "policies, price maths, time and unit conversion. Runs locally, no account needed."
@@ -143,7 +144,49 @@ class DemoAgent:
         async for event in run.call_tools([request], thinking=thinking):
             yield event
         products = answers.products_from(run.last[0].value or {})
+        if intent.quantity and intent.superlative == "cheapest":
+            async for event in self._cost_comparison(run, intent, products):
+                yield event
+            return
         text = answers.superlative(intent.superlative or "cheapest", products, intent.from_history)
+        async for event in run.answer(text):
+            yield event
+
+    async def _cost_comparison(
+        self, run: ServerRun, intent: Intent, products: list[Product]
+    ) -> Events:
+        """Which of `products` costs less for N people over M months, and by how much:
+        the totals (seats × price × months) at once, then the difference, by calculator."""
+        people, months = intent.quantity or 1, max(1, intent.months)
+        fitting = [p for p in products if p.billing != "one-time" and p.fits(people)]
+        skipped = [p.name for p in products if p not in fitting]
+        left_out = (
+            f"(I left out {', '.join(skipped)}: not a monthly plan for {people} people.)"
+            if skipped
+            else ""
+        )
+        if len(fitting) < 2:
+            text = answers.superlative("cheapest", products, intent.from_history)
+            async for event in run.answer(text + (f"\n\n{left_out}" if left_out else "")):
+                yield event
+            return
+        seats = [max(people, p.min_seats or 1) if p.per_seat else 1 for p in fitting]
+        requests = [
+            ToolRequest("calculator", {"expression": f"{n} * {format_number(p.price)} * {months}"})
+            for p, n in zip(fitting, seats, strict=True)
+        ]
+        async for event in run.call_tools(requests):
+            yield event
+        costs = sorted(
+            ((p, n, float(r.value)) for p, n, r in zip(fitting, seats, run.last, strict=True)),
+            key=lambda cost: cost[2],
+        )
+        low, high = costs[0][2], costs[1][2]
+        difference = f"{format_number(high)} - {format_number(low)}"
+        async for event in run.call_tools([ToolRequest("calculator", {"expression": difference})]):
+            yield event
+        gap = float(run.last[0].value)
+        text = answers.cost_comparison(people, months, costs, gap, left_out)
         async for event in run.answer(text):
             yield event
 

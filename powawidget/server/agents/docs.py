@@ -44,6 +44,7 @@ class DocsAgent:
     name = "Docs-dialect assistant"
     model = "powabase-demo-1"
     dialect = "documented"
+    uses_tools = True
     description = (
         "The demo assistant in the documented stream format (step_number, chunk deltas, "
         "result). Send a message containing 'fail' to get a rate_limited error event."

@@ -179,12 +179,16 @@ def _superlative(m: Reading) -> Intent | None:
         return None
     if not m.has(r"\b(which|what)\b"):
         return None
+    # "for 40 people over a year": compare what each would cost, not only the list prices.
+    sized = {"quantity": m.quantity, "months": find_months(m.text)} if m.quantity else {}
     if len(m.named) > 1:
-        return Intent("superlative", products=m.named, superlative=kind)
+        return Intent("superlative", products=m.named, superlative=kind, **sized)
     if m.previous and (m.refers_to_set or m.refers_back or m.has(r"\bone\b")):
-        return Intent("superlative", products=m.previous, superlative=kind, from_history=True)
+        return Intent(
+            "superlative", products=m.previous, superlative=kind, from_history=True, **sized
+        )
     plans = [p for p in knowledge.catalogue() if p.kind == "plan"]
-    return Intent("superlative", products=plans, superlative=kind)
+    return Intent("superlative", products=plans, superlative=kind, **sized)
 
 
 def _price(m: Reading) -> Intent | None:

@@ -37,6 +37,7 @@ class SlowToolAgent:
     name = "Stock checker (slow tool)"
     model = "powabase-demo-1"
     dialect = "server"
+    uses_tools = True
     description = "Checks warehouse stock with a tool that takes exactly 300 ms, then answers."
     system_prompt = "You check warehouse stock with check_stock and report the count."
 

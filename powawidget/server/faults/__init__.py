@@ -14,6 +14,15 @@ import math
 from typing import Any
 
 from powawidget.server.faults.agent import FaultAgent, Rejection
+from powawidget.server.faults.failures import (
+    FailsMidStream,
+    LlmFailsEarly,
+    PlainFails,
+    RouteError,
+    RouteErrorBeforeStart,
+    SessionNotFound,
+    StepReset,
+)
 from powawidget.server.faults.status import (
     AgentMissing,
     InsufficientCredits,
@@ -80,4 +89,36 @@ FAULT_AGENTS: list[FaultAgent] = [
     _framing("fault_crlf", "Frames with CRLF line ends.", "crlf"),
     _framing("fault_gzip", "A gzip-compressed stream flushed per event.", "gzip"),
     _fault(Xss, "fault_xss", "Markdown/HTML attack payloads in every field."),
+    _fault(
+        LlmFailsEarly,
+        "fault_llm_fails_early",
+        'Tools path, the model fails before streaming: chunk(""), complete failed, no error.',
+    ),
+    _fault(
+        FailsMidStream,
+        "fault_mid_stream",
+        "Tools path, fails mid-answer after a tool call: error(step), complete failed.",
+    ),
+    _fault(
+        PlainFails,
+        "fault_plain_fails",
+        "No-tools path fails after some text: chunk, error(run_id), complete failed.",
+    ),
+    _fault(RouteError, "fault_route_error", "start, then one error frame and the end."),
+    _fault(
+        RouteErrorBeforeStart,
+        "fault_route_error_early",
+        "One error frame before start, then the end.",
+    ),
+    _fault(
+        SessionNotFound,
+        "fault_session_not_found",
+        'The hosted answer to an unknown session: {"event":"error","error":"Session not found"}.',
+    ),
+    _fault(
+        StepReset,
+        "fault_step_reset",
+        "Steps reset and retried (name a reason: rate_limit, model_error, prompt_too_long, "
+        "output_recovery); the text already streamed stays.",
+    ),
 ]

@@ -8,7 +8,25 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from powawidget.server.protocol import RunContext
+from powawidget.server.protocol import RunContext, delta_frame
+
+DELTAS = ("content_delta", "reasoning_delta")
+PLAIN = ("start", "chunk", "complete")
+
+
+def shape(ctx: RunContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """A scripted payload framed as the backend frames that event (docs/protocol.md,
+    "Framing"): deltas get `type`; start, chunk, complete and a route `error` (no step) stay
+    plain; other loop frames get type, seq and ts. A payload with `type` is already framed."""
+    if "type" in payload:
+        return payload
+    name = payload["event"]
+    fields = {k: v for k, v in payload.items() if k != "event"}
+    if name in DELTAS:
+        return delta_frame(name, **fields)
+    if name in PLAIN or (name == "error" and "step" not in fields):
+        return payload
+    return ctx.loop_frame(name, **fields)
 
 
 @dataclass(frozen=True)
@@ -54,21 +72,20 @@ class FaultAgent:
         return True
 
     async def run(self, ctx: RunContext, message: str) -> AsyncIterator[Any]:
-        """Start, the scripted middle, complete."""
-        yield {"event": "start", "run_id": ctx.run_id, "session_id": ctx.session_id}
+        """The scripted frames, each framed by `shape` (raw bytes pass as they are)."""
+        async for item in self.frames(ctx, message):
+            yield shape(ctx, item) if isinstance(item, dict) else item
+
+    async def frames(self, ctx: RunContext, message: str) -> AsyncIterator[Any]:
+        """A tool-less run (the standard path): start, the scripted deltas, chunk, complete."""
+        yield start_frame(ctx)
         text: list[str] = []
         async for item in self.script(ctx, message, text):
             yield item
-        yield {
-            "event": "complete",
-            "run_id": ctx.run_id,
-            "session_id": ctx.session_id,
-            "content": "".join(text),
-            "status": "completed",
-            "steps": 1,
-            "tool_calls": [],
-            "usage": _usage(message, text),
-        }
+        if text:
+            yield {"event": "chunk", "content": "".join(text)}
+        ctx.usage = _usage(message, text)
+        yield plain_complete(ctx, "".join(text))
 
     async def script(self, ctx: RunContext, message: str, text: list[str]) -> AsyncIterator[Any]:
         """The events between start and complete; appends the answer's text to `text`."""
@@ -76,6 +93,58 @@ class FaultAgent:
             text.append(word)
             yield {"event": "content_delta", "delta": word}
             await asyncio.sleep(ctx.delay)
+
+
+def start_frame(ctx: RunContext) -> dict[str, Any]:
+    """The `start` frame."""
+    return {
+        "event": "start",
+        "run_id": ctx.run_id,
+        "session_id": ctx.session_id,
+        "context_handler_id": None,
+        "reasoning_requested": False,
+    }
+
+
+def plain_complete(
+    ctx: RunContext, content: str, *, status: str = "completed", error: str | None = None
+) -> dict[str, Any]:
+    """The `complete` frame of the standard (tool-less) path: no usage, steps or tool calls."""
+    return {
+        "event": "complete",
+        "run_id": ctx.run_id,
+        "session_id": ctx.session_id,
+        "context_handler_id": None,
+        "content": content,
+        "retrieved_items": 0,
+        "is_new_session": ctx.new_session,
+        "status": status,
+        "error": error,
+    }
+
+
+def react_complete(
+    ctx: RunContext,
+    content: str,
+    *,
+    status: str = "completed",
+    steps: int = 1,
+    tool_calls: list | None = None,
+    usage: dict | None = None,
+    error: str | None = None,
+) -> dict[str, Any]:
+    """The `complete` frame of the ReAct (tools) path."""
+    return {
+        "event": "complete",
+        "run_id": ctx.run_id,
+        "session_id": ctx.session_id,
+        "content": content,
+        "status": status,
+        "steps": steps,
+        "tool_calls": tool_calls or [],
+        "usage": usage,
+        "error": error,
+    }
 
 
 def _usage(message: str, text: list[str]) -> dict[str, int]:
@@ -86,4 +155,7 @@ def _usage(message: str, text: list[str]) -> dict[str, int]:
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
+        "reasoning_tokens": 0,
+        "cached_tokens": 0,
+        "cache_creation_tokens": 0,
     }

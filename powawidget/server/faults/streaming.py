@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from powawidget.server.faults.agent import FaultAgent
+from powawidget.server.faults.agent import FaultAgent, react_complete, start_frame
 from powawidget.server.protocol import RunContext
 
 FRAMING_STALL = 1.5  # seconds the framing faults pause after their first delta
@@ -53,27 +53,26 @@ class Stall(FaultAgent):
 class FailedRun(FaultAgent):
     """A run that ends with complete.status == "failed" and an error, no error event."""
 
-    async def run(self, ctx: RunContext, message: str) -> AsyncIterator[Any]:
-        yield {"event": "start", "run_id": ctx.run_id, "session_id": ctx.session_id}
+    async def frames(self, ctx: RunContext, message: str) -> AsyncIterator[Any]:
+        yield start_frame(ctx)
+        yield {"event": "step_started", "step": 1, "is_last_step": True}
         yield {"event": "content_delta", "delta": "Let me check …"}
-        yield {
-            "event": "complete",
-            "run_id": ctx.run_id,
-            "session_id": ctx.session_id,
-            "content": "Let me check …",
-            "status": "failed",
-            "steps": 1,
-            "tool_calls": [],
-            "usage": None,
-            "error": "Step limit reached before the agent produced an answer",
-        }
+        yield {"event": "chunk", "content": "Let me check …"}
+        yield react_complete(
+            ctx,
+            "Let me check …",
+            status="failed",
+            steps=1,
+            error="Step limit reached before the agent produced an answer",
+        )
 
 
 class ErrorEvent(FaultAgent):
-    """A run that ends with a server-dialect `error` event."""
+    """A run that ends with a loop `error` frame (a step's error) and no complete."""
 
-    async def run(self, ctx: RunContext, message: str) -> AsyncIterator[Any]:
-        yield {"event": "start", "run_id": ctx.run_id, "session_id": ctx.session_id}
+    async def frames(self, ctx: RunContext, message: str) -> AsyncIterator[Any]:
+        yield start_frame(ctx)
+        yield {"event": "step_started", "step": 1, "is_last_step": False}
         yield {"event": "content_delta", "delta": "Thinking"}
         yield {"event": "error", "error": "The model provider returned an error", "step": 1}
 
@@ -81,10 +80,10 @@ class ErrorEvent(FaultAgent):
 class BigResult(FaultAgent):
     """A tool whose result is 1 MB (in tool_result.result and complete.tool_calls)."""
 
-    async def run(self, ctx: RunContext, message: str) -> AsyncIterator[Any]:
+    async def frames(self, ctx: RunContext, message: str) -> AsyncIterator[Any]:
         result = (("0123456789abcdef" * 64 + "\n") * 1024)[: 1024 * 1024]  # 1 MiB of text
         args = {"path": "big.log"}
-        yield {"event": "start", "run_id": ctx.run_id, "session_id": ctx.session_id}
+        yield start_frame(ctx)
         yield {"event": "step_started", "step": 1, "is_last_step": False}
         yield {
             "event": "tool_call",
@@ -99,8 +98,7 @@ class BigResult(FaultAgent):
             "tool_name": "read_log",
             "call_id": "call_big_1",
             "result_preview": result[:200],
-            "result": result,
-            "result_meta": {"chars": len(result)},
+            "result_meta": {"result_type": "text", "char_count": len(result)},
             "duration_ms": 1.0,
         }
         yield {
@@ -110,25 +108,25 @@ class BigResult(FaultAgent):
             "has_tool_calls": True,
         }
         text = "The log is 1 MB of hex digits."
+        yield {"event": "step_started", "step": 2, "is_last_step": False}
         yield {"event": "content_delta", "delta": text}
-        yield {
-            "event": "complete",
-            "run_id": ctx.run_id,
-            "session_id": ctx.session_id,
-            "content": text,
-            "status": "completed",
-            "steps": 2,
-            "tool_calls": [
-                {
-                    "step": 1,
-                    "tool_name": "read_log",
-                    "arguments": args,
-                    "result": result,
-                    "duration_ms": 1.0,
-                }
-            ],
-            "usage": {"prompt_tokens": 300000, "completion_tokens": 9, "total_tokens": 300009},
-        }
+        yield {"event": "step_completed", "step": 2, "finish_reason": "stop", "has_tool_calls": []}
+        yield {"event": "chunk", "content": text}
+        call = {"step": 1, "tool_name": "read_log", "arguments": args, "result": result}
+        yield react_complete(
+            ctx,
+            text,
+            steps=2,
+            tool_calls=[{**call, "duration_ms": 1.0}],
+            usage={
+                "prompt_tokens": 300000,
+                "completion_tokens": 9,
+                "total_tokens": 300009,
+                "reasoning_tokens": 0,
+                "cached_tokens": 0,
+                "cache_creation_tokens": 0,
+            },
+        )
 
 
 class ManyChunks(FaultAgent):
@@ -166,11 +164,12 @@ XSS_TEXT = (
 class Xss(FaultAgent):
     """Markdown/HTML attack payloads in text, tool name, arguments, result and error."""
 
-    async def run(self, ctx: RunContext, message: str) -> AsyncIterator[Any]:
+    async def frames(self, ctx: RunContext, message: str) -> AsyncIterator[Any]:
         tool = "<img src=x onerror=alert('tool')>"
         args = {"q": "<script>alert('args')</script>", "html": "<svg onload=alert('svg')>"}
         result = "<iframe srcdoc=\"<script>alert('result')</script>\"></iframe>"
-        yield {"event": "start", "run_id": ctx.run_id, "session_id": ctx.session_id}
+        yield start_frame(ctx)
+        yield {"event": "step_started", "step": 1, "is_last_step": False}
         yield {
             "event": "reasoning_delta",
             "step": 1,
@@ -193,22 +192,12 @@ class Xss(FaultAgent):
             "duration_ms": 1.0,
         }
         yield {"event": "content_delta", "delta": XSS_TEXT}
-        yield {
-            "event": "complete",
-            "run_id": ctx.run_id,
-            "session_id": ctx.session_id,
-            "content": XSS_TEXT,
-            "status": "failed",
-            "steps": 1,
-            "tool_calls": [
-                {
-                    "step": 1,
-                    "tool_name": tool,
-                    "arguments": args,
-                    "result": result,
-                    "duration_ms": 1.0,
-                }
-            ],
-            "usage": None,
-            "error": "<img src=x onerror=alert('error')>",
-        }
+        yield {"event": "chunk", "content": XSS_TEXT}
+        call = {"step": 1, "tool_name": tool, "arguments": args, "result": result}
+        yield react_complete(
+            ctx,
+            XSS_TEXT,
+            status="failed",
+            tool_calls=[{**call, "duration_ms": 1.0}],
+            error="<img src=x onerror=alert('error')>",
+        )

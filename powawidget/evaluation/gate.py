@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 
 class Gate:
@@ -13,7 +14,13 @@ class Gate:
     pool, not one worker); `stop(reason)` ends dispatching for good.
     """
 
-    def __init__(self, *, max_runs: int | None = None, max_tokens: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        max_runs: int | None = None,
+        max_tokens: int | None = None,
+        on_pause: Callable[[float], None] | None = None,
+    ) -> None:
         if max_runs is not None and max_runs < 0:
             raise ValueError("max_runs must be >= 0 (or None for no limit)")
         if max_tokens is not None and max_tokens < 0:
@@ -27,6 +34,7 @@ class Gate:
         self._stopped = threading.Event()
         self._lock = threading.Lock()
         self._paused_until = 0.0
+        self._on_pause = on_pause  # told of each pause (a Dask worker tells the others)
 
     @property
     def stopped(self) -> bool:
@@ -40,11 +48,13 @@ class Gate:
                 self.stop_reason = reason
         self._stopped.set()
 
-    def pause(self, seconds: float) -> None:
+    def pause(self, seconds: float, *, relay: bool = True) -> None:
         """Hold back new runs for `seconds` (a longer pause already under way is kept)."""
         with self._lock:
             self.pauses += 1
             self._paused_until = max(self._paused_until, time.monotonic() + max(0.0, seconds))
+        if relay and self._on_pause is not None:
+            self._on_pause(seconds)
 
     def paused_for(self) -> float:
         """Seconds left of the current pause (0 when not paused)."""

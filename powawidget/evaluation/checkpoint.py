@@ -78,8 +78,13 @@ class Checkpoint:
     def started(self, key: str, prompt: str, run_id: str | None, session_id: str | None) -> None:
         """Record that a run started (its run id is known)."""
         self._append(
-            {"type": "started", "key": key, "prompt": prompt, "run_id": run_id,
-             "session_id": session_id}  # fmt: skip
+            {
+                "type": "started",
+                "key": key,
+                "prompt": prompt,
+                "run_id": run_id,
+                "session_id": session_id,
+            }
         )
 
     def finished(self, key: str, row: dict[str, Any], events: list[dict[str, Any]]) -> None:

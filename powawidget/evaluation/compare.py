@@ -57,9 +57,7 @@ class Comparison(Table):
         )
 
 
-def compare(
-    a: Evaluation, b: Evaluation, *, labels: tuple[str, str] | None = None
-) -> Comparison:
+def compare(a: Evaluation, b: Evaluation, *, labels: tuple[str, str] | None = None) -> Comparison:
     """Join two evaluations on the prompt (repeated prompts pair up in order).
 
     Columns: `prompt`, the first evaluation's carried columns, then for each of

@@ -145,7 +145,9 @@ class DaskExecutor:
             evaluation._finished(prompt, message["status"], message["row"], message["events"])
             self.gate.spend(message["row"].get("tokens"))
             if self.gate.max_tokens is not None and self.gate.tokens_used >= self.gate.max_tokens:
-                self.stop(f"max_tokens={self.gate.max_tokens} reached ({self.gate.tokens_used} used)")
+                self.stop(
+                    f"max_tokens={self.gate.max_tokens} reached ({self.gate.tokens_used} used)"
+                )
 
     def _cleanup(self, queue: Any) -> None:
         """Drop the credentials from the workers, close the queue and our client."""
@@ -209,8 +211,13 @@ def run_partition(
 
     def finished(outcome: Outcome) -> None:
         queue.put(
-            {"kind": "finished", "key": outcome.prompt.key, "status": outcome.status,
-             "row": outcome.row, "events": outcome.events}  # fmt: skip
+            {
+                "kind": "finished",
+                "key": outcome.prompt.key,
+                "status": outcome.status,
+                "row": outcome.row,
+                "events": outcome.events,
+            }
         )
         if gate.stop_reason and not gate.stop_reason.startswith("stopped"):
             queue.put({"kind": "stop", "reason": gate.stop_reason})  # a 402: stop them all

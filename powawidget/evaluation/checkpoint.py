@@ -3,8 +3,8 @@
 Two kinds of line: `started` (written the moment a run's `start` event names its run id,
 so a crash mid-run still leaves a trace) and `finished` (the result row and the run's
 canonical events). Each line is one `write` of bytes ending in a newline followed by a
-flush, so a kernel crash loses at most the line being written; `load` skips a last line
-cut short. The API key is never written: rows and events hold none (the client scrubs it).
+flush, so a kernel crash loses at most the line being written; `load` skips a line cut
+short (a later append first ends it with a newline). The API key is never written: rows and events hold none (the client scrubs it).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class Checkpoint:
         return f"Checkpoint({str(self.path)!r})"
 
     def load(self) -> CheckpointState:
-        """Read the file (missing: empty); a truncated last line is skipped with a warning."""
+        """Read the file (missing: empty); a record cut short is skipped with a warning."""
         state = CheckpointState()
         if not self.path.exists():
             return state
@@ -55,9 +55,9 @@ class Checkpoint:
             try:
                 record = json.loads(line)
             except ValueError:
-                if number == len(lines):  # the last line, without its newline: a crash
+                if line.lstrip().startswith(b"{"):  # a record cut short by a crash
                     warnings.warn(
-                        f"{self.path}: the last line was cut short (the process died while "
+                        f"{self.path}, line {number}: cut short (the process died while "
                         "writing it); that run counts as not finished.",
                         RuntimeWarning,
                         stacklevel=3,

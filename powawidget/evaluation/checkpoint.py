@@ -4,7 +4,8 @@ Two kinds of line: `started` (written the moment a run's `start` event names its
 so a crash mid-run still leaves a trace) and `finished` (the result row and the run's
 canonical events). Each line is one `write` of bytes ending in a newline followed by a
 flush, so a kernel crash loses at most the line being written; `load` skips a line cut
-short (a later append first ends it with a newline). The API key is never written: rows and events hold none (the client scrubs it).
+short (a later append first ends it with a newline). The API key is never written: rows
+and events hold none (the client scrubs it).
 """
 
 from __future__ import annotations

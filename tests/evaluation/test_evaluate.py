@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -95,10 +96,9 @@ def test_started_but_unfinished_is_reported_not_resent(
     assert done.wait(30)
     # A crash: prompt #1 started (its run id was recorded), the process died mid-line.
     with checkpoint.open("a") as handle:
-        handle.write(
-            '{"type": "started", "key": "#1", "prompt": "%s", "run_id": "run_lost", '
-            '"session_id": "sess_lost"}\n{"type": "finished", "key": "#2", "ro' % prompts[1]
-        )
+        started = {"type": "started", "key": "#1", "prompt": prompts[1], "run_id": "run_lost",
+                   "session_id": "sess_lost"}  # fmt: skip
+        handle.write(json.dumps(started) + '\n{"type": "finished", "key": "#2", "ro')
     before = runs_seen(local_server, "agt_demo")
     with pytest.warns(RuntimeWarning, match="cut short"):
         ev = evaluate("agt_demo", prompts, checkpoint=checkpoint, display=False, **connection)

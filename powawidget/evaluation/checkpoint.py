@@ -1,7 +1,8 @@
 """The checkpoint: a JSON Lines file appended (and flushed) as runs start and finish.
 
-Two kinds of line: `started` (written the moment a run's `start` event names its run id,
-so a crash mid-run still leaves a trace) and `finished` (the result row and the run's
+Lines: `started` (written as a run's request is about to leave, without a run id, and again
+the moment its `start` event names the run id, so a crash mid-run still leaves a trace),
+`unsent` (the request never left after all) and `finished` (the result row and the run's
 canonical events). Each line is one `write` of bytes ending in a newline followed by a
 flush, so a kernel crash loses at most the line being written; `load` skips a line cut
 short (a later append first ends it with a newline). The API key is never written: rows
@@ -70,6 +71,8 @@ class Checkpoint:
             kind, key = record.get("type"), record.get("key")
             if kind == "started":
                 state.started[key] = record
+            elif kind == "unsent":  # handed back before its request left (a stop, a 402)
+                state.started.pop(key, None)
             elif kind == "finished":
                 state.finished[key] = record
             else:
@@ -87,6 +90,10 @@ class Checkpoint:
                 "session_id": session_id,
             }
         )
+
+    def unsent(self, key: str) -> None:
+        """Record that a prompt marked as sent never left (a stop before the request, a 402)."""
+        self._append({"type": "unsent", "key": key})
 
     def finished(self, key: str, row: dict[str, Any], events: list[dict[str, Any]]) -> None:
         """Record a run's outcome: its result row and its canonical events."""

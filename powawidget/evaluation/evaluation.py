@@ -198,8 +198,13 @@ class Evaluation(TranscriptViews):
                     UNFINISHED,
                     run_id=started.get("run_id"),
                     session_id=started.get("session_id"),
-                    error="started before the checkpoint's process ended; not sent again "
-                    "(pass retry_unfinished=True to send it again)",
+                    error=(
+                        "started before the checkpoint's process ended; not sent again "
+                        if started.get("run_id")
+                        else "sent before the checkpoint's process ended (it may have run on "
+                        "the server); not sent again "
+                    )
+                    + "(pass retry_unfinished=True to send it again)",
                 )
                 if not retry_unfinished:
                     continue
@@ -208,12 +213,14 @@ class Evaluation(TranscriptViews):
         return todo
 
     def _dispatched(self, prompt: Prompt) -> None:
+        if self._checkpoint is not None:  # before the request leaves: a crash now leaves a trace
+            self._checkpoint.started(prompt.key, prompt.prompt, None, None)
         with self._lock:
             self._rows[prompt.key] = pending_row(prompt, RUNNING)
         self._changed()
 
     def _started(self, prompt: Prompt, run_id: str | None, session_id: str | None) -> None:
-        if self._checkpoint is not None:  # before anything else: a crash now leaves a trace
+        if self._checkpoint is not None:  # the run id, before anything else
             self._checkpoint.started(prompt.key, prompt.prompt, run_id, session_id)
         with self._lock:
             self._rows[prompt.key].update(run_id=run_id, session_id=session_id)
@@ -221,6 +228,8 @@ class Evaluation(TranscriptViews):
 
     def _finished(self, prompt: Prompt, status: str, row: dict, events: list[dict]) -> None:
         if status == PENDING:  # handed back unsent (a stop before the request, a 402)
+            if self._checkpoint is not None:
+                self._checkpoint.unsent(prompt.key)
             with self._lock:
                 self._rows[prompt.key] = pending_row(prompt)
             self._changed()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,10 +14,14 @@ def connection(local_server: Any) -> dict[str, str]:
     return {"base_url": local_server.base_url, "api_key": local_server.api_key}
 
 
-def runs_seen(local_server: Any, agent_id: str) -> int:
-    """How many runs the server has recorded for `agent_id` (GET /api/agents)."""
+@pytest.fixture
+def runs_seen(local_server: Any) -> Callable[[Any, str], int]:
+    """`runs_seen(local_server, agent_id)`: the runs the server recorded (GET /api/agents)."""
     from powawidget.wire.client import PowabaseClient
 
-    with PowabaseClient(local_server.base_url, local_server.api_key) as client:
-        agent = next(a for a in client.list_agents() if a["id"] == agent_id)
-    return int(agent.get("total_runs") or 0)
+    def count(server: Any, agent_id: str) -> int:
+        with PowabaseClient(server.base_url, server.api_key) as client:
+            agent = next(a for a in client.list_agents() if a["id"] == agent_id)
+        return int(agent.get("total_runs") or 0)
+
+    return count

@@ -32,10 +32,8 @@ def scheduler_text(dask_scheduler: Any) -> str:
 
 
 def test_dask_runs_every_prompt_once_and_hides_the_key(
-    dask_client: Any, connection: dict, local_server: Any, tmp_path: Path
+    dask_client: Any, connection: dict, local_server: Any, tmp_path: Path, runs_seen: Any
 ) -> None:
-    from conftest import runs_seen
-
     before = runs_seen(local_server, "agt_slow_tool")
     checkpoint = tmp_path / "eval.jsonl"
     prompts = [{"prompt": f"Stock check {i}", "id": f"s{i}"} for i in range(8)]

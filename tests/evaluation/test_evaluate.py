@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 import pytest
-from conftest import runs_seen  # tests/evaluation/conftest.py
 
 from powawidget import Evaluation, evaluate
 from powawidget.evaluation.columns import RUN_COLUMNS
@@ -19,7 +18,9 @@ def questions(n: int) -> list[str]:
     return [f"What is {i} + {i}? ({tag})" for i in range(n)]
 
 
-def test_one_row_per_prompt_with_carried_columns(connection: dict, local_server: Any) -> None:
+def test_one_row_per_prompt_with_carried_columns(
+    connection: dict, local_server: Any, runs_seen: Any
+) -> None:
     before = runs_seen(local_server, "agt_demo")
     prompts = [{"prompt": q, "id": f"q{i}", "expected": str(2 * i)}
                for i, q in enumerate(questions(6))]  # fmt: skip
@@ -62,7 +63,7 @@ def test_concurrency_is_bounded(connection: dict) -> None:
 
 
 def test_max_runs_budget_then_resume_from_checkpoint(
-    connection: dict, local_server: Any, tmp_path: Any
+    connection: dict, local_server: Any, tmp_path: Any, runs_seen: Any
 ) -> None:
     before = runs_seen(local_server, "agt_demo")
     prompts = questions(7)
@@ -88,7 +89,7 @@ def test_max_runs_budget_then_resume_from_checkpoint(
 
 
 def test_started_but_unfinished_is_reported_not_resent(
-    connection: dict, local_server: Any, tmp_path: Any
+    connection: dict, local_server: Any, tmp_path: Any, runs_seen: Any
 ) -> None:
     prompts = questions(3)
     checkpoint = tmp_path / "eval.jsonl"

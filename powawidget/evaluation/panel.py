@@ -4,8 +4,9 @@ The bundle's default export dispatches on the `_view` trait ("evaluation"). Smal
 traits (`stats`, `state`, `stop_reason`, `banner`); rows travel as custom messages holding
 only the rows that changed since the last flush (at most 5 flushes a second), so a
 1,000-prompt evaluation costs the comm about the size of its rows once, not once per run.
-Clicking a row asks for that run's folded turn (answer, tool calls) for a read-only detail
-view; `Evaluation.show(i)` opens the full chat panel replay.
+Clicking a row asks for that run's folded turn — `model.view.turn_view`, the chat panel's own
+snapshot shape — drawn read-only under the table; `Evaluation.show(i)` opens the full chat
+panel replay.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import traitlets as t
 
 from powawidget.evaluation.evaluation import Evaluation
 from powawidget.model.conversation import Conversation
+from powawidget.model.view import turn_view
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 FLUSH_INTERVAL = 0.2
@@ -106,25 +108,18 @@ class EvaluationPanel(anywidget.AnyWidget):
 
 
 def run_detail(evaluation: Evaluation, index: int) -> dict[str, Any]:
-    """One run folded (the chat panel's `Conversation`): prompt, answer, tool calls, error."""
-    if not 0 <= index < len(evaluation.runs):
+    """One run as the chat panel draws it: `model.view.turn_view` of its folded turn."""
+    runs = evaluation.runs
+    if not 0 <= index < len(runs):
         return {"index": index, "error": f"no prompt {index}"}
-    row = evaluation.runs[index]
+    row = runs[index]
     turn = Conversation(evaluation.run_events(index)).last_turn
-    calls = []
-    if turn is not None:
-        calls = [
-            {"tool_name": c.tool_name, "arguments": json.dumps(c.arguments, default=str),
-             "result": _clip(json.dumps(c.result, default=str)), "state": c.state}
-            for c in turn.tool_calls
-        ]  # fmt: skip
     return {
         "index": index,
         "prompt": row["prompt"],
-        "answer": row["answer"] or "",
         "status": row["status"],
         "error": row["error"] or "",
-        "tool_calls": calls,
+        "turn": turn_view(turn) if turn is not None else None,
     }
 
 

@@ -45,14 +45,20 @@ def test_counts_progress_rows_stop_and_a_clicked_run(chat):
     page.locator("tr[data-index='0']").click()
     assert chat.sent()[-1] == {"type": "open", "index": 0}
     payload = "<img src=x onerror=window.__xss=1>"
-    chat.deliver({"type": "run", "index": 0, "prompt": payload, "answer": "It is 4",
-                  "status": "completed", "error": "", "tool_calls": [
-                      {"tool_name": "calculator", "arguments": '{"expression": "2 + 2"}',
-                       "result": "4", "state": "done"}]})  # fmt: skip
+    turn = {"kind": "turn", "userText": payload, "answer": None, "status": "completed",
+            "error": None, "items": [
+                {"kind": "step", "step": 1, "done": True},
+                {"kind": "tool", "toolName": "calculator", "arguments": {"expression": "2 + 2"},
+                 "result": "4", "resultTruncated": False, "state": "done", "durationMs": 12,
+                 "note": None},
+                {"kind": "text", "text": "It is 4"}]}  # fmt: skip
+    chat.deliver({"type": "run", "index": 0, "prompt": payload, "status": "completed",
+                  "error": "", "turn": turn})  # fmt: skip
     detail = page.locator(".pw-eval-detail")
     expect(detail).to_be_visible()
     expect(detail.locator(".pw-eval-user")).to_have_text(payload)
-    expect(detail.locator(".pw-eval-tool summary")).to_contain_text("calculator")
+    expect(detail.locator(".pw-eval-tool summary")).to_have_text("🔧 calculator · done · 12 ms")
+    expect(detail.locator(".pw-eval-tool pre").first).to_contain_text('"expression": "2 + 2"')
     expect(detail.locator(".pw-eval-answer")).to_have_text("It is 4")
     assert not chat.xss_fired()
     detail.get_by_role("button", name="Close").click()

@@ -27,7 +27,9 @@ def test_panel_sends_changed_rows_answers_clicks_and_stops(connection: dict) -> 
     panel._on_front_message(panel, {"type": "open", "index": 3}, [])
     run = sent[-1]
     assert run["type"] == "run" and run["prompt"] == "What is 3 + 2?"
-    assert run["tool_calls"][0]["tool_name"] == "calculator" and "5" in run["answer"]
+    items = run["turn"]["items"]  # the chat panel's own snapshot shape (model.view)
+    assert [i["toolName"] for i in items if i["kind"] == "tool"] == ["calculator"]
+    assert "5" in "".join(i["text"] for i in items if i["kind"] == "text")
     assert panel.comm_bytes > 0
     assert connection["api_key"] not in repr(sent) + repr(panel.get_state())
     panel.close()

@@ -1,22 +1,57 @@
 // @ts-check
-// A clicked run, read-only: the prompt, each tool call as a card (arguments, result), the
-// answer or the error. Everything is text (textContent), never HTML.
+// A clicked run, read-only: the turn as Python's `model.view.turn_view` folds it for the chat
+// panel (items in arrival order: text, tool calls as cards, reasoning, approvals), then the
+// error. Everything goes in as text (textContent), never HTML.
 
 import { h } from "../dom.js";
+import { formatMs } from "./format.js";
+
+/** @param {any} value */
+function asText(value) {
+  if (value == null) return "";
+  return typeof value === "string" ? value : JSON.stringify(value, null, 2);
+}
+
+/** One turn item, or null for the ones a reader does not need (step markers). @param {any} item */
+function itemView(item) {
+  switch (item.kind) {
+    case "text":
+      return h("div", { class: "pw-eval-answer", text: item.text });
+    case "tool":
+      return h("details", { class: "pw-eval-tool", dataset: { state: item.state || "" } }, [
+        h("summary", {
+          text: `🔧 ${item.toolName} · ${item.state}${item.durationMs != null ? ` · ${formatMs(item.durationMs)}` : ""}`,
+        }),
+        h("pre", { text: `arguments: ${asText(item.arguments)}` }),
+        h("pre", { text: `result: ${asText(item.result)}${item.resultTruncated ? " …" : ""}` }),
+        item.note ? h("pre", { text: item.note }) : null,
+      ]);
+    case "reasoning":
+      return h("details", { class: "pw-eval-reasoning" }, [
+        h("summary", { text: "Reasoning" }),
+        h("pre", { text: item.text }),
+      ]);
+    case "approval":
+      return h("div", {
+        class: "pw-eval-approval",
+        text: `Approval for ${item.toolName || "a tool"}: ${item.state}`,
+      });
+    case "reset":
+      return h("div", { class: "pw-eval-reset", text: `Step ${item.step ?? ""} restarted` });
+    default:
+      return null;
+  }
+}
 
 /**
- * @param {{index: number, prompt?: string, answer?: string, status?: string, error?: string,
- *   tool_calls?: {tool_name: string, arguments: string, result: string, state: string}[]}} run
+ * @param {{index: number, prompt?: string, status?: string, error?: string, turn?: any}} run
  * @param {() => void} onClose
  */
 export function runView(run, onClose) {
-  const cards = (run.tool_calls || []).map((call) =>
-    h("details", { class: "pw-eval-tool", dataset: { state: call.state || "" } }, [
-      h("summary", { text: `🔧 ${call.tool_name} (${call.state})` }),
-      h("pre", { text: `arguments: ${call.arguments}` }),
-      h("pre", { text: `result: ${call.result}` }),
-    ]),
-  );
+  const turn = run.turn || { items: [] };
+  const items = (turn.items || []).map(itemView);
+  if (turn.answer) items.push(h("div", { class: "pw-eval-answer", text: turn.answer }));
+  const error = turn.error?.message || run.error || "";
   return h("div", { class: "pw-eval-run", role: "region", "aria-label": `Run ${run.index}` }, [
     h("div", { class: "pw-eval-run-head" }, [
       h("strong", { text: `Run ${run.index} · ${run.status || ""}` }),
@@ -27,9 +62,8 @@ export function runView(run, onClose) {
         on: { click: onClose },
       }),
     ]),
-    h("div", { class: "pw-eval-user", text: run.prompt || "" }),
-    ...cards,
-    run.answer ? h("div", { class: "pw-eval-answer", text: run.answer }) : null,
-    run.error ? h("div", { class: "pw-eval-error", text: run.error }) : null,
+    h("div", { class: "pw-eval-user", text: turn.userText || run.prompt || "" }),
+    ...items,
+    error ? h("div", { class: "pw-eval-error", text: error }) : null,
   ]);
 }

@@ -8,6 +8,8 @@ CPU time and peak RSS are its own:
   concurrency), CPU seconds and peak memory per 1,000 runs, bytes the live panel would
   send over the comm (`EvaluationPanel.comm_bytes`);
 - the same through a 2-worker Dask LocalCluster (processes);
+- a named peer: a hand-written `ThreadPoolExecutor` loop over `client.stream_run` at 64
+  (no fold, no checkpoint, no panel) — what the server allows on this machine;
 - crash: the evaluating process is SIGKILLed once half the runs are in the checkpoint, a
   second process resumes from it; the server's run count must grow by exactly N.
 
@@ -30,6 +32,25 @@ from pathlib import Path
 
 LATENCY = 0.3
 AGENT = "agt_slow_tool"
+
+
+def peer(args: argparse.Namespace) -> None:
+    """The named peer: a hand-written ThreadPoolExecutor loop over `client.stream_run`."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from powawidget.wire.client import PowabaseClient
+
+    client = PowabaseClient()
+    start = time.perf_counter()
+    with ThreadPoolExecutor(args.concurrency) as pool:
+        done = sum(pool.map(lambda i: len(list(client.stream_run(AGENT, f"Peer {i}"))) > 0,
+                            range(args.n)))  # fmt: skip
+    wall = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({
+        "wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
+        "comm": 0, "completed": done, "unfinished": 0,
+    }), flush=True)  # fmt: skip
 
 
 def child(args: argparse.Namespace) -> None:
@@ -96,6 +117,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--child", action="store_true")
     parser.add_argument("--dask", action="store_true")
+    parser.add_argument("--peer", action="store_true")
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--checkpoint", default=None)
@@ -104,7 +126,7 @@ def main() -> None:
     parser.add_argument("--crash-only", action="store_true")
     args = parser.parse_args()
     if args.child:
-        child(args)
+        peer(args) if args.peer else child(args)
         return
     from powawidget.server import start_local_server
 
@@ -119,6 +141,7 @@ def main() -> None:
             for c in (16, 64):
                 report(f"local, concurrency {c}", n, c, measure(env, n, c))
             report("dask 2 workers, c=64", n, 64, measure(env, n, 64, "--dask"))
+            report("peer: ThreadPool c=64", n, 64, measure(env, n, 64, "--peer"))
 
         checkpoint = str(Path(tmp) / "crash.jsonl")
         before = runs_seen(server)

@@ -43,7 +43,8 @@ def evaluate(
             it skips every finished prompt. A prompt that started but never finished is
             reported (status "unfinished"), not sent again, unless `retry_unfinished=True`.
         max_runs, max_tokens: stop sending once this many runs were sent / tokens used.
-        executor: a `dask.distributed.Client` to spread the prompts over its workers.
+        executor: a `dask.distributed.Client` to spread the prompts over its workers
+            (`concurrency` is then the total, shared out between the workers).
         display: show the live panel (in a notebook) or a progress line (in a terminal);
             default: yes.
     """

@@ -20,6 +20,9 @@ _EXPORTS = {
     "Transcript": "powawidget.outputs.transcript",
     "Table": "powawidget.outputs.tables",
     "Conversation": "powawidget.model.conversation",
+    "evaluate": "powawidget.evaluation.api",
+    "compare": "powawidget.evaluation.compare",
+    "Evaluation": "powawidget.evaluation.evaluation",
     "start_local_server": "powawidget.server",
     "PowabaseError": "powawidget.wire.errors",
     "ConfigurationError": "powawidget.wire.errors",
@@ -39,6 +42,7 @@ __all__ = [
     "ConfigurationError",
     "ConnectionFailedError",
     "Conversation",
+    "Evaluation",
     "InsufficientCreditsError",
     "NotFoundError",
     "PowabaseClient",
@@ -53,10 +57,15 @@ __all__ = [
     "Table",
     "Transcript",
     "__version__",
+    "compare",
+    "evaluate",
     "start_local_server",
 ]
 
 if TYPE_CHECKING:
+    from powawidget.evaluation.api import evaluate
+    from powawidget.evaluation.compare import compare
+    from powawidget.evaluation.evaluation import Evaluation
     from powawidget.model.conversation import Conversation
     from powawidget.notebook.widget import ChatWidget
     from powawidget.outputs.tables import Table

@@ -19,7 +19,12 @@ from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-NAMES = ("01_quickstart.ipynb", "02_transcripts_in_pandas.ipynb", "03_teaching_live_demo.ipynb")
+NAMES = (
+    "01_quickstart.ipynb",
+    "02_transcripts_in_pandas.ipynb",
+    "03_teaching_live_demo.ipynb",
+    "04_evaluate_an_agent.ipynb",
+)
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 Executed = tuple[nbformat.NotebookNode, Path]
@@ -212,3 +217,20 @@ def _load(path: Path) -> object:
     from powawidget import Transcript
 
     return Transcript.load(path)
+
+
+def test_evaluate_notebook_runs_forty_questions_and_compares_two_agents(tmp_path: Path) -> None:
+    nb, folder = execute(NAMES[3], tmp_path, kernel_env())
+    assert_clean(nb)
+    text = printed(nb)
+    assert "<Evaluation agent='agt_demo' done: 40/40 done, 0 running, 0 failed>" in text
+    rate = re.search(r"pass rate: (\d+)% \((\d+)/40\)", text)
+    assert rate and int(rate.group(2)) >= 36, text
+    assert "reloaded 40 runs; resumed evaluation sent 0 new runs" in text
+    assert re.search(r"\d+ of 40 questions answered alike", text)
+    assert (folder / "eval_demo.parquet").exists()
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    panels = [m["state"] for m in state.values() if m["state"].get("_view") == "evaluation"]
+    assert len(panels) == 1 and panels[0]["state"] == "done"
+    assert panels[0]["stats"]["completed"] == 40
+    assert any("history" in m["state"] for m in state.values())  # ev.show(30)

@@ -1,5 +1,5 @@
 """The `powawidget` command: `chat` (check credentials from a terminal), `serve` (the local
-agent server) and `demo` (the zero-config notebook demo)."""
+agent server), `demo` (the zero-config notebook demo) and `evaluate` (many prompts)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_arguments(demo_parser)
     demo_parser.set_defaults(run=demo.demo_main)
+
+    from powawidget.cli import evaluate
+
+    evaluate_parser = commands.add_parser(
+        "evaluate", help="run an agent over a file of prompts (CSV or JSON Lines) into Parquet"
+    )
+    evaluate.add_arguments(evaluate_parser)
+    evaluate_parser.set_defaults(run=evaluate.evaluate_main)
     return parser
 
 

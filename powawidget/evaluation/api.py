@@ -1,0 +1,129 @@
+"""`evaluate()`: start an agent over many prompts and return its `Evaluation` at once."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from powawidget.evaluation.checkpoint import Checkpoint
+from powawidget.evaluation.client import GatedClient
+from powawidget.evaluation.evaluation import Evaluation
+from powawidget.evaluation.gate import Gate
+from powawidget.evaluation.prompts import prompt_items
+from powawidget.wire.errors import ENV_API_KEY, ENV_API_KEY_ALIAS, ENV_BASE_URL
+
+DEFAULT_CONCURRENCY = 8
+
+
+def evaluate(
+    agent_id: str,
+    prompts: Any,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    client: Any = None,
+    options: dict[str, Any] | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    retry_unfinished: bool = False,
+    max_runs: int | None = None,
+    max_tokens: int | None = None,
+    executor: Any = None,
+    display: bool | None = None,
+) -> Evaluation:
+    """Run `agent_id` once per prompt, `concurrency` runs at a time; returns at once.
+
+    Args:
+        prompts: strings, dicts with a `prompt` key, or a DataFrame with a `prompt` column;
+            other columns (id, expected answer, tags) are carried into `ev.runs`.
+        base_url, api_key, client: as for `ChatWidget`; with none of them (and no POWABASE_*
+            variables) the built-in local agent server answers.
+        options: run options sent with every prompt (temperature, ...).
+        checkpoint: a JSON Lines file appended as runs start and finish; running again with
+            it skips every finished prompt. A prompt that started but never finished is
+            reported (status "unfinished"), not sent again, unless `retry_unfinished=True`.
+        max_runs, max_tokens: stop sending once this many runs were sent / tokens used.
+        executor: a `dask.distributed.Client` to spread the prompts over its workers
+            (`concurrency` is then the total, shared out between the workers).
+        display: show the live panel (in a notebook) or a progress line (in a terminal);
+            default: yes.
+    """
+    if not isinstance(agent_id, str) or not agent_id:
+        raise TypeError("evaluate() needs the agent id first, e.g. evaluate('agt_demo', prompts)")
+    if int(concurrency) < 1:
+        raise ValueError(f"concurrency must be at least 1, not {concurrency!r}")
+    items = prompt_items(prompts)
+    gate = Gate(max_runs=max_runs, max_tokens=max_tokens)
+    evaluation = Evaluation(agent_id, items)
+    todo = items
+    if checkpoint is not None:
+        todo = evaluation._resume(Checkpoint(checkpoint), retry_unfinished)
+    run_client, owned, banner = _connect(client, base_url, api_key, gate)
+    try:
+        run_client.get_agent(agent_id)  # a wrong id fails here, once, not once per prompt
+    except BaseException:
+        if owned:
+            run_client.close()
+        raise
+    evaluation.banner = banner
+    if executor is None:
+        from powawidget.evaluation.local import LocalExecutor
+
+        runner: Any = LocalExecutor(
+            run_client,
+            agent_id,
+            concurrency=concurrency,
+            gate=gate,
+            options=options,
+            on_close=run_client.close if owned else None,
+        )
+    else:
+        from powawidget.evaluation.distributed import DaskExecutor
+
+        runner = DaskExecutor(
+            executor,
+            run_client,
+            agent_id,
+            concurrency=concurrency,
+            gate=gate,
+            options=options,
+            on_close=run_client.close if owned else None,
+        )
+    evaluation._executor = runner
+    if display is not False:
+        from powawidget.evaluation.display import show_progress
+
+        show_progress(evaluation)
+    if todo:
+        runner.start(evaluation, todo)
+    else:
+        if owned:
+            run_client.close()
+        evaluation._end(None)
+    return evaluation
+
+
+def _connect(
+    client: Any, base_url: str | None, api_key: str | None, gate: Gate
+) -> tuple[Any, bool, str]:
+    """The client runs go through, whether the evaluation owns it, and a banner when local.
+
+    Like the chat panel's `session.run.connect`, but an owned client is a `GatedClient`, so
+    a 429 pauses the whole pool.
+    """
+    if client is not None:
+        if base_url is not None or api_key is not None:
+            raise TypeError("pass either client= or base_url=/api_key=, not both")
+        return client, False, ""
+    names = (ENV_BASE_URL, ENV_API_KEY, ENV_API_KEY_ALIAS)
+    if base_url or api_key or any(os.environ.get(name) for name in names):
+        return GatedClient(base_url, api_key, gate=gate), True, ""
+    from powawidget.server import start_local_server
+
+    server = start_local_server()
+    banner = (
+        f"Not connected to Powabase: evaluating a built-in local demo agent at "
+        f"{server.base_url}. To use your project, set {ENV_BASE_URL} and {ENV_API_KEY} "
+        "(or pass base_url= and api_key=)."
+    )
+    return GatedClient(server.base_url, server.api_key, gate=gate), True, banner

@@ -1,0 +1,129 @@
+"""The checkpoint: a JSON Lines file appended (and flushed) as runs start and finish.
+
+Lines: `started` (written as a run's request is about to leave, without a run id, and again
+the moment its `start` event names the run id, so a crash mid-run still leaves a trace),
+`unsent` (the request never left after all) and `finished` (the result row and the run's
+canonical events). Each line is one `write` of bytes ending in a newline followed by a
+flush, so a kernel crash loses at most the line being written; `load` skips a line cut
+short (a later append first ends it with a newline). The API key is never written: rows
+and events hold none (the client scrubs it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class CheckpointState:
+    """What a checkpoint file says: finished runs (row + events) and started run ids."""
+
+    finished: dict[str, dict[str, Any]] = field(default_factory=dict)
+    started: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def unfinished(self) -> dict[str, dict[str, Any]]:
+        """Runs that started but have no `finished` line (the process died meanwhile)."""
+        return {k: v for k, v in self.started.items() if k not in self.finished}
+
+
+class Checkpoint:
+    """An append-only JSONL checkpoint at `path` (created on first write)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, fsync: bool = False) -> None:
+        self.path = Path(path)
+        self._fsync = fsync
+        self._lock = threading.Lock()
+        self._file: Any = None
+
+    def __repr__(self) -> str:
+        return f"Checkpoint({str(self.path)!r})"
+
+    def load(self) -> CheckpointState:
+        """Read the file (missing: empty); a record cut short is skipped with a warning."""
+        state = CheckpointState()
+        if not self.path.exists():
+            return state
+        data = self.path.read_bytes()
+        lines = data.split(b"\n")
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                if line.lstrip().startswith(b"{"):  # a record cut short by a crash
+                    warnings.warn(
+                        f"{self.path}, line {number}: cut short (the process died while "
+                        "writing it); that run counts as not finished.",
+                        RuntimeWarning,
+                        stacklevel=3,
+                    )
+                    continue
+                raise ValueError(
+                    f"{self.path}, line {number}: not JSON. Is this an evaluation checkpoint?"
+                ) from None
+            kind, key = record.get("type"), record.get("key")
+            if kind == "started":
+                state.started[key] = record
+            elif kind == "unsent":  # handed back before its request left (a stop, a 402)
+                state.started.pop(key, None)
+            elif kind == "finished":
+                state.finished[key] = record
+            else:
+                raise ValueError(f"{self.path}, line {number}: unknown record type {kind!r}")
+        return state
+
+    def started(self, key: str, prompt: str, run_id: str | None, session_id: str | None) -> None:
+        """Record that a run started (its run id is known)."""
+        self._append(
+            {
+                "type": "started",
+                "key": key,
+                "prompt": prompt,
+                "run_id": run_id,
+                "session_id": session_id,
+            }
+        )
+
+    def unsent(self, key: str) -> None:
+        """Record that a prompt marked as sent never left (a stop before the request, a 402)."""
+        self._append({"type": "unsent", "key": key})
+
+    def finished(self, key: str, row: dict[str, Any], events: list[dict[str, Any]]) -> None:
+        """Record a run's outcome: its result row and its canonical events."""
+        self._append({"type": "finished", "key": key, "row": row, "events": events})
+
+    def close(self) -> None:
+        """Close the file (a later write opens it again)."""
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+    def _append(self, record: dict[str, Any]) -> None:
+        """One line, one write, then flush (and fsync when asked)."""
+        line = (json.dumps(record, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+        with self._lock:
+            if self._file is None:
+                self._file = self._open()
+            self._file.write(line)
+            self._file.flush()
+            if self._fsync:
+                os.fsync(self._file.fileno())
+
+    def _open(self) -> Any:
+        """Open for appending; end a line cut short by a crash so the next one stands alone."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.path.open("ab", buffering=0)
+        if handle.tell() > 0:
+            with self.path.open("rb") as reader:
+                reader.seek(-1, os.SEEK_END)
+                if reader.read(1) != b"\n":
+                    handle.write(b"\n")
+        return handle

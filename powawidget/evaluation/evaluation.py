@@ -1,0 +1,263 @@
+"""`Evaluation`: the one owner of an evaluation's state — rows, events, progress, checkpoint.
+
+Executors (the local pool, Dask) report into it through `_dispatched`, `_started` and
+`_finished`; the panel and the terminal line subscribe to its changes. Everything a run
+produced is kept, whatever ends the evaluation (a stop, a budget, a 402).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from powawidget.evaluation.checkpoint import Checkpoint
+from powawidget.evaluation.columns import (
+    DONE_STATUSES,
+    PENDING,
+    RUN_COLUMNS,
+    RUNNING,
+    UNFINISHED,
+)
+from powawidget.evaluation.prompts import Prompt
+from powawidget.evaluation.results import pending_row, with_carried
+from powawidget.evaluation.stats import progress
+from powawidget.outputs.tables import Table
+from powawidget.outputs.views import TranscriptViews
+
+Listener = Callable[[], None]
+
+
+class Evaluation(TranscriptViews):
+    """An agent run over many prompts: `runs`, `tool_calls`, `transcript`; wait, stop, save.
+
+    Made by `powawidget.evaluate(...)` (running) or `Evaluation.load(path)` (finished).
+    """
+
+    def __init__(self, agent_id: str, prompts: list[Prompt]) -> None:
+        self.agent_id = agent_id
+        self.stop_reason: str | None = None
+        self.banner = ""
+        self._prompts = list(prompts)
+        self._by_key = {p.key: p for p in self._prompts}
+        self._rows: dict[str, dict[str, Any]] = {p.key: pending_row(p) for p in self._prompts}
+        self._events: dict[str, list[dict[str, Any]]] = {}
+        self._lock = threading.RLock()
+        self._done = threading.Event()
+        self._listeners: list[Listener] = []
+        self._checkpoint: Checkpoint | None = None
+        self._executor: Any = None
+        self._started_at = time.monotonic()
+        self._ended_at: float | None = None
+        self._finished_here = 0
+        self._state = "running"
+
+    def __repr__(self) -> str:
+        stats = self.progress
+        reason = f" ({self.stop_reason})" if self.stop_reason else ""
+        return (
+            f"<Evaluation agent={self.agent_id!r} {self._state}{reason}: "
+            f"{stats['done']}/{stats['total']} done, {stats['running']} running, "
+            f"{stats['failed']} failed>"
+        )
+
+    # ---- progress -------------------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        """running, done, stopped (by the user, a budget or a 402)."""
+        return self._state
+
+    @property
+    def done(self) -> bool:
+        """True once nothing more will run."""
+        return self._done.is_set()
+
+    @property
+    def progress(self) -> dict[str, Any]:
+        """Counts (done, running, failed, ...), throughput, TTFT p50/p95 and ETA."""
+        with self._lock:
+            end = self._ended_at if self._ended_at is not None else time.monotonic()
+            return progress(list(self._rows.values()), end - self._started_at, self._finished_here)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every prompt ran (or the evaluation stopped); True when it ended.
+
+        A cell blocked here handles no Stop click: use `await ev.wait_async()` for that.
+        """
+        try:
+            return self._done.wait(timeout)
+        except KeyboardInterrupt:
+            self.stop()
+            raise
+
+    async def wait_async(self, timeout: float | None = None, poll: float = 0.1) -> bool:
+        """Like `wait`, but lets the kernel handle panel clicks meanwhile."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._done.is_set():
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(poll)
+        return True
+
+    def stop(self) -> None:
+        """Send no more prompts and stop the runs in flight; what finished is kept."""
+        if self._executor is not None and not self.done:
+            self._executor.stop()
+
+    # ---- views ----------------------------------------------------------------------------
+
+    @property
+    def runs(self) -> Table:  # type: ignore[override]
+        """One row per prompt, in the prompts' order: `RUN_COLUMNS`, then carried columns."""
+        with self._lock:
+            rows = [with_carried(self._rows[p.key], p) for p in self._prompts]
+        carried: list[str] = []
+        for prompt in self._prompts:
+            carried.extend(k for k in prompt.carried if k not in carried)
+        return Table(rows, [*RUN_COLUMNS, *carried])
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """Every run's canonical events, prompt after prompt (the transcript views' source)."""
+        with self._lock:
+            return [e for p in self._prompts for e in self._events.get(p.key, ())]
+
+    def run_events(self, index: int) -> list[dict[str, Any]]:
+        """The canonical events of the run of prompt `index` (empty if it has not run)."""
+        prompt = self._prompts[index]
+        with self._lock:
+            return list(self._events.get(prompt.key, ()))
+
+    def show(self, index: int) -> Any:
+        """A read-only chat panel showing the run of prompt `index` (tool cards and all)."""
+        from powawidget.notebook.widget import ChatWidget
+
+        if not -len(self._prompts) <= index < len(self._prompts):
+            raise IndexError(f"no prompt {index}: this evaluation has {len(self._prompts)}")
+        events = self.run_events(index)
+        if not events:
+            status = self._rows[self._prompts[index].key]["status"]
+            raise ValueError(f"prompt {index} has no conversation to show (it is {status}).")
+        return ChatWidget.replay(events, speed=0)
+
+    def to_parquet(self, path: str | os.PathLike[str]) -> Path:
+        """Write the runs (and each run's events, as JSON) to a Parquet file, atomically."""
+        from powawidget.evaluation.storage import write_parquet
+
+        return write_parquet(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Evaluation:
+        """Read an evaluation saved by `to_parquet` (or a checkpoint .jsonl)."""
+        from powawidget.evaluation.storage import read_evaluation
+
+        return read_evaluation(cls, path)
+
+    # ---- what executors report ----------------------------------------------------------
+
+    def _subscribe(self, listener: Listener) -> None:
+        """Call `listener()` after every change (from any thread)."""
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener()
+            except Exception:  # a display problem must not lose a run
+                import logging
+
+                logging.getLogger(__name__).exception("powawidget: evaluation listener failed")
+
+    def _resume(self, checkpoint: Checkpoint, retry_unfinished: bool) -> list[Prompt]:
+        """Take what the checkpoint holds; return the prompts still to send."""
+        state = checkpoint.load()
+        todo: list[Prompt] = []
+        for prompt in self._prompts:
+            finished, started = state.finished.get(prompt.key), state.started.get(prompt.key)
+            for record in (finished, started):
+                if record is not None and record.get("prompt", prompt.prompt) != prompt.prompt:
+                    raise ValueError(
+                        f"{checkpoint.path} was written for other prompts: prompt {prompt.key!r}"
+                        f" was {record.get('prompt')!r}, now {prompt.prompt!r}. Use a new "
+                        "checkpoint file for a new prompt set."
+                    )
+            if finished is not None:
+                row = {k: finished["row"].get(k) for k in RUN_COLUMNS}
+                self._rows[prompt.key] = row
+                self._events[prompt.key] = list(finished.get("events") or [])
+                if row["status"] in DONE_STATUSES or not retry_unfinished:
+                    continue
+            elif started is not None:
+                self._rows[prompt.key] = pending_row(
+                    prompt,
+                    UNFINISHED,
+                    run_id=started.get("run_id"),
+                    session_id=started.get("session_id"),
+                    error=(
+                        "started before the checkpoint's process ended; not sent again "
+                        if started.get("run_id")
+                        else "sent before the checkpoint's process ended (it may have run on "
+                        "the server); not sent again "
+                    )
+                    + "(pass retry_unfinished=True to send it again)",
+                )
+                if not retry_unfinished:
+                    continue
+            todo.append(prompt)
+        self._checkpoint = checkpoint
+        return todo
+
+    def _dispatched(self, prompt: Prompt) -> None:
+        if self._checkpoint is not None:  # before the request leaves: a crash now leaves a trace
+            self._checkpoint.started(prompt.key, prompt.prompt, None, None)
+        with self._lock:
+            self._rows[prompt.key] = pending_row(prompt, RUNNING)
+        self._changed()
+
+    def _started(self, prompt: Prompt, run_id: str | None, session_id: str | None) -> None:
+        if self._checkpoint is not None:  # the run id, before anything else
+            self._checkpoint.started(prompt.key, prompt.prompt, run_id, session_id)
+        with self._lock:
+            self._rows[prompt.key].update(run_id=run_id, session_id=session_id)
+        self._changed()
+
+    def _finished(self, prompt: Prompt, status: str, row: dict, events: list[dict]) -> None:
+        if status == PENDING:  # handed back unsent (a stop before the request, a 402)
+            if self._checkpoint is not None:
+                self._checkpoint.unsent(prompt.key)
+            with self._lock:
+                self._rows[prompt.key] = pending_row(prompt)
+            self._changed()
+            return
+        if self._checkpoint is not None:
+            self._checkpoint.finished(prompt.key, row, events)
+        with self._lock:
+            self._rows[prompt.key] = row
+            self._events[prompt.key] = events
+            self._finished_here += 1
+        self._changed()
+
+    def _end(self, stop_reason: str | None) -> None:
+        """Nothing more will run: settle the state, close the checkpoint, wake waiters."""
+        with self._lock:
+            self.stop_reason = stop_reason
+            for prompt in self._prompts:  # a run that never reported back is not running
+                if self._rows[prompt.key]["status"] == RUNNING:
+                    self._rows[prompt.key] = pending_row(prompt)
+            pending = any(r["status"] == PENDING for r in self._rows.values())
+            self._state = "stopped" if stop_reason or pending else "done"
+            if self._state == "stopped" and self.stop_reason is None:
+                self.stop_reason = "stopped"
+            self._ended_at = time.monotonic()
+        if self._checkpoint is not None:
+            self._checkpoint.close()
+        self._done.set()
+        self._changed()
+
+
+__all__ = ["Evaluation"]

@@ -1,12 +1,12 @@
-// The chat panel: wires the model (traits + custom messages) to the conversation view
-// model and the renderers. Renders at most once per animation frame, only what changed.
+// The chat panel: wires the model (traits + custom messages) to the entries Python folded
+// (model/entries.js) and the renderers. Renders at most once per animation frame, only what changed.
 
 import { h } from "./dom.js";
-import { Conversation } from "./conversation.js";
-import { EventSync } from "./sync.js";
-import { StickyScroll } from "./scroll.js";
-import { ThemeWatcher } from "./theme.js";
-import { copyButtonFactory } from "./copy.js";
+import { Entries } from "./model/entries.js";
+import { PanelSync } from "./host/sync.js";
+import { StickyScroll } from "./host/scroll.js";
+import { ThemeWatcher } from "./host/theme.js";
+import { copyButtonFactory } from "./host/copy.js";
 import { turnView, dividerView, historyNoteView } from "./render/turn.js";
 import { header, banner, statusLine, composer, BUSY } from "./render/chrome.js";
 
@@ -39,7 +39,7 @@ function runningTool(turn) {
  * @param {any} model @param {HTMLElement} el
  */
 export function mount(model, el) {
-  const conv = new Conversation();
+  const conv = new Entries();
   /** @type {Set<number>} */
   const timers = new Set();
   const makeCopy = copyButtonFactory(timers);
@@ -132,7 +132,7 @@ export function mount(model, el) {
   function viewFor(entry) {
     if (entry.kind === "turn") return turnView(entry, ctx);
     if (entry.kind === "divider") return dividerView();
-    return historyNoteView();
+    return historyNoteView(entry);
   }
 
   function announce(turn) {
@@ -230,7 +230,7 @@ export function mount(model, el) {
     root.dataset.connected = String(sync.connected);
   }
 
-  const sync = new EventSync(model, conv, schedule);
+  const sync = new PanelSync(model, conv, schedule);
 
   const onTrait = () => {
     chrome();

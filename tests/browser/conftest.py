@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import shutil
 import subprocess
 import threading
@@ -14,6 +15,10 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import BrowserContext, Page
+
+from powawidget.model.conversation import Conversation
+from powawidget.model.view import entries
+from powawidget.notebook.sync import PanelSync
 
 ROOT = Path(__file__).resolve().parents[2]
 JS_DIR = ROOT / "js"
@@ -87,7 +92,7 @@ class ChatPage:
         self.page = page
         self.dialogs: list[str] = []
         self.errors: list[str] = []
-        self.next = 0
+        self._fold(Conversation())
         page.on("dialog", self._on_dialog)
         page.on("pageerror", lambda exc: self.errors.append(str(exc)))
 
@@ -105,16 +110,25 @@ class ChatPage:
         """A custom message from "Python"."""
         self.page.evaluate("(m) => pw.deliver(m)", message)
 
-    def events(self, events: list[dict[str, Any]], start: int | None = None) -> None:
-        """An `events` batch; `start` defaults to the next index (append-only)."""
-        start = self.next if start is None else start
-        self.deliver({"type": "events", "start": start, "events": events})
-        self.next = max(self.next, start + len(events))
+    def _fold(self, conversation: Conversation) -> None:
+        """Python's side, for real: the conversation and the sync that patches the page."""
+        self.conversation = conversation
+        self.sync = PanelSync(conversation, threading.RLock(), self.deliver)
+
+    def events(self, events: list[dict[str, Any]]) -> None:
+        """Fold canonical events in Python and deliver the one patch they make."""
+        self.conversation.extend(events)
+        self.sync.flush()
 
     def snapshot(self, events: list[dict[str, Any]]) -> None:
-        """A `snapshot` message: the whole log."""
-        self.deliver({"type": "snapshot", "events": events})
-        self.next = len(events)
+        """A `snapshot` message: the conversation these events fold into."""
+        self._fold(Conversation(events))
+        self.sync.send_snapshot()
+
+    @staticmethod
+    def saved(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The `history` trait a notebook saved for these events."""
+        return json.loads(json.dumps(entries(Conversation(events))))
 
     def set(self, name: str, value: Any) -> None:
         """Change a synced trait (as Python would)."""

@@ -1,7 +1,7 @@
 """Real-looking event sequences for the front end, as the kernel sends them.
 
-Frames of both dialects go through the real normaliser (`powawidget.wire.events`) and the
-real slimming (`powawidget.notebook.sync.slim_event`), so the page sees exactly what a widget sends.
+Frames of both dialects go through the real normaliser (`powawidget.wire.events`); the
+page's `ChatPage` folds them in Python and sends the real patches, as a widget does.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from powawidget.notebook.sync import slim_event
 from powawidget.wire.events import EventNormaliser, make_event
 from powawidget.wire.sse import ServerSentEvent
 
@@ -19,18 +18,18 @@ SESSION_ID = "sess_0123456789ab"
 
 
 def normalise(frames: Iterable[dict[str, Any] | str]) -> list[dict[str, Any]]:
-    """Normalise wire payloads (dicts, or raw strings for malformed frames) into slim events."""
+    """Normalise wire payloads (dicts, or raw strings for malformed frames) into events."""
     normaliser = EventNormaliser()
     out = []
     for frame in frames:
         data = frame if isinstance(frame, str) else json.dumps(frame)
-        out.append(slim_event(normaliser.normalise(ServerSentEvent(data=data))))
+        out.append(normaliser.normalise(ServerSentEvent(data=data)))
     return out
 
 
 def client(event: str, **fields: Any) -> dict[str, Any]:
-    """A client-side event (user_message, stopped, client_error, ...) in slim form."""
-    return slim_event(make_event(event, **fields))
+    """A client-side event (user_message, stopped, client_error, ...)."""
+    return make_event(event, **fields)
 
 
 def user(text: str) -> dict[str, Any]:

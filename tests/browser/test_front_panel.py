@@ -6,8 +6,6 @@ import pytest
 from playwright.sync_api import expect
 from slim_streams import client, documented_run, normalise, server_run, user
 
-from powawidget.notebook.sync import compact
-
 pytestmark = pytest.mark.browser
 
 TOOL = (
@@ -309,15 +307,23 @@ def test_a_gap_asks_for_a_snapshot_and_the_snapshot_rebuilds_the_view(chat):
     run = [user("hello"), *server_run(["Hi ", "there."])]
     chat.events(run[:3])
     chat.page.evaluate("() => pw.clearSent()")
-    chat.events(run[5:], start=5)  # events 3 and 4 never arrived
+    chat.conversation.extend(run[3:5])
+    chat.sync.flush()  # a patch the page never gets
+    chat.page.evaluate("() => pw.clearSent()")
+    sent: list = []
+    deliver, chat.sync._send = chat.sync._send, sent.append
+    chat.sync.flush()
+    chat.sync._send = deliver
+    chat.events(run[5:])  # the next patch: one is missing before it
     chat.settle()
     assert chat.sent() == [{"type": "snapshot_request"}]
     expect(chat.page.get_by_test_id("assistant-text")).to_have_count(0)
     chat.snapshot(run)
     expect(chat.page.get_by_test_id("assistant-text")).to_have_text("Hi there.")
     expect(chat.page.get_by_test_id("turn")).to_have_count(1)
-    # Overlapping batches are skipped, not applied twice.
-    chat.events(run[-2:], start=len(run) - 2)
+    # A patch the snapshot already holds is skipped, not applied twice.
+    chat.deliver({"type": "patch", "seq": 0, "ops": [
+        {"op": "text", "at": 0, "index": 1, "append": "there."}]})  # fmt: skip
     chat.settle()
     expect(chat.page.get_by_test_id("assistant-text")).to_have_text("Hi there.")
 
@@ -335,7 +341,7 @@ def test_history_trait_renders_when_no_kernel_answers(chat):
             arguments={"role": "assistant", "timestamp": "2026-11-20T10:00:02Z"},
         ),
     ]
-    chat.mount(history=history, session_id="sess_0123456789ab")
+    chat.mount(history=chat.saved(history), session_id="sess_0123456789ab")
     expect(chat.page.get_by_test_id("history-note")).to_have_text(
         "Loaded from session history — tool calls not included"
     )
@@ -545,18 +551,16 @@ def test_a_sent_message_shows_sending_until_the_kernel_echoes_it(chat):
     expect(chat.page.get_by_test_id("send")).to_be_enabled()
 
 
-def test_a_compacted_snapshot_then_a_batch_from_its_next_renders_the_whole_answer(chat):
+def test_a_snapshot_mid_answer_then_patches_render_the_whole_answer(chat):
     parts = ["Hi ", "there, ", "my ", "good ", "friend."]
     run = [user("hello"), *server_run(parts)]
     cut = [i for i, e in enumerate(run) if e["event"] == "content_delta"][2]  # mid-answer
     head, tail = run[:cut], run[cut:]
-    snapshot = compact(head, max_chars=None)
-    assert len(snapshot) < len(head)  # deltas merged: the snapshot is shorter than the log
     chat.mount()
     chat.page.evaluate("() => pw.clearSent()")
-    chat.deliver({"type": "snapshot", "events": snapshot, "next": len(head)})
+    chat.snapshot(head)
     expect(chat.page.get_by_test_id("assistant-text")).to_have_text("Hi there,")
-    chat.events(tail, start=len(head))
+    chat.events(tail)
     expect(chat.page.get_by_test_id("assistant-text")).to_have_text("Hi there, my good friend.")
     expect(chat.page.get_by_test_id("turn")).to_have_count(1)
     chat.settle()

@@ -144,7 +144,9 @@ def test_payloads_in_history_banner_and_agent_name_never_run(chat):
         client("history", text=ATTACK, arguments={"role": "user"}),
         client("history", text=ATTACK, arguments={"role": "assistant"}),
     ]
-    chat.mount(history=history, banner=ATTACK, agent_name=PAYLOADS[0], placeholder=PAYLOADS[1])
+    chat.mount(
+        history=chat.saved(history), banner=ATTACK, agent_name=PAYLOADS[0], placeholder=PAYLOADS[1]
+    )
     _assert_inert(chat)
     expect(chat.page.get_by_test_id("agent-name")).to_have_text(PAYLOADS[0])
 
@@ -175,10 +177,8 @@ def test_safe_links_survive_and_open_in_a_new_tab(chat):
 
 def test_the_local_servers_xss_agent_is_inert(chat, client):
     """The fault_xss agent's real stream, through the real client and normaliser."""
-    from powawidget.notebook.sync import slim_event
-
     with client.stream_run("fault_xss", "attack") as stream:
-        events = [slim_event(e) for e in stream]
+        events = list(stream)
     chat.mount()
     chat.snapshot([])
     chat.events([user("attack"), *events])

@@ -1,6 +1,29 @@
-// Small blocks inside an assistant turn: step markers and the "thinking" (reasoning) block.
+// Small blocks inside an assistant turn: step markers, step resets and the "thinking"
+// (reasoning) block.
 
-import { h } from "../dom.js";
+import { h, formatDuration } from "../dom.js";
+
+/** Why the server restarted a step, in words. */
+const RESET_REASONS = {
+  rate_limit: "the model was rate-limited",
+  model_error: "the model failed",
+  prompt_too_long: "the prompt was too long",
+  output_recovery: "the output was cut off",
+};
+
+/** A small marker where the server restarted a step (the text before it stays). */
+export function resetMarker(item) {
+  const el = h("div", {
+    class: "pw-step pw-reset",
+    role: "note",
+    dataset: { testid: "step-reset" },
+  });
+  function update(it) {
+    const why = RESET_REASONS[it.reason] || (it.reason ? String(it.reason) : "");
+    el.textContent = `Step ${it.step ?? ""} restarted${why ? `: ${why}` : ""}`;
+  }
+  return { el, update };
+}
 
 /** A step marker; shown only once a turn has more than one step. */
 export function stepMarker(item) {
@@ -26,7 +49,8 @@ export function reasoningBlock(item) {
   ]);
   let wasDone = null;
   function update(it) {
-    label.textContent = it.done ? "Thought" : "Thinking…";
+    const took = typeof it.durationMs === "number" ? ` for ${formatDuration(it.durationMs)}` : "";
+    label.textContent = it.done ? `Thought${took}` : "Thinking…";
     el.dataset.state = it.done ? "done" : "streaming";
     text.textContent = it.text;
     if (wasDone !== it.done) {

@@ -8,7 +8,7 @@ import { isSafeLink } from "../sanitize.js";
 import { toolCard } from "./toolcard.js";
 import { approvalCard } from "./approval.js";
 import { errorCard } from "./errorcard.js";
-import { stepMarker, reasoningBlock } from "./blocks.js";
+import { stepMarker, reasoningBlock, resetMarker } from "./blocks.js";
 
 /**
  * @typedef {{send: (msg: object) => void, makeCopy: (get: () => string, label: string) => HTMLElement,
@@ -62,6 +62,7 @@ const ITEM_VIEWS = {
   approval: (item, ctx) => approvalCard(item, ctx),
   step: (item) => stepMarker(item),
   reasoning: (item) => reasoningBlock(item),
+  reset: (item) => resetMarker(item),
 };
 
 /** The view of one turn. @param {any} turn @param {TurnContext} ctx */
@@ -114,6 +115,16 @@ export function turnView(turn, ctx) {
         ]),
       ]);
       el.prepend(userEl);
+    }
+    if (views.size > t.items.length) {
+      // A step reset dropped items: their views go too.
+      const kept = new Set(t.items);
+      for (const [item, entry] of views) {
+        if (!kept.has(item)) {
+          entry.view.el.remove();
+          views.delete(item);
+        }
+      }
     }
     for (const item of t.items) {
       let entry = views.get(item);
@@ -174,12 +185,14 @@ export function dividerView() {
   return { el, update() {} };
 }
 
-/** The note above messages loaded from session history (they carry no tool calls). */
-export function historyNoteView() {
+/** The note above runs loaded from session history (older servers keep no tool calls). */
+export function historyNoteView(entry) {
   const el = h("div", {
     class: "pw-history-note",
     dataset: { testid: "history-note" },
-    text: "Loaded from session history — tool calls not included",
+    text: entry?.tools
+      ? "Loaded from session history"
+      : "Loaded from session history — tool calls not included",
   });
   return { el, update() {} };
 }

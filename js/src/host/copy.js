@@ -1,7 +1,7 @@
 // Copy-to-clipboard buttons. Clipboard API first, a hidden-textarea fallback for hosts
 // that deny it; the "Copied" feedback timer is registered with the view for cleanup.
 
-import { h } from "./dom.js";
+import { h } from "../dom.js";
 
 /** Put text on the clipboard; resolves to whether it worked. @param {string} text */
 export async function copyText(text) {

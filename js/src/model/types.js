@@ -1,0 +1,48 @@
+// @ts-check
+// The panel's wire, typed: the entries Python folds and sends (powawidget/model/view.py)
+// and the messages both ways (powawidget/notebook/messages.py). This file mirrors those
+// TypedDicts; tests/notebook/test_panel_conformance.py holds the two sides to one answer.
+
+/**
+ * @typedef {{kind: "step", step: number|null, done: boolean}} StepView
+ * @typedef {{kind: "text", text: string}} TextView
+ * @typedef {{kind: "reasoning", step: number|null, text: string, done: boolean,
+ *   durationMs: number|null}} ReasoningView
+ * @typedef {{kind: "tool", callId: string|null, toolName: string, arguments: any,
+ *   result: string|null, resultTruncated: boolean, preview: boolean,
+ *   state: "pending"|"running"|"done"|"error"|"denied", durationMs: number|null,
+ *   step: number|null, calledAt: string|null, finishedAt: string|null,
+ *   note: string|null}} ToolView
+ * @typedef {{kind: "approval", toolName: string|null, arguments: any, message: string|null,
+ *   state: "pending"|"approved"|"denied"|"timed_out", reason: string|null,
+ *   timeoutS: number|null}} ApprovalView
+ * @typedef {{kind: "reset", step: number|null, reason: string|null}} ResetView
+ * @typedef {StepView|TextView|ReasoningView|ToolView|ApprovalView|ResetView} ItemView
+ * @typedef {{message: string, code: string|null, step: number|null}} ErrorView
+ * @typedef {{kind: "turn", runId: string|null, sessionId: string|null,
+ *   userText: string|null, answer: string|null, items: ItemView[], steps: number,
+ *   status: "streaming"|"waiting_approval"|"completed"|"failed"|"stopped",
+ *   usage: Record<string, number>|null, error: ErrorView|null, fromHistory: boolean,
+ *   citations: any[]|null, startedAt: string|null, endedAt: string|null}} TurnView
+ * @typedef {{kind: "divider", at: string|null}} DividerView
+ * @typedef {{kind: "history-note", tools: boolean}} HistoryNoteView
+ * @typedef {TurnView|DividerView|HistoryNoteView} EntryView
+ *
+ * @typedef {{op: "entry", at: number, entry: EntryView}} EntryOp
+ * @typedef {{op: "turn", at: number, set: Record<string, any>}} TurnOp
+ * @typedef {{op: "item", at: number, index: number, item: ItemView}} ItemOp
+ * @typedef {{op: "text", at: number, index: number, append: string}} TextOp
+ * @typedef {{op: "trim", at: number, items: number}} TrimOp
+ * @typedef {EntryOp|TurnOp|ItemOp|TextOp|TrimOp} Op
+ *
+ * @typedef {{type: "snapshot", seq: number, entries: EntryView[]}} Snapshot
+ * @typedef {{type: "patch", seq: number, ops: Op[]}} Patch
+ * @typedef {Snapshot|Patch} KernelMessage
+ *
+ * @typedef {{type: "send", text: string}
+ *   | {type: "approve", approved: boolean, reason: string|null}
+ *   | {type: "stop"} | {type: "retry"} | {type: "new_session"}
+ *   | {type: "snapshot_request"}} PanelMessage
+ */
+
+export {};

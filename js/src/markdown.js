@@ -10,6 +10,7 @@ import json from "highlight.js/lib/languages/json";
 import bash from "highlight.js/lib/languages/bash";
 import sql from "highlight.js/lib/languages/sql";
 import { sanitize } from "./sanitize.js";
+import { repairStreaming } from "./streaming.js";
 
 hljs.registerLanguage("python", python);
 hljs.registerLanguage("javascript", javascript);
@@ -118,11 +119,17 @@ export class MarkdownView {
     this.cut = 0;
     this.fence = null;
     this.tailText = null;
+    this.streaming = false;
   }
 
-  /** Show `text` (which may extend or replace what is shown). @param {string} text */
-  update(text) {
-    if (text === this.text) return;
+  /**
+   * Show `text` (which may extend or replace what is shown). While `streaming`, the tail's
+   * unfinished constructs are hidden or closed (see streaming.js).
+   * @param {string} text @param {boolean} [streaming]
+   */
+  update(text, streaming = false) {
+    if (text === this.text && streaming === this.streaming) return;
+    this.streaming = streaming;
     if (!text.startsWith(this.text.slice(0, this.cut))) {
       this.settled.replaceChildren();
       this.cut = 0;
@@ -139,7 +146,8 @@ export class MarkdownView {
       this.cut = cut;
       this.fence = fence;
     }
-    const tail = text.slice(this.cut);
+    const raw = text.slice(this.cut);
+    const tail = streaming ? repairStreaming(raw) : raw;
     if (tail !== this.tailText) {
       this.tailText = tail;
       const frag = renderMarkdown(tail);

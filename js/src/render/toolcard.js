@@ -6,7 +6,7 @@ import { valueView, resultView } from "./json.js";
 import { denialOf, plainReason } from "./denial.js";
 
 const STATE_LABEL = {
-  pending: "waiting for approval",
+  pending: "pending",
   running: "running",
   done: "done",
   error: "error",

@@ -204,7 +204,8 @@ export function composer(send, sendText) {
   }
   function onKey(e) {
     // Keep notebook shortcuts (a, b, d d, Shift+Enter…) away from typing in the chat.
-    e.stopPropagation();
+    // Esc goes on to the panel, which stops a streaming run with it.
+    if (e.key !== "Escape") e.stopPropagation();
     if (
       e.key === "Enter" &&
       !e.shiftKey &&

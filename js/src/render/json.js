@@ -42,6 +42,8 @@ export function textBlock(text, cls = "") {
   return h("div", { class: "pw-truncated" }, [pre, more]);
 }
 
+/** Pretty JSON up to this many lines is shown fully unfolded. */
+const OPEN_LINES = 24;
 /** Containers whose one-line form is at most this long are shown inline, never folded. */
 const INLINE_CHARS = 60;
 
@@ -83,7 +85,7 @@ function inlineNode(value, entries) {
  * Render one JSON value as a foldable tree: the top level open, small containers inline,
  * larger nested ones folded.
  */
-function jsonNode(value, depth) {
+function jsonNode(value, depth, open = false) {
   if (value === null || typeof value !== "object") return leaf(value);
   const small = depth > 0 ? inlineForm(value) : null;
   if (small) return inlineNode(value, small);
@@ -96,7 +98,7 @@ function jsonNode(value, depth) {
     const row = h("div", { class: "pw-json-row" });
     if (!isArray)
       row.append(h("span", { class: "pw-json-key", text: JSON.stringify(String(k)) }), ": ");
-    row.append(jsonNode(value[k], depth + 1));
+    row.append(jsonNode(value[k], depth + 1, open));
     list.append(row);
   }
   const n = keys.length;
@@ -116,7 +118,7 @@ function jsonNode(value, depth) {
     closing.hidden = !expanded;
   };
   toggle.addEventListener("click", () => show(list.hidden));
-  show(depth < 1);
+  show(open || depth < 1);
   return node;
 }
 
@@ -129,7 +131,9 @@ export function valueView(value) {
   if (data !== undefined) {
     const pretty = JSON.stringify(data, null, 2);
     if (pretty.length <= PREVIEW_CHARS * 2) {
-      return h("div", { class: "pw-json", dataset: { testid: "json" } }, [jsonNode(data, 0)]);
+      // A value that fits in a screenful is shown whole; larger ones fold below the top.
+      const open = pretty.split("\n").length <= OPEN_LINES;
+      return h("div", { class: "pw-json", dataset: { testid: "json" } }, [jsonNode(data, 0, open)]);
     }
     return textBlock(pretty, "pw-json-text");
   }

@@ -62,12 +62,10 @@ export function toolCard(item) {
     state,
   ]);
   const body = h("div", { class: "pw-tool-body" });
-  const outcome = h("div", { class: "pw-tool-outcome", dataset: { testid: "tool-outcome" } });
-  const el = h("details", { class: "pw-tool", dataset: { testid: "tool-card" } }, [
-    summary,
-    outcome,
-    body,
-  ]);
+  // The outcome of a denial is part of the summary row, so it shows while the card is shut.
+  const outcome = h("span", { class: "pw-tool-outcome", dataset: { testid: "tool-outcome" } });
+  summary.append(outcome);
+  const el = h("details", { class: "pw-tool", dataset: { testid: "tool-card" } }, [summary, body]);
   let bodyFor = null;
   /** @type {{timedOut: boolean, reason: string|null}|null} */
   let denial = null;
@@ -118,7 +116,7 @@ export function toolCard(item) {
     duration.textContent = ms !== null && it.state !== "running" ? formatDuration(ms) : "";
     summary.setAttribute(
       "aria-label",
-      `Tool ${it.toolName}, ${STATE_LABEL[shown] || shown}${duration.textContent ? `, ${duration.textContent}` : ""}`,
+      `Tool ${it.toolName}, ${STATE_LABEL[shown] || shown}${duration.textContent ? `, ${duration.textContent}` : ""}${denial ? `. ${outcome.textContent}` : ""}`,
     );
     // The body is built when first opened (cheap collapsed cards) and rebuilt on change.
     current = it;

@@ -58,6 +58,16 @@ function citationList(citations) {
   ]);
 }
 
+/** Whether an earlier tool item of the turn already shows this call (same call id). */
+function repeatsCall(item, turn) {
+  if (!item.callId) return false;
+  for (const other of turn.items) {
+    if (other === item) return false;
+    if (other.kind === "tool" && other.callId === item.callId) return true;
+  }
+  return false;
+}
+
 const ITEM_VIEWS = {
   text: textSegment,
   tool: (item) => toolCard(item),
@@ -163,8 +173,9 @@ export function turnView(turn, ctx) {
         entry.view.update(item, t);
         entry.rev = item.rev;
       }
-      // One card per call: a denial is told by the tool's own card.
+      // One card per call: a denial is told by the tool's own card, and a call id shows once.
       if (item.kind === "approval") entry.view.el.hidden = toldByToolCard(item, t);
+      else if (item.kind === "tool") entry.view.el.hidden = repeatsCall(item, t);
     }
     if (t.citations && !citationsEl) {
       citationsEl = citationList(t.citations);

@@ -85,7 +85,7 @@ function inlineNode(value, entries) {
  * Render one JSON value as a foldable tree: the top level open, small containers inline,
  * larger nested ones folded.
  */
-function jsonNode(value, depth, open = false) {
+function jsonNode(value, depth, unfold = false) {
   if (value === null || typeof value !== "object") return leaf(value);
   const small = depth > 0 ? inlineForm(value) : null;
   if (small) return inlineNode(value, small);
@@ -98,7 +98,7 @@ function jsonNode(value, depth, open = false) {
     const row = h("div", { class: "pw-json-row" });
     if (!isArray)
       row.append(h("span", { class: "pw-json-key", text: JSON.stringify(String(k)) }), ": ");
-    row.append(jsonNode(value[k], depth + 1, open));
+    row.append(jsonNode(value[k], depth + 1, unfold));
     list.append(row);
   }
   const n = keys.length;
@@ -118,7 +118,7 @@ function jsonNode(value, depth, open = false) {
     closing.hidden = !expanded;
   };
   toggle.addEventListener("click", () => show(list.hidden));
-  show(open || depth < 1);
+  show(unfold || depth < 1);
   return node;
 }
 

@@ -38,3 +38,14 @@ export function reasoningBlock(item) {
   }
   return { el, update };
 }
+
+/** A step the server restarted (`kind: "reset"`): what was shown of it is superseded. */
+export function resetNote(item) {
+  const el = h("div", { class: "pw-reset-note", role: "note", dataset: { testid: "step-reset" } });
+  function update(it) {
+    const step = it.step ? `Step ${it.step} restarted` : "The step restarted";
+    el.textContent = it.reason ? `${step}: ${it.reason}` : step;
+  }
+  update(item);
+  return { el, update };
+}

@@ -83,7 +83,7 @@ export function toolCard(item) {
       const label = h("div", { class: "pw-section-label", text: "Result" });
       const section = h("div", { class: "pw-tool-section", dataset: { testid: "tool-result" } }, [
         label,
-        resultView(it.result, { truncated: it.resultTruncated, preview: it.resultPreview }),
+        resultView(it.result, { truncated: it.resultTruncated, preview: it.preview }),
       ]);
       parts.push(section);
     }

@@ -8,7 +8,7 @@ import { isSafeLink } from "../sanitize.js";
 import { toolCard } from "./toolcard.js";
 import { approvalCard } from "./approval.js";
 import { errorCard } from "./errorcard.js";
-import { stepMarker, reasoningBlock } from "./blocks.js";
+import { stepMarker, reasoningBlock, resetNote } from "./blocks.js";
 import { toldByToolCard } from "./denial.js";
 
 /**
@@ -74,6 +74,7 @@ const ITEM_VIEWS = {
   approval: (item, ctx) => approvalCard(item, ctx),
   step: (item) => stepMarker(item),
   reasoning: (item) => reasoningBlock(item),
+  reset: (item) => resetNote(item),
 };
 
 /** The view of one turn. @param {any} turn @param {TurnContext} ctx */
@@ -94,7 +95,7 @@ export function turnView(turn, ctx) {
     dataset: { testid: "stopped-note" },
     text: "Stopped",
   });
-  const copy = ctx.makeCopy(() => current.text, "Copy answer");
+  const copy = ctx.makeCopy(() => current.text ?? current.answer ?? "", "Copy answer");
   // A stopped answer can be asked again (Retry) or picked up where it stopped (Continue).
   const retry = h("button", {
     type: "button",
@@ -156,7 +157,9 @@ export function turnView(turn, ctx) {
     for (const item of t.items) {
       let entry = views.get(item);
       if (!entry) {
-        const view = ITEM_VIEWS[item.kind](item, ctx);
+        const make = ITEM_VIEWS[item.kind];
+        if (!make) continue; // a kind this panel does not know yet: nothing to draw
+        const view = make(item, ctx);
         entry = { view, rev: -1 };
         views.set(item, entry);
         view.el.classList.add("pw-item");

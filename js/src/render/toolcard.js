@@ -114,10 +114,7 @@ export function toolCard(item) {
     preview.textContent = argsPreview(it.arguments);
     const ms = it.durationMs ?? elapsed(it.calledAt, it.finishedAt);
     duration.textContent = ms !== null && it.state !== "running" ? formatDuration(ms) : "";
-    summary.setAttribute(
-      "aria-label",
-      `Tool ${it.toolName}, ${STATE_LABEL[shown] || shown}${duration.textContent ? `, ${duration.textContent}` : ""}${denial ? `. ${outcome.textContent}` : ""}`,
-    );
+
     // The body is built when first opened (cheap collapsed cards) and rebuilt on change.
     current = it;
     if (el.open) {

@@ -103,9 +103,7 @@ def scene(chat, name: str) -> None:
             ]
         )
     elif name == "error":
-        chat.snapshot(
-            [user("hi"), client("client_error", error_message="Unknown agent `agt_x`.")]
-        )
+        chat.snapshot([user("hi"), client("client_error", error_message="Unknown agent `agt_x`.")])
         chat.set("status", "error")
         chat.set("error", "Unknown agent `agt_x`.")
     elif name == "denied and stopped":

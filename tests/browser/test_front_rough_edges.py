@@ -42,9 +42,7 @@ def test_the_users_own_send_follows_to_the_bottom_after_scrolling_up(chat):
     scroller = chat.page.locator(".pw-scroller")
     scroller.hover()
     chat.page.mouse.wheel(0, -3000)
-    chat.page.wait_for_function(
-        "() => document.querySelector('.pw-scroller').scrollTop < 200"
-    )
+    chat.page.wait_for_function("() => document.querySelector('.pw-scroller').scrollTop < 200")
     expect(chat.page.get_by_test_id("jump-to-latest")).to_be_visible()
     box = chat.page.get_by_test_id("input")
     box.fill("And the newest question?")
@@ -151,7 +149,12 @@ def denied_run(reason: str) -> list[dict]:
         *normalise(
             [
                 {"event": "start", "run_id": RUN},
-                {"event": "tool_call", "tool_name": "issue_refund", "call_id": "c9", "arguments": args},
+                {
+                    "event": "tool_call",
+                    "tool_name": "issue_refund",
+                    "call_id": "c9",
+                    "arguments": args,
+                },
                 {
                     "event": "approval_requested",
                     "tool_name": "issue_refund",
@@ -170,7 +173,12 @@ def denied_run(reason: str) -> list[dict]:
                     "status": "error",
                     "error": f"Error: Blocked by hook — Denied by user: {reason}",
                 },
-                {"event": "complete", "run_id": RUN, "status": "completed", "content": "Not refunded."},
+                {
+                    "event": "complete",
+                    "run_id": RUN,
+                    "status": "completed",
+                    "content": "Not refunded.",
+                },
             ]
         ),
     ]
@@ -235,9 +243,7 @@ def test_the_banner_is_one_dismissable_line_even_at_340px(chat):
 
 def test_escape_stops_a_streaming_run_and_a_stopped_answer_offers_retry_and_continue(chat):
     chat.mount(status="streaming")
-    chat.snapshot(
-        [user("Tell me everything"), *normalise([{"event": "start", "run_id": RUN}])]
-    )
+    chat.snapshot([user("Tell me everything"), *normalise([{"event": "start", "run_id": RUN}])])
     stream(chat, "Here is a long answer that")
     chat.page.get_by_test_id("input").focus()
     chat.page.keyboard.press("Escape")
@@ -307,7 +313,9 @@ def rough_edges_scene() -> list[dict]:
             error_message="Unknown agent `agt_missing`: pass `agent_id=` with one of your agents.",
         ),
     ]
-    return paced([user("Find a USB-C dock"), *cut, *denied_run("amount too high"), *error, *stopped])
+    return paced(
+        [user("Find a USB-C dock"), *cut, *denied_run("amount too high"), *error, *stopped]
+    )
 
 
 @pytest.mark.parametrize(
@@ -328,9 +336,7 @@ def test_screenshot_rough_edges(chat, artifacts_dir: Path, name: str, width: int
         card.locator("summary").click()
     chat.settle()
     chat.page.locator(".pw-scroller").evaluate("s => s.scrollTop = 0")
-    chat.page.get_by_test_id("chat").screenshot(
-        path=str(artifacts_dir / f"rough_edges_{name}.png")
-    )
+    chat.page.get_by_test_id("chat").screenshot(path=str(artifacts_dir / f"rough_edges_{name}.png"))
     chat.page.locator(".pw-scroller").evaluate("s => s.scrollTop = s.scrollHeight")
     chat.settle()
     chat.page.get_by_test_id("chat").screenshot(

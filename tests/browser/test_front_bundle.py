@@ -6,12 +6,13 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-# Budgets in bytes, about 4 % above the sizes measured when they were set (JS 130,500,
-# CSS 22,500): growing past them needs a reason, and a new budget written here.
-# Before the trim (marked + DOMPurify + highlight.js with five grammars) JS was 161,407.
-JS_BUDGET = 136_000
-CSS_BUDGET = 23_500
-JS_GZIP_BUDGET = 46_000
+# Budgets in bytes, about 4 % above the sizes measured when they were set (JS 135,042,
+# CSS 24,066, JS gzipped 45,481; the evaluation panel included): growing past them needs
+# a reason, and a new budget written here. Before the trim (marked + DOMPurify +
+# highlight.js with five grammars, no evaluation panel) JS was 161,407 bytes.
+JS_BUDGET = 140_000
+CSS_BUDGET = 25_000
+JS_GZIP_BUDGET = 47_500
 
 
 def test_the_bundle_stays_within_its_budget(widget_bundle: Path) -> None:

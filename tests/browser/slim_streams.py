@@ -10,9 +10,23 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from powawidget.notebook.sync import slim_event
 from powawidget.wire.events import EventNormaliser, make_event
 from powawidget.wire.sse import ServerSentEvent
+
+try:
+    from powawidget.notebook.sync import slim_event
+except ImportError:  # sync now sends folded turns; the page still folds events until ported
+    MAX_RESULT_CHARS = 200_000
+
+    def slim_event(event: dict[str, Any]) -> dict[str, Any]:
+        """The panel's copy of an event: no `raw`, no None values, long results cut."""
+        slim = {k: v for k, v in event.items() if v is not None and k != "raw"}
+        result = slim.get("result")
+        if isinstance(result, str) and len(result) > MAX_RESULT_CHARS:
+            slim["result"] = result[:MAX_RESULT_CHARS]
+            slim["result_truncated"] = True
+        return slim
+
 
 RUN_ID = "run_0123456789ab"
 SESSION_ID = "sess_0123456789ab"

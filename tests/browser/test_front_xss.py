@@ -175,7 +175,7 @@ def test_safe_links_survive_and_open_in_a_new_tab(chat):
 
 def test_the_local_servers_xss_agent_is_inert(chat, client):
     """The fault_xss agent's real stream, through the real client and normaliser."""
-    from powawidget.notebook.sync import slim_event
+    from slim_streams import slim_event
 
     with client.stream_run("fault_xss", "attack") as stream:
         events = [slim_event(e) for e in stream]

@@ -5,13 +5,12 @@ attribute order, highlighting spans, classes and link-opening attributes set asi
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from conftest import bundle_module
 
 from powawidget.outputs.markdown import render_markdown
 
@@ -83,17 +82,7 @@ def normalise(html: str) -> str:
 @pytest.fixture(scope="module")
 def panel_markdown(browser) -> Iterator:
     """The panel's own markdown module (js/src/markdown.js), bundled for a blank page."""
-    npx = shutil.which("npx")
-    if npx is None:
-        pytest.fail("npx (Node.js 18+) is needed to bundle the panel's markdown module.")
-    bundle = subprocess.run(
-        [npx, "--no-install", "esbuild", "--bundle", "--format=iife", "--target=es2020"],
-        input=ENTRY,
-        cwd=ROOT / "js",
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    bundle = bundle_module(ENTRY)
     page = browser.new_page()
     page.set_content("<!doctype html><html><body></body></html>")
     page.evaluate("() => { window.__xss = false; }")

@@ -62,7 +62,10 @@ export function mount(model, el) {
     dataset: { testid: "chat" },
     "data-lm-suppress-shortcuts": "true",
   });
-  const head = header(send);
+  const head = header((msg) => {
+    send(msg);
+    scroll.toBottom(false);
+  });
   const note = banner();
   const list = h("div", { class: "pw-list" });
   const empty = h("div", { class: "pw-empty", dataset: { testid: "empty" } }, [
@@ -95,6 +98,8 @@ export function mount(model, el) {
   const sendText = (text) => {
     send({ type: "send", text });
     pending = { since: Date.now(), users: conv.userMessages };
+    // The user's own message is followed to the bottom, wherever they had scrolled.
+    scroll.toBottom(false);
     chrome();
   };
   const input = composer(send, sendText);
@@ -110,6 +115,16 @@ export function mount(model, el) {
   el.replaceChildren(root);
 
   const scroll = new StickyScroll(scroller, jump);
+  // Esc stops a streaming run while focus is in the panel (an open <details> or menu
+  // still gets Esc first: only an Esc nobody used stops the run).
+  const onKeyDown = (e) => {
+    if (e.key !== "Escape" || e.defaultPrevented || e.isComposing) return;
+    if (!busy() || !live_() || !sync.connected) return;
+    e.preventDefault();
+    e.stopPropagation();
+    send({ type: "stop" });
+  };
+  root.addEventListener("keydown", onKeyDown);
   const theme = new ThemeWatcher(root, () => get("theme", "auto"));
 
   /** @type {Map<any, {el: HTMLElement, update: Function}>} */
@@ -124,6 +139,7 @@ export function mount(model, el) {
   const busy = () => BUSY.has(get("status", "idle"));
   const ctx = {
     send,
+    sendText,
     makeCopy,
     canAct: () => live_() && sync.connected,
     isLast: (t) => t === conv.lastTurn && !busy(),
@@ -216,6 +232,7 @@ export function mount(model, el) {
       tool: last && !last.fromHistory ? runningTool(last) : null,
       startedAt: runStartedAt,
       usage: conv.sessionUsage,
+      errorShown: Boolean(last && last.error),
       sending: pending === null ? "no" : late ? "late" : "yes",
     });
     input.update({
@@ -253,6 +270,7 @@ export function mount(model, el) {
     timers.clear();
     for (const t of TRAITS) model.off(`change:${t}`, t === "theme" ? onTheme : onTrait);
     sync.destroy();
+    root.removeEventListener("keydown", onKeyDown);
     scroll.destroy();
     theme.destroy();
     el.replaceChildren();

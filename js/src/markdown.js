@@ -1,22 +1,11 @@
-// Markdown to sanitised DOM: marked (GFM) → DOMPurify → fragment, with highlight.js for
-// fenced code in a few languages. Streaming text is split into settled blocks, rendered
+// Markdown to sanitised DOM: marked (GFM) → DOMPurify → fragment, with our own small
+// highlighter (highlight.js) for fenced code. Streaming text is split into settled blocks, rendered
 // once, and a growing tail, re-rendered at most once per frame (see MarkdownView).
 
 import { Marked } from "marked";
-import hljs from "highlight.js/lib/core";
-import python from "highlight.js/lib/languages/python";
-import javascript from "highlight.js/lib/languages/javascript";
-import json from "highlight.js/lib/languages/json";
-import bash from "highlight.js/lib/languages/bash";
-import sql from "highlight.js/lib/languages/sql";
+import { highlight, languageOf } from "./highlight.js";
 import { sanitize } from "./sanitize.js";
-
-hljs.registerLanguage("python", python);
-hljs.registerLanguage("javascript", javascript);
-hljs.registerLanguage("json", json);
-hljs.registerLanguage("bash", bash);
-hljs.registerLanguage("sql", sql);
-hljs.registerAliases(["shell", "console"], { languageName: "bash" });
+import { repairStreaming } from "./streaming.js";
 
 /** Escape text for HTML. @param {string} s */
 function escapeHtml(s) {
@@ -28,10 +17,8 @@ marked.use({
   renderer: {
     code({ text, lang }) {
       const language = (lang || "").trim().split(/\s+/)[0].toLowerCase();
-      const known = language && hljs.getLanguage(language);
-      const body = known
-        ? hljs.highlight(text, { language, ignoreIllegals: true }).value
-        : escapeHtml(text);
+      const known = languageOf(language);
+      const body = known ? highlight(text, known) : escapeHtml(text);
       const cls = known ? ` class="hljs language-${escapeHtml(language)}"` : "";
       const label = language ? ` data-lang="${escapeHtml(language)}"` : "";
       return `<pre${label}><code${cls}>${body}</code></pre>\n`;
@@ -118,11 +105,17 @@ export class MarkdownView {
     this.cut = 0;
     this.fence = null;
     this.tailText = null;
+    this.streaming = false;
   }
 
-  /** Show `text` (which may extend or replace what is shown). @param {string} text */
-  update(text) {
-    if (text === this.text) return;
+  /**
+   * Show `text` (which may extend or replace what is shown). While `streaming`, the tail's
+   * unfinished constructs are hidden or closed (see streaming.js).
+   * @param {string} text @param {boolean} [streaming]
+   */
+  update(text, streaming = false) {
+    if (text === this.text && streaming === this.streaming) return;
+    this.streaming = streaming;
     if (!text.startsWith(this.text.slice(0, this.cut))) {
       this.settled.replaceChildren();
       this.cut = 0;
@@ -139,7 +132,8 @@ export class MarkdownView {
       this.cut = cut;
       this.fence = fence;
     }
-    const tail = text.slice(this.cut);
+    const raw = text.slice(this.cut);
+    const tail = streaming ? repairStreaming(raw) : raw;
     if (tail !== this.tailText) {
       this.tailText = tail;
       const frag = renderMarkdown(tail);

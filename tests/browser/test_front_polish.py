@@ -83,7 +83,7 @@ def test_a_long_error_in_the_status_line_is_cut_with_the_whole_text_on_hover(cha
     chat.mount(status="error", error=message)
     chat.snapshot([])
     status = chat.page.get_by_test_id("status-text")
-    expect(status).to_have_attribute("title", f"Error: {message}")
+    expect(status).to_have_attribute("title", f"Failed: {message}")
     box = status.bounding_box()
     panel = chat.page.get_by_test_id("chat").bounding_box()
     assert box is not None and panel is not None

@@ -57,7 +57,7 @@ def node_apply(runs: list[list[dict[str, Any]]]) -> list[Any]:
     node = shutil.which("node")
     assert node, "node is needed for the front end's tests (Node.js ≥ 18)"
     done = subprocess.run(
-        [node, str(ROOT / "js" / "test" / "apply_messages.mjs")],
+        [node, str(ROOT / "js" / "scripts" / "apply_messages.mjs")],
         input=json.dumps(runs),
         capture_output=True,
         text=True,

@@ -3,6 +3,7 @@
 
 import { h } from "../dom.js";
 import { valueView } from "./json.js";
+import { plainReason } from "./denial.js";
 
 /** @param {any} item @param {{send: (msg: object) => void, canAct: () => boolean}} ctx */
 export function approvalCard(item, ctx) {
@@ -67,8 +68,15 @@ export function approvalCard(item, ctx) {
           : "Denying…"
         : "Waiting for your answer.";
     } else {
-      outcome.textContent =
-        (it.state === "approved" ? "Approved" : "Denied") + (it.reason ? `: ${it.reason}` : "");
+      const reason = plainReason(it.reason);
+      const late =
+        it.state === "timed_out" ||
+        it.outcome === "timed_out" ||
+        (/\btimed?[ _-]?out\b/i.test(reason) && it.state !== "approved");
+      outcome.textContent = late
+        ? "Approval timed out"
+        : (it.state === "approved" ? "Approved" : "Denied by you") + (reason ? `: ${reason}` : "");
+      el.dataset.state = late ? "timed_out" : it.state;
     }
   }
   update(item);

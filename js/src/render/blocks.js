@@ -11,20 +11,6 @@ const RESET_REASONS = {
   output_recovery: "the output was cut off",
 };
 
-/** A small marker where the server restarted a step (the text before it stays). */
-export function resetMarker(item) {
-  const el = h("div", {
-    class: "pw-step pw-reset",
-    role: "note",
-    dataset: { testid: "step-reset" },
-  });
-  function update(it) {
-    const why = RESET_REASONS[it.reason] || (it.reason ? String(it.reason) : "");
-    el.textContent = `Step ${it.step ?? ""} restarted${why ? `: ${why}` : ""}`;
-  }
-  return { el, update };
-}
-
 /** A step marker; shown only once a turn has more than one step. */
 export function stepMarker(item) {
   const label = h("span", { class: "pw-step-label" });
@@ -60,5 +46,17 @@ export function reasoningBlock(item) {
       wasDone = it.done;
     }
   }
+  return { el, update };
+}
+
+/** A step the server restarted (`kind: "reset"`): what was shown of it is superseded. */
+export function resetNote(item) {
+  const el = h("div", { class: "pw-reset-note", role: "note", dataset: { testid: "step-reset" } });
+  function update(it) {
+    const step = it.step ? `Step ${it.step} restarted` : "The step restarted";
+    const why = RESET_REASONS[it.reason] || it.reason;
+    el.textContent = why ? `${step}: ${why}` : step;
+  }
+  update(item);
   return { el, update };
 }

@@ -46,18 +46,55 @@ export function header(send) {
   return { el, update };
 }
 
-/** Banner (e.g. "not connected to Powabase"). */
+/**
+ * Banner (e.g. "not connected to Powabase"): one line, cut with an ellipsis; the text is a
+ * button that unfolds it (the whole text is always there for screen readers), and × hides
+ * it until Python sends a different banner.
+ */
 export function banner() {
-  const text = h("div", { class: "pw-banner-text" });
-  const el = h("div", { class: "pw-banner", role: "note", dataset: { testid: "banner" } }, [
-    h("span", { class: "pw-banner-icon", "aria-hidden": "true", text: "i" }),
-    text,
-  ]);
+  const text = h("button", {
+    type: "button",
+    class: "pw-banner-text",
+    "aria-expanded": "false",
+    dataset: { testid: "banner-text" },
+  });
+  const close = h("button", {
+    type: "button",
+    class: "pw-banner-close",
+    "aria-label": "Dismiss this notice",
+    title: "Dismiss",
+    dataset: { testid: "banner-dismiss" },
+    text: "×",
+  });
+  const el = h(
+    "div",
+    { class: "pw-banner", role: "note", "aria-label": "Notice", dataset: { testid: "banner" } },
+    [h("span", { class: "pw-banner-icon", "aria-hidden": "true", text: "i" }), text, close],
+  );
+  let shown = "";
+  let dismissed = null;
+  text.addEventListener("click", () => {
+    const open = text.getAttribute("aria-expanded") !== "true";
+    text.setAttribute("aria-expanded", String(open));
+    el.classList.toggle("pw-banner-open", open);
+  });
+  close.addEventListener("click", () => {
+    dismissed = shown;
+    el.hidden = true;
+  });
   function update(value) {
-    text.textContent = value || "";
-    el.hidden = !value;
+    shown = value || "";
+    text.textContent = shown;
+    text.title = shown;
+    el.hidden = !shown || dismissed === shown;
   }
   return { el, update };
+}
+
+/** An error as one short line: its first line, code spans' backticks dropped. */
+export function plainError(text) {
+  const first = String(text || "").split("\n")[0];
+  return first.replace(/`([^`]*)`/g, "$1");
 }
 
 const STATUS_TEXT = {
@@ -97,7 +134,7 @@ export function statusLine() {
   /**
    * @param {{status: string, error: string, connected: boolean, historyOnly: boolean,
    *   replay: boolean, step: number, tool: string|null, startedAt: number|null, usage: any,
-   *   sending: "no"|"yes"|"late"}} s
+   *   sending: "no"|"yes"|"late", errorShown?: boolean}} s
    */
   function update(s) {
     el.dataset.status = s.status;
@@ -107,7 +144,10 @@ export function statusLine() {
     if (s.status === "streaming" && s.tool && s.sending === "no") label = `Running ${s.tool}`;
     if (s.status === "streaming" && s.step > 1) label += ` · step ${s.step}`;
     label += runClock(s);
-    if (s.status === "error" && s.error) label = `Error: ${s.error}`;
+    // The error card below the answer tells the whole story; the status line only points
+    // at it. With no card (an error before any turn) the line carries the error's first line.
+    if (s.status === "error")
+      label = s.errorShown || !s.error ? "Failed — see below" : `Failed: ${plainError(s.error)}`;
     if (s.replay) label = "Replay — read only";
     else if (!s.connected)
       label = s.historyOnly
@@ -164,7 +204,8 @@ export function composer(send, sendText) {
   }
   function onKey(e) {
     // Keep notebook shortcuts (a, b, d d, Shift+Enter…) away from typing in the chat.
-    e.stopPropagation();
+    // Esc goes on to the panel, which stops a streaming run with it.
+    if (e.key !== "Escape") e.stopPropagation();
     if (
       e.key === "Enter" &&
       !e.shiftKey &&

@@ -2,6 +2,18 @@
 
 import { h } from "../dom.js";
 
+/**
+ * Text with `code spans` as <code> elements (text only, never HTML): error messages name
+ * arguments and settings that way.
+ * @param {HTMLElement} el @param {string} text
+ */
+export function setInlineCode(el, text) {
+  const parts = String(text).split(/`([^`\n]+)`/);
+  el.replaceChildren(
+    ...parts.map((part, i) => (i % 2 ? h("code", { class: "pw-inline-code", text: part }) : part)),
+  );
+}
+
 /** @param {{send: (msg: object) => void}} ctx */
 export function errorCard(ctx) {
   const message = h("div", { class: "pw-error-message", dataset: { testid: "error-message" } });
@@ -27,7 +39,7 @@ export function errorCard(ctx) {
   ]);
   /** @param {{message: string, code: string|null, step: number|null}} error @param {boolean} canRetry */
   function update(error, canRetry) {
-    message.textContent = error.message;
+    setInlineCode(message, error.message);
     const parts = [];
     if (error.code) parts.push(`code ${error.code}`);
     if (error.step !== null && error.step !== undefined) parts.push(`step ${error.step}`);

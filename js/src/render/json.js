@@ -42,13 +42,53 @@ export function textBlock(text, cls = "") {
   return h("div", { class: "pw-truncated" }, [pre, more]);
 }
 
-/** Render one JSON value as a foldable tree (objects/arrays below the top level folded). */
-function jsonNode(value, depth) {
-  if (value === null || typeof value !== "object") {
-    const type = value === null ? "null" : typeof value;
-    const text = typeof value === "string" ? JSON.stringify(value) : String(value);
-    return h("span", { class: `pw-json-${type}`, text });
-  }
+/** Pretty JSON up to this many lines is shown fully unfolded. */
+const OPEN_LINES = 24;
+/** Containers whose one-line form is at most this long are shown inline, never folded. */
+const INLINE_CHARS = 60;
+
+/** A primitive JSON value as a coloured span. */
+function leaf(value) {
+  const type = value === null ? "null" : typeof value;
+  const text = typeof value === "string" ? JSON.stringify(value) : String(value);
+  return h("span", { class: `pw-json-${type}`, text });
+}
+
+/**
+ * The one-line form of a small container of primitives (`["a", "b"]`, `{"q": 1}`), or null
+ * when it is nested or longer than INLINE_CHARS: such values read best on one line.
+ */
+function inlineForm(value) {
+  const entries = Array.isArray(value) ? value.map((v) => [null, v]) : Object.entries(value);
+  if (entries.some(([, v]) => v !== null && typeof v === "object")) return null;
+  const parts = entries.map(
+    ([k, v]) => (k === null ? "" : `${JSON.stringify(k)}: `) + JSON.stringify(v),
+  );
+  const text = Array.isArray(value) ? `[${parts.join(", ")}]` : `{${parts.join(", ")}}`;
+  return text.length <= INLINE_CHARS ? entries : null;
+}
+
+/** A small container on one line, with coloured values. */
+function inlineNode(value, entries) {
+  const isArray = Array.isArray(value);
+  const node = h("span", { class: "pw-json-inline" }, [isArray ? "[" : "{"]);
+  entries.forEach(([k, v], i) => {
+    if (i) node.append(", ");
+    if (k !== null) node.append(h("span", { class: "pw-json-key", text: JSON.stringify(k) }), ": ");
+    node.append(leaf(v));
+  });
+  node.append(isArray ? "]" : "}");
+  return node;
+}
+
+/**
+ * Render one JSON value as a foldable tree: the top level open, small containers inline,
+ * larger nested ones folded.
+ */
+function jsonNode(value, depth, unfold = false) {
+  if (value === null || typeof value !== "object") return leaf(value);
+  const small = depth > 0 ? inlineForm(value) : null;
+  if (small) return inlineNode(value, small);
   const isArray = Array.isArray(value);
   const keys = isArray ? value.map((_, i) => i) : Object.keys(value);
   const [open, close] = isArray ? ["[", "]"] : ["{", "}"];
@@ -58,7 +98,7 @@ function jsonNode(value, depth) {
     const row = h("div", { class: "pw-json-row" });
     if (!isArray)
       row.append(h("span", { class: "pw-json-key", text: JSON.stringify(String(k)) }), ": ");
-    row.append(jsonNode(value[k], depth + 1));
+    row.append(jsonNode(value[k], depth + 1, unfold));
     list.append(row);
   }
   const n = keys.length;
@@ -78,7 +118,7 @@ function jsonNode(value, depth) {
     closing.hidden = !expanded;
   };
   toggle.addEventListener("click", () => show(list.hidden));
-  show(depth < 1);
+  show(unfold || depth < 1);
   return node;
 }
 
@@ -91,10 +131,35 @@ export function valueView(value) {
   if (data !== undefined) {
     const pretty = JSON.stringify(data, null, 2);
     if (pretty.length <= PREVIEW_CHARS * 2) {
-      return h("div", { class: "pw-json", dataset: { testid: "json" } }, [jsonNode(data, 0)]);
+      // A value that fits in a screenful is shown whole; larger ones fold below the top.
+      const open = pretty.split("\n").length <= OPEN_LINES;
+      return h("div", { class: "pw-json", dataset: { testid: "json" } }, [jsonNode(data, 0, open)]);
     }
     return textBlock(pretty, "pw-json-text");
   }
   if (value === undefined) return h("span", { class: "pw-muted", text: "—" });
   return textBlock(typeof value === "string" ? value : String(value));
+}
+
+/**
+ * A tool's result: pretty JSON when it parses, else text; long results collapsed behind
+ * "Show all"; a result that is only a preview or was cut says so where it ends.
+ * @param {string} result @param {{truncated?: boolean, preview?: boolean}} [flags]
+ */
+export function resultView(result, flags = {}) {
+  const cut = Boolean(flags.truncated || flags.preview);
+  const data = cut ? undefined : asJson(result);
+  const view = data !== undefined ? valueView(data) : textBlock(String(result));
+  if (!cut) return view;
+  const mark = h("div", {
+    class: "pw-cut-mark",
+    dataset: { testid: "result-cut" },
+    text: flags.preview
+      ? `Preview only (${formatCount(String(result).length)} characters): the agent server sent a shortened result.`
+      : `Cut at ${formatCount(String(result).length)} characters for display; the full result is in the transcript.`,
+  });
+  // The text visibly stops: an ellipsis where it was cut, then the note.
+  const pre = view.tagName === "PRE" ? view : view.querySelector("pre");
+  if (pre) pre.dataset.cut = "true";
+  return h("div", { class: "pw-result-cut" }, [view, mark]);
 }

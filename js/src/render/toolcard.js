@@ -2,9 +2,17 @@
 // its state in words, the duration, and the arguments and result pretty-printed.
 
 import { h, formatDuration, elapsed } from "../dom.js";
-import { valueView } from "./json.js";
+import { valueView, resultView } from "./json.js";
+import { denialOf, plainReason } from "./denial.js";
 
-const STATE_LABEL = { pending: "pending", running: "running", done: "done", error: "error" };
+const STATE_LABEL = {
+  pending: "pending",
+  running: "running",
+  done: "done",
+  error: "error",
+  denied: "denied",
+  timed_out: "timed out",
+};
 
 /** Preview length in the summary row (the row cuts it with an ellipsis when narrower). */
 const PREVIEW_CHARS = 120;
@@ -54,8 +62,13 @@ export function toolCard(item) {
     state,
   ]);
   const body = h("div", { class: "pw-tool-body" });
+  // The outcome of a denial is part of the summary row, so it shows while the card is shut.
+  const outcome = h("span", { class: "pw-tool-outcome", dataset: { testid: "tool-outcome" } });
+  summary.append(outcome);
   const el = h("details", { class: "pw-tool", dataset: { testid: "tool-card" } }, [summary, body]);
   let bodyFor = null;
+  /** @type {{timedOut: boolean, reason: string|null}|null} */
+  let denial = null;
 
   function renderBody(it) {
     const parts = [];
@@ -65,49 +78,51 @@ export function toolCard(item) {
         valueView(it.arguments),
       ]),
     );
-    if (it.result !== null && it.result !== undefined) {
+    // A denied call's "result" is the server's refusal text: the outcome line says it.
+    if (it.result !== null && it.result !== undefined && !denial) {
       const label = h("div", { class: "pw-section-label", text: "Result" });
       const section = h("div", { class: "pw-tool-section", dataset: { testid: "tool-result" } }, [
         label,
-        valueView(it.result),
+        resultView(it.result, { truncated: it.resultTruncated, preview: it.preview }),
       ]);
-      if (it.resultTruncated) {
-        section.append(
-          h("div", {
-            class: "pw-note",
-            text: "Result cut at 200,000 characters for display; the full text is in the transcript.",
-          }),
-        );
-      }
       parts.push(section);
     }
-    if (it.note) parts.push(h("div", { class: "pw-note", text: it.note }));
+    if (it.note && !denial) parts.push(h("div", { class: "pw-note", text: plainReason(it.note) }));
     if (it.callId) parts.push(h("div", { class: "pw-tool-meta", text: `call_id ${it.callId}` }));
     body.replaceChildren(...parts);
   }
 
-  function update(it) {
-    el.dataset.state = it.state;
+  /** @param {any} it @param {any} [turn] */
+  function update(it, turn) {
+    const was = denial ? `${denial.timedOut}${denial.reason}` : "";
+    denial = denialOf(it, turn);
+    const changed = was !== (denial ? `${denial.timedOut}${denial.reason}` : "");
+    if (!changed && bodyFor === it.rev && current === it) return;
+    const shown = denial ? (denial.timedOut ? "timed_out" : "denied") : it.state;
+    el.dataset.state = shown;
+    outcome.hidden = !denial;
+    outcome.textContent = denial
+      ? denial.timedOut
+        ? "Approval timed out: the tool did not run."
+        : `Denied by you${denial.reason ? `: ${denial.reason}` : ""}`
+      : "";
     el.dataset.toolName = it.toolName;
     if (it.callId) el.dataset.callId = it.callId;
     name.textContent = it.toolName;
     name.title = it.toolName; // long names are cut with an ellipsis
-    state.textContent = STATE_LABEL[it.state] || it.state;
+    state.textContent = STATE_LABEL[shown] || shown;
     preview.textContent = argsPreview(it.arguments);
     const ms = it.durationMs ?? elapsed(it.calledAt, it.finishedAt);
     duration.textContent = ms !== null && it.state !== "running" ? formatDuration(ms) : "";
-    summary.setAttribute(
-      "aria-label",
-      `Tool ${it.toolName}, ${STATE_LABEL[it.state] || it.state}${duration.textContent ? `, ${duration.textContent}` : ""}`,
-    );
+
     // The body is built when first opened (cheap collapsed cards) and rebuilt on change.
+    current = it;
     if (el.open) {
       renderBody(it);
       bodyFor = it.rev;
     } else bodyFor = null;
-    current = it;
   }
-  let current = item;
+  let current = null;
   el.addEventListener("toggle", () => {
     if (el.open && bodyFor !== current.rev) {
       renderBody(current);

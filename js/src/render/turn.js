@@ -8,10 +8,11 @@ import { isSafeLink } from "../sanitize.js";
 import { toolCard } from "./toolcard.js";
 import { approvalCard } from "./approval.js";
 import { errorCard } from "./errorcard.js";
-import { stepMarker, reasoningBlock, resetMarker } from "./blocks.js";
+import { stepMarker, reasoningBlock, resetNote } from "./blocks.js";
+import { toldByToolCard } from "./denial.js";
 
 /**
- * @typedef {{send: (msg: object) => void, makeCopy: (get: () => string, label: string) => HTMLElement,
+ * @typedef {{send: (msg: object) => void, sendText: (text: string) => void, makeCopy: (get: () => string, label: string) => HTMLElement,
  *   canAct: () => boolean, isLast: (turn: any) => boolean}} TurnContext
  */
 
@@ -19,9 +20,10 @@ import { stepMarker, reasoningBlock, resetMarker } from "./blocks.js";
 function textSegment(item, ctx) {
   const view = new MarkdownView(ctx.makeCopy);
   view.el.dataset.testid = "assistant-text";
-  return { el: view.el, update: (it) => update(it) };
-  function update(it) {
-    view.update(it.text);
+  return { el: view.el, update };
+  /** @param {any} it @param {any} turn */
+  function update(it, turn) {
+    view.update(it.text, turn?.status === "streaming");
     view.el.hidden = !it.text;
   }
 }
@@ -56,13 +58,23 @@ function citationList(citations) {
   ]);
 }
 
+/** Whether an earlier tool item of the turn already shows this call (same call id). */
+function repeatsCall(item, turn) {
+  if (!item.callId) return false;
+  for (const other of turn.items) {
+    if (other === item) return false;
+    if (other.kind === "tool" && other.callId === item.callId) return true;
+  }
+  return false;
+}
+
 const ITEM_VIEWS = {
   text: textSegment,
   tool: (item) => toolCard(item),
   approval: (item, ctx) => approvalCard(item, ctx),
   step: (item) => stepMarker(item),
   reasoning: (item) => reasoningBlock(item),
-  reset: (item) => resetMarker(item),
+  reset: (item) => resetNote(item),
 };
 
 /** The view of one turn. @param {any} turn @param {TurnContext} ctx */
@@ -83,8 +95,32 @@ export function turnView(turn, ctx) {
     dataset: { testid: "stopped-note" },
     text: "Stopped",
   });
-  const copy = ctx.makeCopy(() => current.text, "Copy answer");
-  footer.append(stopped, usage, timing, h("span", { class: "pw-spacer" }), copy);
+  const copy = ctx.makeCopy(() => current.text ?? current.answer ?? "", "Copy answer");
+  // A stopped answer can be asked again (Retry) or picked up where it stopped (Continue).
+  const retry = h("button", {
+    type: "button",
+    class: "pw-btn pw-btn-small",
+    dataset: { testid: "stopped-retry" },
+    title: "Ask the last question again",
+    text: "Retry",
+  });
+  const resume = h("button", {
+    type: "button",
+    class: "pw-btn pw-btn-small",
+    dataset: { testid: "stopped-continue" },
+    title: "Ask the agent to continue where it stopped",
+    text: "Continue",
+  });
+  retry.addEventListener("click", () => {
+    retry.disabled = resume.disabled = true;
+    ctx.send({ type: "retry" });
+  });
+  resume.addEventListener("click", () => {
+    retry.disabled = resume.disabled = true;
+    ctx.sendText("Continue");
+  });
+  const stoppedActions = h("span", { class: "pw-stopped-actions" }, [retry, resume]);
+  footer.append(stopped, stoppedActions, usage, timing, h("span", { class: "pw-spacer" }), copy);
   const items = h("div", { class: "pw-items" });
   body.append(items, typing);
   const assistant = h("div", { class: "pw-msg pw-msg-assistant", dataset: { role: "assistant" } }, [
@@ -97,6 +133,8 @@ export function turnView(turn, ctx) {
   let citationsEl = null;
   let error = null;
   let current = turn;
+
+  let streamingBefore = false;
 
   function update(t) {
     current = t;
@@ -129,16 +167,28 @@ export function turnView(turn, ctx) {
     for (const item of t.items) {
       let entry = views.get(item);
       if (!entry) {
-        const view = ITEM_VIEWS[item.kind](item, ctx);
+        const make = ITEM_VIEWS[item.kind];
+        if (!make) continue; // a kind this panel does not know yet: nothing to draw
+        const view = make(item, ctx);
         entry = { view, rev: -1 };
         views.set(item, entry);
         view.el.classList.add("pw-item");
         items.append(view.el);
       }
-      if (entry.rev !== item.rev || item.kind === "step" || item.kind === "approval") {
+      const settledNow = item.kind === "text" && streamingBefore && t.status !== "streaming";
+      if (
+        entry.rev !== item.rev ||
+        settledNow ||
+        item.kind === "step" ||
+        item.kind === "approval" ||
+        item.kind === "tool"
+      ) {
         entry.view.update(item, t);
         entry.rev = item.rev;
       }
+      // One card per call: a denial is told by the tool's own card, and a call id shows once.
+      if (item.kind === "approval") entry.view.el.hidden = toldByToolCard(item, t);
+      else if (item.kind === "tool") entry.view.el.hidden = repeatsCall(item, t);
     }
     if (t.citations && !citationsEl) {
       citationsEl = citationList(t.citations);
@@ -151,6 +201,7 @@ export function turnView(turn, ctx) {
       }
       error.update(t.error, ctx.isLast(t) && ctx.canAct());
     }
+    streamingBefore = t.status === "streaming";
     const active = t.status === "streaming" || t.status === "waiting_approval";
     const hasText = t.items.some((i) => i.kind === "text" && i.text);
     typing.hidden = !(
@@ -160,6 +211,9 @@ export function turnView(turn, ctx) {
     );
     assistant.hidden = !t.items.length && !t.error && !active && t.status !== "stopped";
     stopped.hidden = t.status !== "stopped";
+    const canResume = t.status === "stopped" && ctx.isLast(t) && ctx.canAct();
+    stoppedActions.hidden = !canResume;
+    if (!canResume) retry.disabled = resume.disabled = false;
     usage.textContent = describeUsage(t.usage);
     // The run's duration, user message to end, however short: a run started from Python
     // (`w.ask()`) against a fast server ends within ~50 ms, and a cut-off here left those

@@ -1,0 +1,66 @@
+"""Tool results as the card shows them (render/json.js on its own page): pretty JSON, long
+text behind "Show all", and a visible mark where a result is only a preview or was cut."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import bundle_module
+
+pytestmark = pytest.mark.browser
+
+ENTRY = """
+import { resultView, valueView } from "./src/render/json.js";
+window.showResult = (result, flags) => {
+  const host = document.getElementById("host");
+  host.replaceChildren(resultView(result, flags));
+};
+window.showValue = (value) => {
+  const host = document.getElementById("host");
+  host.replaceChildren(valueView(value));
+};
+"""
+
+
+@pytest.fixture
+def results(module_page):
+    module_page.add_script_tag(content=bundle_module(ENTRY))
+    return module_page
+
+
+def test_a_server_preview_ends_with_a_visible_mark(results, artifacts_dir: Path):
+    preview = "The Orbit Team plan covers 3 to 50 seats and includes priority sup"
+    results.evaluate("([r, f]) => showResult(r, f)", [preview, {"preview": True}])
+    host = results.locator("#host")
+    assert host.locator("[data-testid=result-cut]").inner_text().startswith("Preview only")
+    after = results.locator("#host pre").evaluate("e => getComputedStyle(e, '::after').content")
+    assert "…" in after  # the text visibly stops where it was cut
+    host.screenshot(path=str(artifacts_dir / "tool_result_preview.png"))
+
+
+def test_a_full_json_result_is_pretty_and_unmarked(results):
+    data = {"items": [{"sku": "DCK-2H", "price": 129}], "total": 1}
+    results.evaluate("([r, f]) => showResult(r, f)", [json.dumps(data), {}])
+    host = results.locator("#host")
+    assert host.locator("[data-testid=result-cut]").count() == 0
+    assert '"sku": "DCK-2H"' in host.inner_text()
+
+
+def test_long_text_is_collapsed_behind_show_all(results):
+    text = "word " * 1000
+    results.evaluate("([r, f]) => showResult(r, f)", [text, {}])
+    show = results.locator("[data-testid=show-all]")
+    assert show.inner_text().startswith("Show all (5,000 characters)")
+    show.click()
+    assert len(results.locator("#host pre").inner_text()) >= 4999
+
+
+def test_small_values_read_inline_and_large_ones_fold(results):
+    results.evaluate("(v) => showValue(v)", {"tags": ["dock", "usb-c"], "limit": 5})
+    assert results.locator(".pw-json-inline").first.inner_text() == '["dock", "usb-c"]'
+    big = {"rows": [{"id": i, "name": f"row number {i}", "tags": ["a", "b"]} for i in range(15)]}
+    results.evaluate("(v) => showValue(v)", big)
+    toggles = results.locator("[aria-expanded=false]")
+    assert toggles.count() >= 1  # nested rows fold in a value this large

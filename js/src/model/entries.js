@@ -21,10 +21,14 @@ export function addUsage(total, usage) {
   return out;
 }
 
-/** Replace an object's own keys with `next`'s, keeping its identity (and id/rev). */
+/** Keys the panel keeps on an object of its own (not from Python): ids, revs, and an
+ * approval's `sent` (the user clicked; the server has not answered yet). */
+const LOCAL = new Set(["id", "rev", "sent"]);
+
+/** Replace an object's own keys with `next`'s, keeping its identity and local keys. */
 function assignInPlace(target, next) {
   for (const key of Object.keys(target)) {
-    if (key !== "id" && key !== "rev" && !(key in next)) delete target[key];
+    if (!LOCAL.has(key) && !(key in next)) delete target[key];
   }
   Object.assign(target, next);
   target.rev = (target.rev || 0) + 1;

@@ -41,7 +41,7 @@ export function approvalCard(item, ctx) {
   let current = item;
 
   function decide(approved) {
-    if (current.state !== "pending" || current.sent !== null) return;
+    if (current.state !== "pending" || current.sent != null) return;
     current.sent = approved;
     ctx.send({ type: "approve", approved });
     update(current);
@@ -59,7 +59,7 @@ export function approvalCard(item, ctx) {
     if (it.arguments !== undefined && !args.firstChild) args.append(valueView(it.arguments));
     const pending = it.state === "pending";
     actions.hidden = !pending;
-    const waiting = pending && it.sent !== null;
+    const waiting = pending && it.sent != null;
     approve.disabled = deny.disabled = waiting || !ctx.canAct();
     if (pending) {
       outcome.textContent = waiting

@@ -52,7 +52,7 @@ class PanelSync:
         idle_exit: float = IDLE_EXIT,
     ) -> None:
         self._conversation = conversation
-        self._lock = lock  # the conversation owner's: held while reading it
+        self._lock = lock  # the conversation owner's: held while reading it and sending
         self._send = send
         self.min_interval = min_interval
         self._idle_exit = idle_exit
@@ -61,7 +61,9 @@ class PanelSync:
         self._dirty = False
         self._last_send = -1e9
         self._cond = threading.Condition(threading.Lock())
-        self._send_lock = threading.Lock()
+        # Sending holds the owner's lock too: one lock order (owner, then `_cond`), so a
+        # flush from a cell and the flusher thread never wait on each other.
+        self._send_lock = lock
         self._flusher: threading.Thread | None = None
         self._closed = False
         self.messages_sent = 0

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from powawidget.model.status import turn_status
+
 ToolState = Literal["pending", "running", "done", "error", "denied"]
 TurnStatus = Literal["streaming", "completed", "failed", "stopped", "waiting_approval"]
 Outcome = Literal["completed", "failed", "stopped"]
@@ -257,8 +259,6 @@ class Turn:
     @property
     def status(self) -> TurnStatus:
         """streaming, waiting_approval, completed, failed or stopped (decided in one place)."""
-        from powawidget.model.status import turn_status
-
         return turn_status(self)
 
     @property

@@ -1,7 +1,7 @@
 """Front-end rendering benchmark: the built panel in headless Chromium with a fake model.
 
 Measures, and prints:
-- a 10,000-chunk run delivered in `events` batches (paced ~50 ms apart, as fast as the
+- a 10,000-chunk run delivered as the kernel's patches (batches paced ~50 ms apart, as fast as the
   sync sends, and a flood with no pause; plus one 10,000-chunk code block, the worst case
   for streaming markdown): the longest main-thread long task (target: none over 50 ms)
   and total time;
@@ -26,7 +26,9 @@ from typing import Any
 
 from playwright.sync_api import Page, sync_playwright
 
-from powawidget.notebook.sync import slim_event
+from powawidget.model.conversation import Conversation
+from powawidget.model.view import entries
+from powawidget.notebook.sync import PanelSync
 from powawidget.wire.events import EventNormaliser, make_event
 from powawidget.wire.sse import ServerSentEvent
 
@@ -46,9 +48,9 @@ def build_if_stale() -> None:
 
 
 def slim(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Wire frames → canonical events (real normaliser) → slim events (real slimming)."""
+    """Wire frames → canonical events (the real normaliser)."""
     n = EventNormaliser()
-    return [slim_event(n.normalise(ServerSentEvent(data=json.dumps(f)))) for f in frames]
+    return [n.normalise(ServerSentEvent(data=json.dumps(f))) for f in frames]
 
 
 def many_chunk_run(count: int) -> list[dict[str, Any]]:
@@ -73,7 +75,7 @@ def many_chunk_run(count: int) -> list[dict[str, Any]]:
             "usage": {"prompt_tokens": 10, "completion_tokens": count, "total_tokens": count + 10},
         }
     )
-    return [slim_event(make_event("user_message", text="Write a lot.")), *slim(frames)]
+    return [make_event("user_message", text="Write a lot."), *slim(frames)]
 
 
 def code_block_run(count: int) -> list[dict[str, Any]]:
@@ -87,7 +89,7 @@ def code_block_run(count: int) -> list[dict[str, Any]]:
         frames.append({"event": "content_delta", "delta": delta})
     frames.append({"event": "content_delta", "delta": "\n```\n"})
     frames.append({"event": "complete", "status": "completed", "run_id": "run_bench0000002"})
-    return [slim_event(make_event("user_message", text="Write code.")), *slim(frames)]
+    return [make_event("user_message", text="Write code."), *slim(frames)]
 
 
 def history_turns(turns: int) -> list[dict[str, Any]]:
@@ -98,7 +100,7 @@ def history_turns(turns: int) -> list[dict[str, Any]]:
         "```python\nprint({i})\n```\n\nAnything else? " + "More words. " * 20
     )
     for i in range(turns):
-        out.append(slim_event(make_event("user_message", text=f"Question {i}?")))
+        out.append(make_event("user_message", text=f"Question {i}?"))
         out += slim(
             [
                 {"event": "start", "run_id": f"run_{i:012x}", "session_id": "sess_bench000001"},
@@ -142,7 +144,7 @@ async ([batches, interval]) => {
   await new Promise((r) => setTimeout(r, 50));
   const seen = longTasks.splice(0).length;
   pw.mount({});
-  pw.deliver({ type: "snapshot", events: [] });
+  pw.deliver({ type: "snapshot", seq: 0, entries: [] });
   await pw.frames(2);
   const latencies = [];
   const pending = [];   // [marker, t0]
@@ -160,11 +162,9 @@ async ([batches, interval]) => {
   const watch = { childList: true, subtree: true, characterData: true };
   mo.observe(document.getElementById("host"), watch);
   const t0 = performance.now();
-  let start = 0;
   for (const batch of batches) {
     const marker = batch.marker;
-    pw.deliver({ type: "events", start, events: batch.events });
-    start += batch.events.length;
+    pw.deliver(batch.message);
     if (marker) pending.push([marker, performance.now()]);
     await new Promise((r) => setTimeout(r, interval));
   }
@@ -185,11 +185,11 @@ async ([batches, interval]) => {
 """
 
 SNAPSHOT = """
-async (events) => {
+async (entries) => {
   pw.mount({});
   await pw.frames(2);
   const t0 = performance.now();
-  pw.deliver({ type: "snapshot", events });
+  pw.deliver({ type: "snapshot", seq: 0, entries });
   await new Promise((r) => requestAnimationFrame(() => { document.body.offsetHeight; r(); }));
   await new Promise((r) => setTimeout(r, 0));
   const t1 = performance.now();
@@ -199,14 +199,20 @@ async (events) => {
 
 
 def batches_of(events: list[dict[str, Any]], size: int) -> list[dict[str, Any]]:
-    """Split the log into batches, each with the marker word its last delta ends with."""
+    """The kernel's patches for `size` events at a time (the real fold and sync), each
+    with the marker word its last delta ends with."""
+    conversation, sent = Conversation(), []
+    sync = PanelSync(conversation, threading.RLock(), sent.append)
     out = []
     for i in range(0, len(events), size):
         chunk = events[i : i + size]
+        conversation.extend(chunk)
+        sync.flush()
         words = [w for e in chunk if e.get("event") == "content_delta" for w in e["text"].split()]
         markers = [w.strip("*") for w in words if w.strip("*").startswith("w")]
         marker = markers[-1] if markers else None
-        out.append({"events": chunk, "marker": marker})
+        if sent:
+            out.append({"message": json.loads(json.dumps(sent.pop())), "marker": marker})
     return out
 
 
@@ -277,7 +283,7 @@ def main() -> int:
             page.goto(url)
             page.wait_for_function("() => window.pwReady === true")
             history = history_turns(200)
-            r = page.evaluate(SNAPSHOT, history)
+            r = page.evaluate(SNAPSHOT, json.loads(json.dumps(entries(Conversation(history)))))
             print(
                 f"200-turn snapshot ({len(history):,} events): {r['turns']} turns rendered "
                 f"in {r['ms']:.0f} ms (target < 1000 ms)"

@@ -97,9 +97,13 @@ def live_run(client: PowabaseClient) -> None:
     ours = capture.bytes
     print(f"1. A live run: {len(events):,} events, {sse:,} SSE bytes, {seconds:.2f} s")
     print(f"{'':30}{'powawidget':>14}{'0.1 design':>14}{'HTML += token':>16}")
-    print(f"{'comm messages':30}{len(capture.sizes):>14,}{legacy_messages:>14,}{naive_messages:>16,}")
+    print(
+        f"{'comm messages':30}{len(capture.sizes):>14,}{legacy_messages:>14,}{naive_messages:>16,}"
+    )
     print(f"{'comm bytes (+690 B each)':30}{ours:>14,}{legacy:>14,}{naive:>16,}")
-    print(f"{'comm bytes / SSE bytes':30}{ours / sse:>14.3f}{legacy / sse:>14.2f}{naive / sse:>16.1f}")
+    print(
+        f"{'comm bytes / SSE bytes':30}{ours / sse:>14.3f}{legacy / sse:>14.2f}{naive / sse:>16.1f}"
+    )
     print(f"{'messages in busiest second':30}{peak_rate(capture.times):>14}")
     print(f"goal ≤ 0.25: {ours / sse:.3f} -> {'PASS' if ours <= 0.25 * sse else 'FAIL'}")
     widget.close()

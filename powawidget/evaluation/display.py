@@ -9,7 +9,7 @@ from powawidget.evaluation.evaluation import Evaluation
 
 def show_progress(evaluation: Evaluation) -> Any:
     """Display the live panel (in a kernel) or start the terminal progress line."""
-    from powawidget.notebook.sync import in_kernel
+    from powawidget.notebook.kernel import in_kernel
 
     if in_kernel():
         from IPython.display import display

@@ -165,7 +165,8 @@ class Conversation:
 
     def _history_turn(self, event: dict) -> Turn:
         """A stored message: a user message opens a completed turn, an answer fills it."""
-        meta = event.get("arguments") if isinstance(event.get("arguments"), dict) else {}
+        arguments = event.get("arguments")
+        meta: dict = arguments if isinstance(arguments, dict) else {}
         role = meta.get("role")
         text = _text(event.get("text"))
         at = meta.get("timestamp") if isinstance(meta.get("timestamp"), str) else None

@@ -76,10 +76,10 @@ def _segments(turn: Turn) -> list[TextSegment]:
 
 def _append_text(turn: Turn, piece: str, event: dict) -> None:
     """Streamed text: to the segment being written, or a new one after a card or a step."""
-    Turn.text.append(turn, piece)  # type: ignore[attr-defined]
+    Turn.text.append(turn, piece)
     last = turn.items[-1] if turn.items else None
     if isinstance(last, TextSegment):
-        TextSegment.text.append(last, piece)  # type: ignore[attr-defined]
+        TextSegment.text.append(last, piece)
     elif piece:
         tools.end_thinking(turn, _at(event))
         segment = TextSegment(step=tools.current_step(turn, event))
@@ -165,7 +165,7 @@ def _on_reasoning(turn: Turn, event: dict) -> None:
         block.done = True
         block.ended_at = block.ended_at or _at(event)
     else:
-        ReasoningBlock.text.append(block, text)  # type: ignore[attr-defined]
+        ReasoningBlock.text.append(block, text)
     if text and turn.first_token_at is None:
         turn.first_token_at = _at(event)
 

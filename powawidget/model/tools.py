@@ -234,7 +234,8 @@ def on_hook_result(turn: Turn, event: dict) -> None:
 def on_approval_resolved(turn: Turn, event: dict) -> None:
     """The client's own note of the user's answer, logged once the approve call returned:
     it decides only what the stream has not decided yet, and keeps the user's reason."""
-    decision = event.get("arguments") if isinstance(event.get("arguments"), dict) else {}
+    arguments = event.get("arguments")
+    decision: dict = arguments if isinstance(arguments, dict) else {}
     approved, reason = bool(decision.get("approved")), _str(decision.get("reason"))
     if not turn.approvals:
         turn.warnings.append("approval_resolved without a pending approval_requested")

@@ -90,6 +90,30 @@ def _brief(value: Any, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+class _Joined:
+    """A text attribute built from appended pieces and joined only when read, so a run of
+    10,000 deltas costs O(n), not O(n²)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.key = f"_{name}_parts"
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        parts = obj.__dict__.setdefault(self.key, [])
+        if len(parts) > 1:
+            parts[:] = ["".join(parts)]
+        return parts[0] if parts else ""
+
+    def __set__(self, obj: Any, value: str) -> None:
+        obj.__dict__[self.key] = [value] if value else []
+
+    def append(self, obj: Any, piece: str) -> None:
+        """Add text at the end without joining."""
+        if piece:
+            obj.__dict__.setdefault(self.key, []).append(piece)
+
+
 @dataclass
 class Step:
     """One step of the agent loop (a model call and the tools it asked for)."""
@@ -161,6 +185,7 @@ class TextSegment:
     """Answer text shown between tool cards (the answer itself is `Turn.text`)."""
 
     step: int | None = None
+    text = _Joined()  #: the segment's words so far (str)
 
 
 @dataclass(eq=False)
@@ -171,6 +196,7 @@ class ReasoningBlock:
     started_at: str | None = None
     ended_at: str | None = None
     done: bool = False
+    text = _Joined()  #: the thinking so far (str)
 
 
 @dataclass(eq=False)
@@ -184,36 +210,6 @@ class StepReset:
 
 Item = Step | TextSegment | ReasoningBlock | ToolCall | Approval | StepReset
 """What a turn shows, in the order it arrived (see `Turn.items`)."""
-
-
-class _Joined:
-    """A text attribute built from appended pieces and joined only when read, so a run of
-    10,000 deltas costs O(n), not O(n²)."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.key = f"_{name}_parts"
-
-    def __get__(self, obj: Any, owner: type | None = None) -> Any:
-        if obj is None:
-            return self
-        parts = obj.__dict__.setdefault(self.key, [])
-        if len(parts) > 1:
-            parts[:] = ["".join(parts)]
-        return parts[0] if parts else ""
-
-    def __set__(self, obj: Any, value: str) -> None:
-        obj.__dict__[self.key] = [value] if value else []
-
-    def append(self, obj: Any, piece: str) -> None:
-        """Add text at the end without joining."""
-        if piece:
-            obj.__dict__.setdefault(self.key, []).append(piece)
-
-
-TextSegment.text = _Joined()  # type: ignore[attr-defined]
-TextSegment.text.__set_name__(TextSegment, "text")  # type: ignore[attr-defined]
-ReasoningBlock.text = _Joined()  # type: ignore[attr-defined]
-ReasoningBlock.text.__set_name__(ReasoningBlock, "text")  # type: ignore[attr-defined]
 
 
 @dataclass(eq=False, repr=False)

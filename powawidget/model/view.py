@@ -150,7 +150,7 @@ def _approval(approval: Approval) -> ApprovalView:
 
 def _item(item: Any, finished: bool) -> ItemView:
     if isinstance(item, TextSegment):
-        return {"kind": "text", "text": item.text}  # type: ignore[attr-defined]
+        return {"kind": "text", "text": item.text}
     if isinstance(item, ToolCall):
         return _tool(item)
     if isinstance(item, Approval):
@@ -165,7 +165,7 @@ def _item(item: Any, finished: bool) -> ItemView:
         return {
             "kind": "reasoning",
             "step": item.step,
-            "text": item.text,  # type: ignore[attr-defined]
+            "text": item.text,
             "done": item.done or finished,
             "durationMs": ms_between(item.started_at, item.ended_at) if item.done else None,
         }
@@ -181,7 +181,7 @@ def turn_view(turn: Turn) -> TurnView:
     text = turn.text
     if text and not any(i["kind"] == "text" for i in items):
         items.append({"kind": "text", "text": text})  # a turn loaded from history
-    shown = "".join(i["text"] for i in items if i["kind"] == "text")  # type: ignore[typeddict-item]
+    shown = "".join(i["text"] for i in items if i["kind"] == "text")
     error: ErrorView | None = None
     if turn.error_message is not None:
         error = {"message": turn.error_message, "code": turn.error_code, "step": turn.error_step}

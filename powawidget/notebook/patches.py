@@ -20,13 +20,9 @@ def entry_ops(at: int, old: EntryView | None, new: EntryView) -> list[Op]:
     if old is None or old["kind"] != new["kind"] or new["kind"] != "turn":
         return [] if old == new else [{"op": "entry", "at": at, "entry": new}]
     ops: list[Op] = []
-    fields = {
-        k: v
-        for k, v in new.items()
-        if k != "items" and old.get(k, None) != v  # type: ignore[union-attr]
-    }
+    fields = {k: v for k, v in new.items() if k != "items" and old.get(k, None) != v}
     old_items: list[Any] = old["items"]  # type: ignore[typeddict-item]
-    new_items: list[Any] = new["items"]  # type: ignore[typeddict-item]
+    new_items: list[Any] = new["items"]
     if len(new_items) < len(old_items):
         ops.append({"op": "trim", "at": at, "items": len(new_items)})
         old_items = old_items[: len(new_items)]

@@ -175,11 +175,13 @@ def saved_history(entries: list[EntryView]) -> list[dict[str, Any]]:
         if entry["kind"] != "turn":
             out.append(dict(entry))
             continue
-        items = []
-        for item in entry["items"]:  # type: ignore[typeddict-item]
+        items: list[dict[str, Any]] = []
+        for item in entry["items"]:
             result = item.get("result") if item["kind"] == "tool" else None
             if isinstance(result, str) and len(result) > SAVED_RESULT_CHARS:
-                item = {**item, "result": result[:SAVED_RESULT_CHARS], "resultTruncated": True}
-            items.append(item)
+                cut = {"result": result[:SAVED_RESULT_CHARS], "resultTruncated": True}
+                items.append({**item, **cut})
+            else:
+                items.append(dict(item))
         out.append({**entry, "items": items})
     return out

@@ -68,7 +68,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
     placeholder = t.Unicode("Message the agent…").tag(sync=True)
     theme = t.Enum(THEMES, "auto").tag(sync=True)
     # The folded conversation for notebooks saved without a live view (nbclient).
-    history = t.List().tag(sync=True)
+    history: t.List[dict[str, Any]] = t.List().tag(sync=True)
 
     def __init__(
         self,
@@ -143,7 +143,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
 
     # ---- the user's verbs (the conversation's, see `session.chat.ChatSession`) ----------
 
-    def send(self, text: str | dict[str, Any], buffers: Any = None) -> RunHandle:  # type: ignore[override]
+    def send(self, text: str | dict[str, Any], buffers: Any = None) -> RunHandle:
         """Send a message to the agent; returns a `RunHandle` at once (the run streams).
 
         A second message while a run streams raises `RunInProgressError` (runs are never
@@ -296,7 +296,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
             ),
         }
         try:
-            verbs.get(content.get("type"), lambda: None)()
+            verbs.get(str(content.get("type")), lambda: None)()
         except (RuntimeError, ValueError, PowabaseError) as error:
             self._chat.report_error(str(error))
 

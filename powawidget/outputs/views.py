@@ -14,7 +14,10 @@ from powawidget.outputs.transcript import Transcript
 class TranscriptViews:
     """The DataFrame-ready views of anything with `events` (a session, a widget)."""
 
-    events: list[dict[str, Any]]  # every canonical event so far, provided by the subclass
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """Every canonical event so far (the subclass provides them)."""
+        raise NotImplementedError
 
     def to_transcript(self) -> Transcript:
         """The conversation so far as a `Transcript` (views, save, Markdown/HTML export)."""

@@ -52,7 +52,7 @@ class Replay:
         self,
         events: Sequence[dict[str, Any]],
         *,
-        emit: Callable[[dict[str, Any]], None],
+        emit: Callable[[dict[str, Any]], object],
         on_finish: Callable[[], None] | None = None,
         speed: float = 1.0,
         max_gap: float = 2.0,

@@ -63,13 +63,20 @@ def kernel_manager_for(python: Path, home: Path) -> AsyncKernelManager:
 
 
 def execute_notebook(
-    name: str, folder: Path, env: dict[str, str], python: Path | None = None
+    name: str,
+    folder: Path,
+    env: dict[str, str],
+    python: Path | None = None,
+    first_cell: str = "",
 ) -> nbformat.NotebookNode:
     """Run notebook `name` in a copy of notebooks/ under `folder` (as `powawidget demo` copies
     them, so files it writes never land in the repository); `python` picks the kernel's
-    interpreter (default: the python3 kernel of this environment)."""
+    interpreter (default: the python3 kernel of this environment); `first_cell`, if given,
+    runs before the notebook's own cells."""
     shutil.copytree(NOTEBOOKS, folder, dirs_exist_ok=True)
     nb = nbformat.read(folder / name, as_version=4)
+    if first_cell:
+        nb.cells.insert(0, nbformat.v4.new_code_cell(first_cell))
     options: dict[str, Any] = {"kernel_name": "python3"}
     if python is not None:
         options["km"] = kernel_manager_for(python, folder / ".kernel")

@@ -50,7 +50,8 @@ class AppHost:
         return env
 
     def start(self, ready_path: str = "/") -> AppHost:
-        """Start the server and wait until `ready_path` answers 200; raise with its log if not."""
+        """Start the server and wait until `ready_path` answers HTTP (any status below 500);
+        raise with its log if it does not."""
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 self.command,
@@ -65,7 +66,7 @@ class AppHost:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.command[0]} exited early:\n{self.log()}")
             try:
-                if requests.get(self.url + ready_path, timeout=2).ok:
+                if requests.get(self.url + ready_path, timeout=2).status_code < 500:
                     return self
             except requests.RequestException:
                 pass

@@ -67,7 +67,9 @@ def demo_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_readme_install_has_no_test_only_packages(demo_python: Path) -> None:
     """The environment is the demo install, not the test one (so it can catch a gap)."""
-    probe = "import importlib.util as u; print([m for m in ('pytest', 'playwright') if u.find_spec(m)])"
+    probe = (
+        "import importlib.util as u; print([m for m in ('pytest', 'playwright') if u.find_spec(m)])"
+    )
     found = subprocess.run([str(demo_python), "-c", probe], capture_output=True, text=True)
     assert found.stdout.strip() == "[]", found.stdout + found.stderr
 

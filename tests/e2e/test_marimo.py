@@ -21,7 +21,9 @@ APP = Path(__file__).with_name("marimo_chat.py")
 
 
 @pytest.fixture(scope="module")
-def marimo(tmp_path_factory: pytest.TempPathFactory, jupyter_env: dict[str, str]) -> Iterator[AppHost]:
+def marimo(
+    tmp_path_factory: pytest.TempPathFactory, jupyter_env: dict[str, str]
+) -> Iterator[AppHost]:
     """`marimo run` serving the three-panel app."""
     host = marimo_app(APP, tmp_path_factory.mktemp("marimo"), jupyter_env).start()
     try:

@@ -21,7 +21,9 @@ NOTEBOOK = Path(__file__).with_name("voila_chat.ipynb")
 
 
 @pytest.fixture(scope="module")
-def voila(tmp_path_factory: pytest.TempPathFactory, jupyter_env: dict[str, str]) -> Iterator[AppHost]:
+def voila(
+    tmp_path_factory: pytest.TempPathFactory, jupyter_env: dict[str, str]
+) -> Iterator[AppHost]:
     """`voila` serving the three-panel notebook."""
     host = voila_app(NOTEBOOK, tmp_path_factory.mktemp("voila"), jupyter_env)
     host.start(ready_path="/voila/static/")  # not "/": that would run the notebook

@@ -176,6 +176,10 @@ def test_transcripts_notebook_answers_its_questions_with_pandas(
     tables = [o for o in outputs(nb, "execute_result") if "text/html" in o["data"]]
     assert len(tables) >= 5, "the pandas tables are missing"
     assert "check_stock" in tables[1]["data"]["text/html"]
+    # runs: question, status, tool_calls, total_tokens, ...: counts print as 897, not 897.0
+    rows = re.findall(r"<tr>(.*?)</tr>", tables[0]["data"]["text/html"], re.S)
+    counts = [re.findall(r"<td>(.*?)</td>", row)[2:4] for row in rows[1:]]
+    assert counts and all(re.fullmatch(r"\d+|&lt;NA&gt;", c) for p in counts for c in p), counts
     images = [o for o in outputs(nb, "display_data") if "image/png" in o.get("data", {})]
     assert len(images) == 1, "the matplotlib figure is missing"
     saved = folder / "batch_transcript.jsonl"

@@ -1,7 +1,7 @@
 """The shipped notebooks run top to bottom and tell their stories (nbclient, real kernel).
 
-Each notebook runs in a copy of notebooks/ in a temp folder, as `powawidget demo` copies
-them, so files it writes (handouts, saved transcripts) never land in the repository.
+Each notebook runs in a copy of notebooks/ in a temp folder (tests/notebook_runs.py), so
+files it writes (handouts, saved transcripts) never land in the repository.
 """
 
 from __future__ import annotations
@@ -9,16 +9,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 from nbconvert import HTMLExporter
+from notebook_runs import NOTEBOOKS, RearmedNotebookClient, execute_notebook
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NAMES = (
     "01_quickstart.ipynb",
     "02_transcripts_in_pandas.ipynb",
@@ -32,17 +30,7 @@ Executed = tuple[nbformat.NotebookNode, Path]
 
 def execute(name: str, folder: Path, env: dict[str, str]) -> Executed:
     """Run notebook `name` in a copy of notebooks/ under `folder`; return it and the folder."""
-    shutil.copytree(NOTEBOOKS, folder, dirs_exist_ok=True)
-    nb = nbformat.read(folder / name, as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=90,  # per cell: ample for the slowest; also bounds a rare stall under heavy load
-        iopub_timeout=30,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(folder)}},
-    )
-    client.execute(env=env)
-    return nb, folder
+    return execute_notebook(name, folder, env), folder
 
 
 def kernel_env(**powabase: str) -> dict[str, str]:
@@ -96,6 +84,31 @@ def test_notebooks_are_committed_without_outputs() -> None:
             if cell.cell_type == "code":
                 assert cell.outputs == [] and cell.execution_count is None, name
         assert "widgets" not in nb.metadata, name
+
+
+def test_shipped_notebooks_use_no_output_widget() -> None:
+    """An `ipywidgets.Output` (also inside `interact`) makes nbclient send comm messages on
+    the shell channel, which can stall headless runs (README, Troubleshooting)."""
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        assert not re.search(
+            r"\b(Output|interact|interactive|interact_manual)\(|@interact", code
+        ), path.name
+
+
+def test_the_harness_answers_output_widgets_and_keeps_going(tmp_path: Path) -> None:
+    """Output-widget updates go back to the kernel through the re-armed shell channel."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("import ipywidgets\nout = ipywidgets.Output()\ndisplay(out)"),
+        nbformat.v4.new_code_cell("with out:\n    print('inside')"),
+        nbformat.v4.new_code_cell("print('captured:', len(out.outputs))"),
+    ]
+    nbformat.write(nb, tmp_path / "output_widget.ipynb")
+    client = RearmedNotebookClient(nb, timeout=60, kernel_name="python3")
+    client.execute(env=kernel_env())
+    assert "captured: 1" in printed(nb)
 
 
 def test_quickstart_chats_with_the_local_demo_agents_without_configuration(
@@ -163,6 +176,10 @@ def test_transcripts_notebook_answers_its_questions_with_pandas(
     tables = [o for o in outputs(nb, "execute_result") if "text/html" in o["data"]]
     assert len(tables) >= 5, "the pandas tables are missing"
     assert "check_stock" in tables[1]["data"]["text/html"]
+    # runs: question, status, tool_calls, total_tokens, ...: counts print as 897, not 897.0
+    rows = re.findall(r"<tr>(.*?)</tr>", tables[0]["data"]["text/html"], re.S)
+    counts = [re.findall(r"<td>(.*?)</td>", row)[2:4] for row in rows[1:]]
+    assert counts and all(re.fullmatch(r"\d+|&lt;NA&gt;", c) for p in counts for c in p), counts
     images = [o for o in outputs(nb, "display_data") if "image/png" in o.get("data", {})]
     assert len(images) == 1, "the matplotlib figure is missing"
     saved = folder / "batch_transcript.jsonl"

@@ -13,6 +13,30 @@ import sys
 from pathlib import Path
 
 QUICKSTART = "01_quickstart.ipynb"
+DEFAULT_FOLDER = "~/powawidget-demo"
+
+
+def git_work_tree(path: Path) -> Path | None:
+    """The git work tree `path` lies in (a folder holding `.git`), or None."""
+    for folder in (path, *path.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def demo_folder(requested: str | None) -> Path:
+    """Where the notebooks go: `--dir` if given, else ~/powawidget-demo — never, unasked, a
+    folder inside a git work tree (a checkout should not fill up with demo copies)."""
+    if requested:
+        return Path(requested).expanduser().resolve()
+    folder = Path(DEFAULT_FOLDER).expanduser().resolve()
+    tree = git_work_tree(folder)
+    if tree is not None:
+        raise ValueError(
+            f"{folder} is inside the git work tree {tree}; choose a folder for the demo "
+            "notebooks with --dir PATH"
+        )
+    return folder
 
 
 def notebooks_source() -> Path:
@@ -89,8 +113,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `powawidget demo`."""
     parser.add_argument(
         "--dir",
-        default="powawidget-demo",
-        help="folder the demo notebooks are copied into (default: ./powawidget-demo)",
+        default=None,
+        help=f"folder the demo notebooks are copied into (default: {DEFAULT_FOLDER})",
     )
     parser.add_argument("--classic", action="store_true", help="use Notebook 7, not JupyterLab")
     parser.add_argument("--port", type=int, default=0, help="Jupyter's port (default: 8888…)")
@@ -100,17 +124,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def demo_main(args: argparse.Namespace) -> int:
     """Copy the notebooks and run Jupyter until the user stops it (Ctrl-C)."""
-    try:
-        folder = copy_notebooks(Path(args.dir).resolve())
-    except FileNotFoundError as error:
-        print(f"powawidget demo: {error}", file=sys.stderr)
-        return 2
     if shutil.which("jupyter") is None and not _has_module("jupyterlab"):
         print('powawidget demo needs JupyterLab: pip install "powawidget[demo]"', file=sys.stderr)
         return 2
+    try:
+        folder = copy_notebooks(demo_folder(args.dir))
+    except (FileNotFoundError, ValueError) as error:
+        print(f"powawidget demo: {error}", file=sys.stderr)
+        return 2
     port = args.port or free_port()
     token = secrets.token_hex(16)
-    print(f"powawidget demo: notebooks in {folder}")
+    print(f"powawidget demo: the notebooks are in {folder} (edits there are kept; --dir to move)")
     print("  the chat talks to the built-in local agent server (no Powabase account needed);")
     print("  set POWABASE_BASE_URL and POWABASE_API_KEY to talk to your own project instead.")
     print(f"  open the quickstart: {notebook_url(args, port, token)}")

@@ -56,7 +56,10 @@ class Table(list):
     def to_pandas(self) -> Any:
         """A pandas DataFrame with the table's columns in order (pandas is imported lazily)."""
         pd = _require("pandas", "to_pandas", "pandas")
-        return pd.DataFrame(list(self), columns=self.columns)
+        frame = pd.DataFrame(list(self), columns=self.columns)
+        integers = [name for name in self.columns if _is_integer_column(self.column(name))]
+        # Nullable Int64: a count with a missing value prints as 897, not 897.0.
+        return frame.astype(dict.fromkeys(integers, "Int64")) if integers else frame
 
     def to_polars(self) -> Any:
         """A polars DataFrame with the table's columns in order (polars is imported lazily)."""
@@ -82,6 +85,12 @@ class Table(list):
             f"<p>Table: {len(self)} rows × {len(self.columns)} columns</p>"
             f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{note}"
         )
+
+
+def _is_integer_column(values: list[Any]) -> bool:
+    """Whether a column holds whole numbers (and maybe gaps): ints, never bools or floats."""
+    present = [v for v in values if v is not None]
+    return bool(present) and all(isinstance(v, int) and not isinstance(v, bool) for v in present)
 
 
 def _cell(value: Any) -> str:

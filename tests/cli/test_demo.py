@@ -15,7 +15,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from powawidget.cli.demo import copy_notebooks
+import pytest
+
+from powawidget.cli.demo import copy_notebooks, demo_folder
+from powawidget.cli.main import main
 
 
 def free_port() -> int:
@@ -101,3 +104,32 @@ def test_demo_serves_the_quickstart_notebook(tmp_path: Path) -> None:
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=20)
+
+
+def test_default_folder_is_in_the_home_folder_not_the_current_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checkout = tmp_path / "checkout"
+    (checkout / ".git").mkdir(parents=True)
+    monkeypatch.chdir(checkout)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    folder = copy_notebooks(demo_folder(None))
+    assert folder == tmp_path / "home" / "powawidget-demo"
+    assert (folder / "01_quickstart.ipynb").is_file()
+    assert sorted(p.name for p in checkout.iterdir()) == [".git"]
+
+
+def test_demo_never_writes_into_a_git_work_tree_unasked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "dotfiles"
+    (home / ".git").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    code = main(["demo", "--no-browser"])
+    assert code == 2
+    error = capsys.readouterr().err
+    assert f"{home / 'powawidget-demo'} is inside the git work tree {home}" in error
+    assert "--dir" in error
+    assert sorted(p.name for p in home.iterdir()) == [".git"]
+    # Asked for explicitly, a folder in a work tree is fine.
+    assert demo_folder(str(home / "demo")) == home / "demo"

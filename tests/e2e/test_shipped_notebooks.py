@@ -64,6 +64,19 @@ def test_shipped_notebook_runs_in_jupyterlab(lab: NotebookPage, name: str, panel
         target = second if second.count() else chats.nth(1)
         target.scroll_into_view_if_needed()
         lab.screenshot(f"notebook-{stem}-lab-second", target)
+    if stem == "03":
+        assert_raw_events_fit(lab)
+
+
+def assert_raw_events_fit(page: NotebookPage) -> None:
+    """03's table of raw events ends inside the cell's output area: nothing cut on the right."""
+    table = page.notebook.locator("table", has_text="tool_name").first
+    expect(table).to_be_visible()
+    overflow = table.evaluate(
+        "(t) => t.getBoundingClientRect().right"
+        " - t.closest('.jp-OutputArea-output').getBoundingClientRect().right"
+    )
+    assert overflow <= 1, f"the raw-event table is cut {overflow:.0f} px on the right"
 
 
 def test_quickstart_runs_in_notebook7(nb7: NotebookPage) -> None:

@@ -423,3 +423,15 @@ def test_a_bad_line_that_is_not_the_last_still_raises(tmp_path: Path) -> None:
     path.write_text('{"event": "chunk"}\n{"event": "chu\n')  # cut, but the newline was written
     with pytest.raises(ValueError, match="line 2: not valid JSON"):
         Transcript.load(path)
+
+
+def test_integer_columns_stay_integers_in_pandas_even_with_gaps() -> None:
+    table = Table(
+        [{"tokens": 897, "ms": 1.5, "ok": True}, {"tokens": None, "ms": None, "ok": False}],
+        ["tokens", "ms", "ok"],
+    )
+    frame = table.to_pandas()
+    assert str(frame["tokens"].dtype) == "Int64"
+    assert frame["tokens"].to_string(index=False).split() == ["897", "<NA>"]
+    assert str(frame["ms"].dtype) == "float64"
+    assert str(frame["ok"].dtype) == "bool"

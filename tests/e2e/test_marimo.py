@@ -1,0 +1,73 @@
+"""marimo end to end: `mo.ui.anywidget(ChatWidget())` in `marimo run`, used in Chromium.
+
+One app (tests/e2e/marimo_chat.py) with three panels serves every case; marimo's CSS reset
+(`list-style: none`) must not hide the answer's bullets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from app_hosts import AppHost, marimo_app
+from chat_panel import ChatPanel
+from host_cases import approve_a_refund, chat_with_a_follow_up, panels, stop_a_long_answer
+from playwright.sync_api import BrowserContext, Page
+
+pytestmark = [pytest.mark.browser, pytest.mark.jupyter]
+
+APP = Path(__file__).with_name("marimo_chat.py")
+
+
+@pytest.fixture(scope="module")
+def marimo(
+    tmp_path_factory: pytest.TempPathFactory, jupyter_env: dict[str, str]
+) -> Iterator[AppHost]:
+    """`marimo run` serving the three-panel app."""
+    host = marimo_app(APP, tmp_path_factory.mktemp("marimo"), jupyter_env).start()
+    try:
+        yield host
+    finally:
+        host.stop()
+
+
+@pytest.fixture(scope="module")
+def page(marimo: AppHost, browser: BrowserContext) -> Iterator[Page]:
+    """One page of the app for the module (each page load is a new marimo session)."""
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(marimo.url)
+    try:
+        yield page
+    finally:
+        page.close()
+    assert errors == [], errors
+
+
+@pytest.fixture(scope="module")
+def chats(page: Page) -> list[ChatPanel]:
+    """The app's panels: agt_demo, agt_long, agt_approval."""
+    return panels(page, 3)
+
+
+def test_chat_streams_with_tool_cards_bullets_and_follow_ups(
+    chats: list[ChatPanel], page: Page, artifacts_dir: Path
+) -> None:
+    chat_with_a_follow_up(chats[0])
+    chats[0].root.screenshot(path=str(artifacts_dir / "marimo-panel.png"))
+    page.set_viewport_size({"width": 400, "height": 900})
+    try:
+        chats[0].turn(0).scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts_dir / "marimo-narrow.png"))
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_stop_ends_a_long_answer(chats: list[ChatPanel], page: Page) -> None:
+    stop_a_long_answer(chats[1], page)
+
+
+def test_approve_lets_the_agent_run_its_tool(chats: list[ChatPanel]) -> None:
+    approve_a_refund(chats[2])

@@ -3,7 +3,7 @@
 
 import { h } from "./dom.js";
 import { Entries } from "./model/entries.js";
-import { PanelSync } from "./host/sync.js";
+import { PanelSync, inMarimo } from "./host/sync.js";
 import { StickyScroll } from "./host/scroll.js";
 import { ThemeWatcher } from "./host/theme.js";
 import { copyButtonFactory } from "./host/copy.js";
@@ -247,7 +247,7 @@ export function mount(model, el) {
     root.dataset.connected = String(sync.connected);
   }
 
-  const sync = new PanelSync(model, conv, schedule);
+  const sync = new PanelSync(model, conv, schedule, inMarimo(el));
 
   const onTrait = () => {
     chrome();

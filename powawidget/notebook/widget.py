@@ -69,6 +69,8 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
     theme = t.Enum(THEMES, "auto").tag(sync=True)
     # The folded conversation for notebooks saved without a live view (nbclient).
     history: t.List[dict[str, Any]] = t.List().tag(sync=True)
+    # Written by the page only: turns settled, so marimo re-runs cells reading `.value`.
+    settled = t.Int(0).tag(sync=True)
 
     def __init__(
         self,

@@ -26,6 +26,14 @@ def _(ChatWidget, mo):
 
 
 @app.cell
+def _(chat, mo):
+    # Reactive: re-runs each time the panel says a run settled.
+    answered = len(chat.widget.runs)
+    mo.Html(f'<p data-testid="reactive">settled {chat.value["settled"]}, runs {answered}</p>')
+    return
+
+
+@app.cell
 def _(ChatWidget, mo):
     storyteller = mo.ui.anywidget(ChatWidget(agent_id="agt_long"))
     storyteller

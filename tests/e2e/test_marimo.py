@@ -13,7 +13,7 @@ import pytest
 from app_hosts import AppHost, marimo_app
 from chat_panel import ChatPanel
 from host_cases import approve_a_refund, chat_with_a_follow_up, panels, stop_a_long_answer
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import BrowserContext, Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.jupyter]
 
@@ -56,6 +56,8 @@ def test_chat_streams_with_tool_cards_bullets_and_follow_ups(
     chats: list[ChatPanel], page: Page, artifacts_dir: Path
 ) -> None:
     chat_with_a_follow_up(chats[0])
+    # A cell reading `.value` re-ran after each answer and saw both runs.
+    expect(page.get_by_test_id("reactive")).to_have_text("settled 2, runs 2")
     chats[0].root.screenshot(path=str(artifacts_dir / "marimo-panel.png"))
     page.set_viewport_size({"width": 400, "height": 900})
     try:

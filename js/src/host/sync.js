@@ -10,14 +10,31 @@ const SNAPSHOT_RETRY_MS = 2000;
 
 const LIVE = new Set(["streaming", "waiting_approval"]);
 
+/**
+ * Whether the panel renders inside marimo, which saves no widget state in its notebooks but
+ * re-runs the cells that read a widget's `.value` only when the page sends an update.
+ * @param {Node|null} node
+ */
+export function inMarimo(node) {
+  while (node) {
+    if (node.nodeName && node.nodeName.toLowerCase() === "marimo-anywidget") return true;
+    node = node.parentNode || /** @type {any} */ (node).host || null;
+  }
+  return false;
+}
+
 export class PanelSync {
   /**
-   * @param {{get: Function, set: Function, on: Function, off: Function, send: Function}} model
+   * @param {{get: Function, set: Function, on: Function, off: Function, send: Function,
+   *   save_changes: Function}} model
    * @param {import("../model/entries.js").Entries} entries
    * @param {() => void} changed  called after entries changed
+   * @param {boolean} [echo]  tell the kernel when a run settled (marimo), instead of keeping
+   *   the history for a saved notebook
    */
-  constructor(model, entries, changed) {
+  constructor(model, entries, changed, echo = false) {
     this.model = model;
+    this.echo = echo;
     this.entries = entries;
     this.changed = changed;
     /** The number of the last message applied (null before a snapshot or patch). */
@@ -91,12 +108,21 @@ export class PanelSync {
     this.keep();
   }
 
-  /** Once a run is over, keep the conversation in `history` for the saved notebook. */
+  /** Once a run is over, keep the conversation in `history` for the saved notebook (or,
+   * in marimo, count the settled turns in `settled` so cells reading `.value` re-run). */
   keep() {
     const last = this.entries.lastTurn;
     if ((last && LIVE.has(last.status)) || this.seq === this.savedSeq) return;
     this.savedSeq = this.seq ?? -1;
     try {
+      if (this.echo) {
+        const settled = this.entries.turns.length;
+        if (settled !== this.model.get("settled")) {
+          this.model.set("settled", settled);
+          this.model.save_changes();
+        }
+        return;
+      }
       this.model.set("history", this.entries.toJSON());
     } catch (err) {
       console.warn("powawidget: could not keep the history for saving", err);

@@ -167,11 +167,11 @@ class ChatSession(TranscriptViews):
                 self.agent_id,
                 text,
                 fold=self,
+                on_waited=self._on_waited,
                 session_id=self.session_id,
                 options=self.options,
                 on_finish=self._finish_run,
             )
-            handle._on_waited = self._on_waited
             self._run = handle
             self._report(self._on_state)
         return handle
@@ -343,7 +343,7 @@ class ChatSession(TranscriptViews):
         with self._lock:
             run = self._run
         if run is not None and run.stopping:
-            run._done.wait(STOP_GRACE)  # outside the lock: the run thread logs its last events
+            run.ended(STOP_GRACE)  # outside the lock: the run thread logs its last events
 
     def _require_idle(self, action: str) -> None:
         """Refuse `action` in a replay or while a run streams (a stopping run may end first)."""

@@ -167,6 +167,11 @@ class RunHandle:
             callback()
         return finished
 
+    def ended(self, timeout: float | None = None) -> bool:
+        """Block until the run's thread recorded its last event; True when it did (no
+        join, no callbacks: for code that must not wait on the thread itself)."""
+        return self._done.wait(timeout)
+
     async def wait_async(self, timeout: float | None = None, poll: float = 0.05) -> bool:
         """Like `wait`, but lets the kernel handle panel clicks meanwhile (await it in a cell)."""
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -240,15 +245,19 @@ def start_run(
     session_id: str | None = None,
     options: dict[str, Any] | None = None,
     on_finish: Callable[[RunHandle], None] | None = None,
+    on_waited: Callable[[], None] | None = None,
 ) -> RunHandle:
     """Record the user's message, then stream the run in a new thread; returns at once.
 
     Every event (user_message first, then the server's, then any client_error / stopped)
     goes to `fold` — the conversation that owns the run (default: one of its own, which
     then hands each event to `emit`); `on_finish` runs in the thread after the last event
-    and before the handle counts as done, so `handle.wait()` returns once state is final.
+    and before the handle counts as done, so `handle.wait()` returns once state is final;
+    `on_waited` runs once, in the main thread, when a `wait()` there returns (a notebook
+    view re-publishes its saved state from the cell that waited).
     """
     handle = RunHandle(message, fold if fold is not None else OwnFold(emit))
+    handle._on_waited = on_waited
     handle.record(make_event("user_message", text=message, session_id=session_id))
     thread = threading.Thread(
         target=_stream_run,

@@ -16,7 +16,7 @@ import math
 import threading
 import time
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from powawidget.evaluation.evaluation import Evaluation
 from powawidget.evaluation.gate import Gate
@@ -202,7 +202,7 @@ def run_partition(
     from powawidget.evaluation.pool import Outcome, RunPool
 
     worker = get_worker()
-    credentials = worker.plugins[name]
+    credentials = cast(Credentials, worker.plugins[name])  # registered by DaskExecutor
     queue = Queue(name)
     stop = Event(name + "-stop")
     pause = Variable(name + "-pause")

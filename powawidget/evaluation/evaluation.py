@@ -112,7 +112,7 @@ class Evaluation(TranscriptViews):
     # ---- views ----------------------------------------------------------------------------
 
     @property
-    def runs(self) -> Table:  # type: ignore[override]
+    def runs(self) -> Table:
         """One row per prompt, in the prompts' order: `RUN_COLUMNS`, then carried columns."""
         with self._lock:
             rows = [with_carried(self._rows[p.key], p) for p in self._prompts]

@@ -44,7 +44,17 @@ _ATTRIBUTES = {
     "details": {"open"},
 }
 
-_parser = MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(
+
+class _PanelMarkdown(MarkdownIt):
+    """markdown-it that parses every link target as written: the sanitiser judges it once,
+    as in the panel, so `[x](javascript:…)` shows as the text "x", not as raw syntax."""
+
+    def validateLink(self, url: str) -> bool:
+        """Every link target is kept for the sanitiser (`_keep_attribute`) to judge."""
+        return True
+
+
+_parser = _PanelMarkdown("commonmark", {"html": True, "linkify": True}).enable(
     ["table", "strikethrough", "linkify"]
 )
 
@@ -74,9 +84,6 @@ _parser.add_render_rule("image", _image)
 # ~~struck~~ is <del> in the panel (marked) and in earlier handouts; markdown-it says <s>.
 _parser.add_render_rule("s_open", lambda *_: "<del>")
 _parser.add_render_rule("s_close", lambda *_: "</del>")
-# Every link target is parsed as written and judged once, by the sanitiser (as in the
-# panel): `[x](javascript:…)` shows as the text "x" without a link, not as raw syntax.
-_parser.validateLink = lambda url: True
 
 
 def _keep_attribute(tag: str, name: str, value: str) -> str | None:

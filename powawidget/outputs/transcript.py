@@ -255,7 +255,7 @@ def _event_row(event: dict, turn: Turn | None) -> dict:
     text = event.get("text")
     if name == "malformed" and text is None:
         text = event.get("raw")
-    role = _ROLES.get(name, "assistant")
+    role = _ROLES.get(name, "assistant") if isinstance(name, str) else "assistant"
     if name == "history" and isinstance(event.get("arguments"), dict):
         role = event["arguments"].get("role") or role
     return {

@@ -197,6 +197,7 @@ class ServerApp(HistoryRoutes):
         assert started.task is not None
         await asyncio.shield(started.task)
         run = await asyncio.to_thread(self.store.get_run, started.run_id)
+        assert run is not None  # the run's task stores it however it ends
         # As the stream's `complete` does, the answer names the session by the caller's id.
         return JSONResponse({**self._view(run), "session_id": started.ctx.session_id})
 

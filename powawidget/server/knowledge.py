@@ -96,7 +96,7 @@ class Policy:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (what the get_policy tool returns)."""
-        data = {"topic": self.topic, "title": self.title, "summary": self.summary}
+        data: dict[str, Any] = {"topic": self.topic, "title": self.title, "summary": self.summary}
         data["points"] = list(self.points)
         if self.hours:
             data["hours"] = self.hours
@@ -173,7 +173,7 @@ def mentioned_products(text: str) -> list[Product]:
     for product in catalogue():
         short = re.escape(product.short_name)
         patterns = [rf"\b{re.escape(product.name)}\b", rf"\b{short}\s+(?:plan|tier)s?\b"]
-        flags = [re.IGNORECASE, re.IGNORECASE]
+        flags: list[int] = [re.IGNORECASE, re.IGNORECASE]
         if product.short_name.lower() in AMBIGUOUS_NAMES:
             patterns.append(rf"\b{short}\b")
             flags.append(0)

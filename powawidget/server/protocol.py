@@ -85,6 +85,7 @@ class Agent(Protocol):
     plain dicts for start, the terminal chunk and complete). To ask for approval, yield
     an `approval_requested` frame then `await ctx.wait_for_approval()`. An agent with tools
     sets `uses_tools = True` (optional attribute): only those runs get keepalive comments.
+    Only the fault agents yield raw `bytes`, written to the wire as they are.
     """
 
     id: str
@@ -94,6 +95,6 @@ class Agent(Protocol):
     description: str
     dialect: Dialect
 
-    def run(self, ctx: RunContext, message: str) -> AsyncIterator[dict[str, Any]]:
+    def run(self, ctx: RunContext, message: str) -> AsyncIterator[dict[str, Any] | bytes]:
         """Answer `message`, yielding one event payload at a time."""
         ...

@@ -207,6 +207,7 @@ class Runs:
 
     def _fail(self, run: LiveRun, message: str, documented: bool) -> None:
         """End a run as the route does when it raises: one `error` frame, then EOF."""
+        error: dict[str, Any]
         if documented:
             error = {"event": "error", "message": message, "code": "internal_error"}
         else:

@@ -33,8 +33,9 @@ class _FramingConnection(h11.Connection):
     Content-Length and no Transfer-Encoding, ended by closing the connection.
     """
 
-    def send(self, event: Any) -> bytes | None:
-        """Send an h11 event, honouring the close-delimited marker on a Response."""
+    def send_with_data_passthrough(self, event: h11.Event) -> list[bytes] | None:
+        """Send an h11 event, honouring the close-delimited marker on a Response (`send`,
+        which uvicorn calls, goes through here)."""
         if isinstance(event, h11.Response):
             headers = [(name, value) for name, value in event.headers.raw_items()]
             if CLOSE_DELIMITED_HEADER in [(n.lower(), v) for n, v in headers]:
@@ -43,7 +44,7 @@ class _FramingConnection(h11.Connection):
                     status_code=event.status_code, headers=headers, reason=event.reason
                 )
                 self.their_http_version = b"1.0"  # h11 then closes-delimits the body
-        return super().send(event)
+        return super().send_with_data_passthrough(event)
 
 
 class ServerProtocol(H11Protocol):

@@ -15,7 +15,7 @@ from typing import Any
 
 from powawidget.server.agents.answers import money
 from powawidget.server.agents.loop import ServerRun, ToolRequest
-from powawidget.server.protocol import RunContext
+from powawidget.server.protocol import Dialect, RunContext
 from powawidget.server.tools import Tool, ToolError
 
 DEFAULT_ORDER = "ORD-1042"
@@ -112,7 +112,7 @@ class ApprovalAgent:
     id = "agt_approval"
     name = "Refund desk (needs approval)"
     model = "powabase-demo-1"
-    dialect = "server"
+    dialect: Dialect = "server"
     uses_tools = True
     description = (
         "Issues refunds with the issue_refund tool, which needs your approval first. "

@@ -15,7 +15,7 @@ from powawidget.server.agents.loop import ServerRun, ToolRequest
 from powawidget.server.agents.parts import Events, answer_parts, read_all
 from powawidget.server.agents.reading import Intent
 from powawidget.server.knowledge import Product
-from powawidget.server.protocol import RunContext
+from powawidget.server.protocol import Dialect, RunContext
 from powawidget.server.tools import TOOLS, format_number
 
 
@@ -37,7 +37,7 @@ class DemoAgent:
     id = "agt_demo"
     name = "Powabase demo assistant"
     model = "powabase-demo-1"
-    dialect = "server"
+    dialect: Dialect = "server"
     uses_tools = True
     description = (
         "Support assistant for Orbit Labs, a fictional software company: products, pricing, "

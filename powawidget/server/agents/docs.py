@@ -15,7 +15,7 @@ from typing import Any
 
 from powawidget.server.agents.demo import DemoAgent
 from powawidget.server.agents.loop import ServerRun
-from powawidget.server.protocol import RunContext
+from powawidget.server.protocol import Dialect, RunContext
 from powawidget.server.tools import TOOLS
 
 RATE_LIMIT_MESSAGE = "Rate limit exceeded: too many requests for this project, retry in 20 s."
@@ -43,7 +43,7 @@ class DocsAgent:
     id = "agt_docs"
     name = "Docs-dialect assistant"
     model = "powabase-demo-1"
-    dialect = "documented"
+    dialect: Dialect = "documented"
     uses_tools = True
     description = (
         "The demo assistant in the documented stream format (step_number, chunk deltas, "

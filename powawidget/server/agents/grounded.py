@@ -17,7 +17,7 @@ from typing import Any
 
 from powawidget.server import knowledge
 from powawidget.server.agents.loop import ServerRun
-from powawidget.server.protocol import RunContext
+from powawidget.server.protocol import Dialect, RunContext
 
 KB_ID = "6f1d2c3b-0a9e-4b8c-9d7e-5a4b3c2d1e0f"  # the demo knowledge base (a stable id)
 KB_NAMESPACE = uuid.UUID(KB_ID)
@@ -113,7 +113,7 @@ class PlainAgent:
     id = "agt_plain"
     name = "Orbit Labs FAQ (no tools)"
     model = "powabase-demo-1"
-    dialect = "server"
+    dialect: Dialect = "server"
     description = (
         "Answers Orbit Labs questions from the knowledge base in one go, with no tools: "
         "the backend's standard streaming path (no steps, usage only on the stored run)."
@@ -136,7 +136,7 @@ class CitationsAgent:
     id = "agt_citations"
     name = "Orbit Labs FAQ with citations"
     model = "powabase-demo-1"
-    dialect = "server"
+    dialect: Dialect = "server"
     description = (
         "Answers from the Orbit Labs knowledge base with numbered citations [n] "
         "(citations_enabled is on unless the request turns it off). Try: 'What is the "

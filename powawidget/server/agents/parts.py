@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,7 @@ from powawidget.server.agents.loop import ServerRun, ToolRecord, ToolRequest
 from powawidget.server.agents.reading import Intent, read, recognise
 from powawidget.server.protocol import RunContext
 
-Events = AsyncIterator[dict[str, Any]]
+Events = AsyncGenerator[dict[str, Any], None]
 # The agent's method answering one kind of intent, as `handler(intent)(run, intent)`.
 Handler = Callable[[Intent], Callable[[Any, Intent], Events]]
 

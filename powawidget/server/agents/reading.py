@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from powawidget.server import knowledge
 from powawidget.server.agents.extract import (
@@ -56,6 +57,13 @@ class Intent:
     greeting: bool = False
     message: str = ""
     catalogue_question: bool = False
+
+
+class _Size(TypedDict, total=False):
+    """How many seats for how long, when the message says (an `Intent`'s sizing fields)."""
+
+    quantity: int
+    months: int
 
 
 def last_answer(history: list[dict]) -> str:
@@ -180,7 +188,7 @@ def _superlative(m: Reading) -> Intent | None:
     if not m.has(r"\b(which|what)\b"):
         return None
     # "for 40 people over a year": compare what each would cost, not only the list prices.
-    sized = {"quantity": m.quantity, "months": find_months(m.text)} if m.quantity else {}
+    sized = _Size(quantity=m.quantity, months=find_months(m.text)) if m.quantity else _Size()
     if len(m.named) > 1:
         return Intent("superlative", products=m.named, superlative=kind, **sized)
     if m.previous and (m.refers_to_set or m.refers_back or m.has(r"\bone\b")):

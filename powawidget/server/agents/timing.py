@@ -8,7 +8,7 @@ from typing import Any
 
 from powawidget.server import knowledge
 from powawidget.server.agents.loop import ServerRun, ToolRequest, tokens
-from powawidget.server.protocol import RunContext
+from powawidget.server.protocol import Dialect, RunContext
 from powawidget.server.tools import Tool
 
 LONG_TOKEN_DELAY = 0.05
@@ -36,7 +36,7 @@ class SlowToolAgent:
     id = "agt_slow_tool"
     name = "Stock checker (slow tool)"
     model = "powabase-demo-1"
-    dialect = "server"
+    dialect: Dialect = "server"
     uses_tools = True
     description = "Checks warehouse stock with a tool that takes exactly 300 ms, then answers."
     system_prompt = "You check warehouse stock with check_stock and report the count."
@@ -116,7 +116,7 @@ class LongAgent:
     id = "agt_long"
     name = "Long answer (slow stream)"
     model = "powabase-demo-1"
-    dialect = "server"
+    dialect: Dialect = "server"
     description = "Streams a long markdown answer over about 20 seconds: try the Stop button."
     system_prompt = "You write long, well-structured explanations."
 

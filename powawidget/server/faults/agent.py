@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from powawidget.server.protocol import RunContext, delta_frame
+from powawidget.server.protocol import Dialect, RunContext, delta_frame
 
 DELTAS = ("content_delta", "reasoning_delta")
 PLAIN = ("start", "chunk", "complete")
@@ -54,7 +54,7 @@ class FaultAgent:
     description: str
     model: str = "fault-model-1"
     system_prompt: str = "You are a test fixture that misbehaves on purpose."
-    dialect: str = "server"
+    dialect: Dialect = "server"
     framing: str = "lf"
     drop_after: int | None = None
     keepalive: float | None = None  # None: the server's default

@@ -58,8 +58,13 @@ def chat_states(nb: nbformat.NotebookNode) -> list[dict]:
 
 
 def history_text(state: dict) -> str:
-    """All text the saved panel history holds."""
-    return "".join(e.get("text") or "" for e in state["history"])
+    """All text the saved panel history holds: questions and the answers' text items."""
+    words = []
+    for entry in state["history"]:
+        if entry["kind"] == "turn":
+            words.append(entry["userText"] or "")
+            words += [i["text"] for i in entry["items"] if i["kind"] == "text"]
+    return " ".join(words)
 
 
 def assert_clean(nb: nbformat.NotebookNode) -> None:
@@ -135,7 +140,7 @@ def test_quickstart_chats_with_the_local_demo_agents_without_configuration(
     assert "Full refund within" in history_text(first)
     long = next(s for s in states if s["agent_id"] == "agt_long")
     assert long["status"] == "stopped"
-    assert [e["event"] for e in long["history"]][-1] == "stopped"
+    assert long["history"][-1]["status"] == "stopped"
 
 
 def test_quickstart_html_export_keeps_the_conversation(quickstart: Executed) -> None:

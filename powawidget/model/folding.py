@@ -128,7 +128,8 @@ def _on_text(turn: Turn, event: dict) -> None:
 
 def _on_reasoning(turn: Turn, event: dict) -> None:
     """Reasoning: deltas append to the step's open block; a whole `reasoning` replaces the
-    step's block (on the tool-less path it comes after the answer: it goes before it)."""
+    step's block (on the tool-less path it comes after the answer: it goes before it — that
+    answer's text has no step, so a stepless segment counts as the reasoning's own)."""
     if event.get("text") is None:
         return
     text = _text(event.get("text"))
@@ -152,7 +153,7 @@ def _on_reasoning(turn: Turn, event: dict) -> None:
             (
                 n
                 for n, i in enumerate(turn.items)
-                if isinstance(i, TextSegment) and (step is None or i.step == step)
+                if isinstance(i, TextSegment) and (step is None or i.step in (step, None))
             ),
             None,
         )

@@ -289,6 +289,27 @@ def test_reasoning_deltas_append_and_whole_reasoning_replaces() -> None:
     assert conv.turns[0].reasoning == "Whole thought"
 
 
+def test_tool_less_whole_reasoning_without_deltas_goes_before_the_answer() -> None:
+    # Tool-less path: no step_started, so the answer's text has no step; the terminal
+    # `reasoning` (step 1) comes after the chunk and is shown before the answer.
+    events = stream(
+        START,
+        {"event": "chunk", "content": "A"},
+        {"event": "chunk", "content": "B"},
+        {
+            "event": "reasoning",
+            "type": "reasoning",
+            "step": 1,
+            "source": "thinking",
+            "content": "R",
+        },
+        {"event": "complete", "run_id": RUN, "content": "AB", "status": "completed"},
+    )
+    turn = Conversation([user("q"), *events]).turns[0]
+    assert [type(i).__name__ for i in turn.items] == ["ReasoningBlock", "TextSegment"]
+    assert (turn.reasoning, turn.text) == ("R", "AB")
+
+
 def test_events_before_any_user_message_fold_into_an_implicit_turn() -> None:
     first = stream(*server(START, {"event": "complete", "content": "one", "status": "completed"}))
     second = stream(

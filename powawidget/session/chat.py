@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from powawidget.model.conversation import Conversation
 from powawidget.model.status import SessionStatus, session_status
@@ -34,6 +34,9 @@ from powawidget.session.replay import Replay
 from powawidget.session.run import RunHandle, start_run
 from powawidget.wire.errors import PowabaseError, RunInProgressError
 from powawidget.wire.events import make_event
+
+if TYPE_CHECKING:
+    from powawidget.wire.client import PowabaseClient
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +67,7 @@ class ChatSession(TranscriptViews):
 
     def __init__(
         self,
-        client: Any = None,
+        client: PowabaseClient | None = None,
         agent_id: str | None = None,
         *,
         owns_client: bool = False,
@@ -163,7 +166,7 @@ class ChatSession(TranscriptViews):
                 raise RunInProgressError(_busy_message(busy, "send another message"))
             self.error = ""
             handle = start_run(
-                self.client,
+                self._connected("send a message"),
                 self.agent_id,
                 text,
                 fold=self,
@@ -212,13 +215,14 @@ class ChatSession(TranscriptViews):
         """
         with self._lock:
             run = self._run
-            if run is None or run.done or run.status != "waiting_approval":
+            if run is None or run.done or run.status != "waiting_approval" or not run.run_id:
                 raise RuntimeError("No run is waiting for approval.")
+            client = self._connected("approve")
             if self._approving:
                 raise RuntimeError("An answer to this approval is already on its way.")
             self._approving = True
         try:
-            self.client.approve(run.run_id, bool(approved), reason)
+            client.approve(run.run_id, bool(approved), reason)
         finally:
             with self._lock:
                 self._approving = False
@@ -255,7 +259,7 @@ class ChatSession(TranscriptViews):
     def load_session(self, session_id: str) -> None:
         """Log a session's earlier messages as `history` events and continue that session."""
         self._require_idle("load a session")
-        messages = self.client.session_messages(session_id)
+        messages = self._connected("load a session").session_messages(session_id)
         with self._lock:
             if self.conversation.events:
                 self.record(make_event("new_session", session_id=self.session_id))
@@ -358,7 +362,7 @@ class ChatSession(TranscriptViews):
         """Look the agent's display name up in the background (a panel header shows it)."""
         agent_id = self.agent_id
         try:
-            name = self.client.get_agent(agent_id).get("name")
+            name = self._connected("look the agent up").get_agent(agent_id).get("name")
         except Exception as error:  # the id is checked when a message is sent
             logger.debug("powawidget: no name for agent %s: %s", agent_id, error)
             return
@@ -366,6 +370,14 @@ class ChatSession(TranscriptViews):
             if name and self.agent_id == agent_id:
                 self.agent_name = name
                 self._report(self._on_state)
+
+    def _connected(self, action: str) -> PowabaseClient:
+        """The client, or a clear refusal for a session that has none (a replay)."""
+        if self.client is None:
+            raise RuntimeError(
+                f"This panel plays a recording and has no agent server: it cannot {action}."
+            )
+        return self.client
 
     def report_error(self, message: str) -> None:
         """Show an error that no run had (a refused panel action, a failed approval)."""

@@ -35,7 +35,9 @@ export function reasoningBlock(item) {
   ]);
   let wasDone = null;
   function update(it) {
-    const took = typeof it.durationMs === "number" ? ` for ${formatDuration(it.durationMs)}` : "";
+    // "Thought for 3 s"; a blink (under a second) is just "Thought".
+    const ms = it.durationMs;
+    const took = typeof ms === "number" && ms >= 1000 ? ` for ${formatDuration(ms)}` : "";
     label.textContent = it.done ? `Thought${took}` : "Thinking…";
     el.dataset.state = it.done ? "done" : "streaming";
     text.textContent = it.text;

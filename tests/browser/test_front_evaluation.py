@@ -56,10 +56,13 @@ def test_counts_progress_rows_stop_and_a_clicked_run(chat):
                   "error": "", "turn": turn})  # fmt: skip
     detail = page.locator(".pw-eval-detail")
     expect(detail).to_be_visible()
-    expect(detail.locator(".pw-eval-user")).to_have_text(payload)
-    expect(detail.locator(".pw-eval-tool summary")).to_have_text("🔧 calculator · done · 12 ms")
-    expect(detail.locator(".pw-eval-tool pre").first).to_contain_text('"expression": "2 + 2"')
-    expect(detail.locator(".pw-eval-answer")).to_have_text("It is 4")
+    # The chat panel's own renderer draws it: the user's bubble, a tool card, Markdown.
+    expect(detail.get_by_test_id("user-message")).to_have_text(payload)
+    card = detail.get_by_test_id("tool-card")
+    expect(card.get_by_test_id("tool-name")).to_have_text("calculator")
+    card.locator("summary").first.click()
+    expect(card).to_contain_text("2 + 2")
+    expect(detail.get_by_test_id("assistant-text")).to_have_text("It is 4")
     assert not chat.xss_fired()
     detail.get_by_role("button", name="Close").click()
     expect(detail).to_be_hidden()

@@ -1,69 +1,56 @@
 // @ts-check
-// A clicked run, read-only: the turn as Python's `model.view.turn_view` folds it for the chat
-// panel (items in arrival order: text, tool calls as cards, reasoning, approvals), then the
-// error. Everything goes in as text (textContent), never HTML.
+// A clicked run, read-only: the turn as Python folded it (`model.view.turn_view`), drawn by
+// the chat panel's own turn renderer — tool cards, reasoning, approvals, Markdown and all —
+// with every action switched off.
 
 import { h } from "../dom.js";
-import { formatMs } from "./format.js";
+import { copyButtonFactory } from "../host/copy.js";
+import { turnView } from "../render/turn.js";
 
-/** @param {any} value */
-function asText(value) {
-  if (value == null) return "";
-  return typeof value === "string" ? value : JSON.stringify(value, null, 2);
-}
-
-/** One turn item, or null for the ones a reader does not need (step markers). @param {any} item */
-function itemView(item) {
-  switch (item.kind) {
-    case "text":
-      return h("div", { class: "pw-eval-answer", text: item.text });
-    case "tool":
-      return h("details", { class: "pw-eval-tool", dataset: { state: item.state || "" } }, [
-        h("summary", {
-          text: `🔧 ${item.toolName} · ${item.state}${item.durationMs != null ? ` · ${formatMs(item.durationMs)}` : ""}`,
-        }),
-        h("pre", { text: `arguments: ${asText(item.arguments)}` }),
-        h("pre", { text: `result: ${asText(item.result)}${item.resultTruncated ? " …" : ""}` }),
-        item.note ? h("pre", { text: item.note }) : null,
-      ]);
-    case "reasoning":
-      return h("details", { class: "pw-eval-reasoning" }, [
-        h("summary", { text: "Reasoning" }),
-        h("pre", { text: item.text }),
-      ]);
-    case "approval":
-      return h("div", {
-        class: "pw-eval-approval",
-        text: `Approval for ${item.toolName || "a tool"}: ${item.state}`,
-      });
-    case "reset":
-      return h("div", { class: "pw-eval-reset", text: `Step ${item.step ?? ""} restarted` });
-    default:
-      return null;
-  }
+/** Give a folded turn from Python the ids and revs the renderer keys its views on. */
+function adopt(turn) {
+  let id = 0;
+  const items = (turn.items || []).map((item) => ({ ...item, id: ++id, rev: 0 }));
+  const text =
+    typeof turn.answer === "string"
+      ? turn.answer
+      : items
+          .filter((i) => i.kind === "text")
+          .map((i) => i.text)
+          .join("");
+  return { ...turn, items, text, id: 0, rev: 0 };
 }
 
 /**
  * @param {{index: number, prompt?: string, status?: string, error?: string, turn?: any}} run
  * @param {() => void} onClose
+ * @param {Set<number>} timers  the panel's timers (copy buttons), cleared on unmount
  */
-export function runView(run, onClose) {
-  const turn = run.turn || { items: [] };
-  const items = (turn.items || []).map(itemView);
-  if (turn.answer) items.push(h("div", { class: "pw-eval-answer", text: turn.answer }));
-  const error = turn.error?.message || run.error || "";
-  return h("div", { class: "pw-eval-run", role: "region", "aria-label": `Run ${run.index}` }, [
-    h("div", { class: "pw-eval-run-head" }, [
-      h("strong", { text: `Run ${run.index} · ${run.status || ""}` }),
-      h("button", {
-        type: "button",
-        class: "pw-eval-close",
-        text: "Close",
-        on: { click: onClose },
-      }),
-    ]),
-    h("div", { class: "pw-eval-user", text: turn.userText || run.prompt || "" }),
-    ...items,
-    error ? h("div", { class: "pw-eval-error", text: error }) : null,
-  ]);
+export function runView(run, onClose, timers = new Set()) {
+  const turn = adopt(run.turn || { userText: run.prompt || "", items: [], status: run.status });
+  const noop = () => {};
+  const view = turnView(turn, {
+    send: noop,
+    sendText: noop,
+    makeCopy: copyButtonFactory(timers),
+    canAct: () => false,
+    isLast: () => false,
+  });
+  return h(
+    "div",
+    { class: "pw-eval-run pw-root", role: "region", "aria-label": `Run ${run.index}` },
+    [
+      h("div", { class: "pw-eval-run-head" }, [
+        h("strong", { text: `Run ${run.index} · ${run.status || ""}` }),
+        h("button", {
+          type: "button",
+          class: "pw-eval-close",
+          text: "Close",
+          on: { click: onClose },
+        }),
+      ]),
+      view.el,
+      !turn.error && run.error ? h("div", { class: "pw-eval-error", text: run.error }) : null,
+    ],
+  );
 }

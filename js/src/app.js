@@ -8,6 +8,7 @@ import { StickyScroll } from "./host/scroll.js";
 import { ThemeWatcher } from "./host/theme.js";
 import { copyButtonFactory } from "./host/copy.js";
 import { turnView, dividerView, historyNoteView } from "./render/turn.js";
+import { sessionPicker } from "./render/sessions.js";
 import { header, banner, statusLine, composer, BUSY } from "./render/chrome.js";
 
 /** How long a sent message may go unanswered before the status line says so (ms). */
@@ -62,10 +63,11 @@ export function mount(model, el) {
     dataset: { testid: "chat" },
     "data-lm-suppress-shortcuts": "true",
   });
+  const picker = sessionPicker(model, send);
   const head = header((msg) => {
     send(msg);
     scroll.toBottom(false);
-  });
+  }, picker.el);
   const note = banner();
   const list = h("div", { class: "pw-list" });
   const empty = h("div", { class: "pw-empty", dataset: { testid: "empty" } }, [
@@ -214,6 +216,7 @@ export function mount(model, el) {
     const last = conv.lastTurn;
     if (isBusy && runStartedAt === null) runStartedAt = Date.now();
     if (!isBusy) runStartedAt = null;
+    picker.update({ hidden: replay, ready: idle });
     head.update({
       agentName: get("agent_name") || get("agent_id"),
       sessionId: get("session_id"),
@@ -270,6 +273,7 @@ export function mount(model, el) {
     timers.clear();
     for (const t of TRAITS) model.off(`change:${t}`, t === "theme" ? onTheme : onTrait);
     sync.destroy();
+    picker.destroy();
     root.removeEventListener("keydown", onKeyDown);
     scroll.destroy();
     theme.destroy();

@@ -6,8 +6,12 @@ import { h, describeUsage, formatDuration, formatCount } from "../dom.js";
 /** Statuses during which a run is in flight. */
 export const BUSY = new Set(["connecting", "streaming", "waiting_approval"]);
 
-/** Header: agent name, short session id, replay badge and the New session button. */
-export function header(send) {
+/**
+ * Header: agent name, short session id, replay badge, `extra` (the session picker) and the
+ * New session button.
+ * @param {(msg: object) => void} send @param {HTMLElement | null} [extra]
+ */
+export function header(send, extra = null) {
   const title = h("div", { class: "pw-title", dataset: { testid: "agent-name" } });
   const session = h("div", { class: "pw-session", dataset: { testid: "session-id" } });
   const badge = h("span", {
@@ -31,6 +35,7 @@ export function header(send) {
       session,
     ]),
     h("span", { class: "pw-spacer" }),
+    extra,
     newSession,
   ]);
   /** @param {{agentName: string, sessionId: string, replay: boolean, busy: boolean, ready: boolean}} s */

@@ -11,6 +11,13 @@ test("server jargon before a refusal reason is cut", () => {
   assert.equal(plainReason("A plain reason"), "A plain reason");
 });
 
+test("a refusal with no reason of its own leaves none (no 'Denied by you: Denied by user')", () => {
+  assert.equal(plainReason("Denied by user"), "");
+  assert.equal(plainReason("Error: Blocked by hook — Denied by user"), "");
+  assert.equal(plainReason("denied."), "");
+  assert.equal(plainReason("Denied by user: too much"), "too much");
+});
+
 const tool = (extra = {}) => ({ kind: "tool", toolName: "issue_refund", callId: "c9", ...extra });
 const approval = (extra = {}) => ({ kind: "approval", toolName: "issue_refund", ...extra });
 

@@ -10,7 +10,9 @@ with fixed columns whatever the dialect (nested values as JSON strings):
   counted from the user's message (else the run's first event); `time_to_first_token_ms`
   is to the first answer or reasoning text; `tokens_per_s` = completion tokens per second
   of the whole run;
-- `tool_calls`: one row per tool call (`TOOL_CALL_COLUMNS`).
+- `tool_calls`: one row per tool call (`TOOL_CALL_COLUMNS`);
+- `citations`: one row per source a cited answer used (`CITATION_COLUMNS`, docs/protocol.md
+  "Citations"): `key` is the `[n]` marker in the answer's text.
 
 `turn` columns are indexes into `Transcript.conversation.turns` (from 0).
 """
@@ -103,6 +105,16 @@ TOOL_CALL_COLUMNS: tuple[str, ...] = (
     "error",
     "called_at",
     "finished_at",
+)
+CITATION_COLUMNS: tuple[str, ...] = (
+    "session_id",
+    "run_id",
+    "turn",
+    "key",
+    "source_name",
+    "source_id",
+    "item_id",
+    "text_excerpt",
 )
 
 #: Who an event speaks for in `rows.role`; server events not listed are the assistant's.
@@ -216,6 +228,17 @@ class Transcript:
         ]
         return Table(out, TOOL_CALL_COLUMNS)
 
+    @property
+    def citations(self) -> Table:
+        """One row per citation of a cited answer, in the order the answer cites them."""
+        out = [
+            _citation_row(turn, citation)
+            for turn in self._conversation.turns
+            for citation in turn.citations or ()
+            if isinstance(citation, dict)
+        ]
+        return Table(out, CITATION_COLUMNS)
+
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the events as JSON Lines (one canonical event a line), atomically.
 
@@ -290,6 +313,20 @@ def _message(turn: Turn, role: str, **fields: Any) -> dict:
     row["source"] = _source(turn)
     row.update(fields)
     return row
+
+
+def _citation_row(turn: Turn, citation: dict) -> dict:
+    """One citation of a turn: its `[n]` key, the source and the excerpt it cites."""
+    return {
+        "session_id": turn.session_id,
+        "run_id": turn.run_id,
+        "turn": turn.index,
+        "key": _s(citation.get("key")),
+        "source_name": _s(citation.get("source_name")),
+        "source_id": _s(citation.get("source_id")),
+        "item_id": _s(citation.get("item_id")),
+        "text_excerpt": _s(citation.get("text_excerpt")),
+    }
 
 
 def _turn_messages(turn: Turn) -> list[dict]:

@@ -43,6 +43,11 @@ class TranscriptViews:
         """One row per tool call: name, arguments, result, duration, status."""
         return self.to_transcript().tool_calls
 
+    @property
+    def citations(self) -> Table:
+        """One row per citation of a cited answer: its [n] key, source and excerpt."""
+        return self.to_transcript().citations
+
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the events as JSON Lines; `ChatWidget.replay(path)` plays them back."""
         return self.to_transcript().save(path)

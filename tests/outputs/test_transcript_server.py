@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from powawidget.model.conversation import ms_between
-from powawidget.outputs.transcript import ROW_COLUMNS, Transcript
+from powawidget.outputs.transcript import CITATION_COLUMNS, ROW_COLUMNS, Transcript
 from powawidget.wire.events import make_event
 
 SCALARS = (str, int, float, bool, type(None))
@@ -143,3 +143,42 @@ def test_an_approval_round_trip_is_folded_into_the_turn(client: Any, approved: b
     assert call.call_id is not None and call.tool_name == "issue_refund"
     assert call.state == ("done" if approved else "denied")
     assert call.result
+
+
+def test_citations_view_of_a_cited_answer(client: Any) -> None:
+    """`agt_citations` with citations_enabled: one row per source the final text cites, in
+    the order it cites them, each key a `[n]` marker of the answer (the invented one is gone)."""
+    question = "What is the refund policy?"
+    events = [make_event("user_message", text=question)]
+    events.extend(client.stream_run("agt_citations", question, citations_enabled=True))
+    t = Transcript(events)
+    (run,) = t.runs
+    rows = list(t.citations)
+    assert t.citations.columns == list(CITATION_COLUMNS)
+    assert len(rows) >= 2
+    assert [r["key"] for r in rows] == [str(i) for i in range(1, len(rows) + 1)]
+    for row in rows:
+        assert f"[{row['key']}]" in run["answer"]
+        assert (row["run_id"], row["session_id"], row["turn"]) == (
+            run["run_id"],
+            run["session_id"],
+            0,
+        )
+        assert row["source_name"] == "policies/refund.md"
+        assert row["text_excerpt"] and row["source_id"] and row["item_id"]
+        assert all(isinstance(value, SCALARS) for value in row.values())
+    assert f"[{len(rows) + 1}]" not in run["answer"]  # the invented marker was dropped
+
+
+def test_citations_view_is_empty_without_citations(client: Any) -> None:
+    t = Transcript(ask(client, "agt_citations", "What is the refund policy?"))
+    off = Transcript(
+        [
+            make_event("user_message", text="refund?"),
+            *client.stream_run(
+                "agt_citations", "What is the refund policy?", citations_enabled=False
+            ),
+        ]
+    )
+    assert len(list(t.citations)) >= 2  # on unless the request turns it off
+    assert list(off.citations) == [] and off.citations.columns == list(CITATION_COLUMNS)

@@ -5,10 +5,15 @@
 const JARGON =
   /^(?:\s*(?:error:\s*)?blocked by (?:a )?hook\s*[—–:-]+\s*|\s*denied by (?:the )?user\s*[:—–-]\s*|\s*denied\s*:\s*)+/i;
 
+/** A refusal that carries no reason of its own. */
+const BARE = /^(?:denied|rejected)(?: by (?:the )?user)?\.?$/i;
+
 /** A refusal reason without server jargon. @param {string|null|undefined} text */
 export function plainReason(text) {
   if (text === null || text === undefined) return "";
-  return String(text).replace(JARGON, "").trim();
+  const reason = String(text).replace(JARGON, "").trim();
+  // A refusal with no reason ("Denied by user") says nothing the outcome line does not.
+  return BARE.test(reason) ? "" : reason;
 }
 
 /** Whether a reason or outcome says the approval timed out. @param {any} s */

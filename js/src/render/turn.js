@@ -1,10 +1,11 @@
 // A turn: the user's bubble, then the assistant's answer built from its items in order
-// (text segments as markdown, tool cards, steps, thinking, approvals), citations, the
-// error card and a footer with usage and a copy button. Only changed items re-render.
+// (text segments as markdown, tool cards, steps, thinking, approvals), citations (chips, and
+// the text's [n] markers as buttons), the error card and a footer with usage and a copy
+// button. Only changed items re-render.
 
 import { h, describeUsage, elapsed, formatDuration } from "../dom.js";
 import { MarkdownView } from "../markdown.js";
-import { isSafeLink } from "../sanitize.js";
+import { citationsView } from "./citations.js";
 import { toolCard } from "./toolcard.js";
 import { approvalCard } from "./approval.js";
 import { errorCard } from "./errorcard.js";
@@ -26,36 +27,6 @@ function textSegment(item, ctx) {
     view.update(it.text, turn?.status === "streaming");
     view.el.hidden = !it.text;
   }
-}
-
-/** Citations (when a run sends them): a numbered list of sources, links sanitised. */
-function citationList(citations) {
-  const list = h("ol", { class: "pw-citations-list" });
-  for (const c of citations) {
-    const title = String(c?.title ?? c?.source ?? c?.url ?? c?.document ?? "Source");
-    const url =
-      typeof c?.url === "string" && /^https?:/i.test(c.url) && isSafeLink(c.url) ? c.url : null;
-    const li = h("li", { class: "pw-citation" });
-    li.append(
-      url
-        ? h("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: title })
-        : h("span", { text: title }),
-    );
-    const snippet = c?.snippet ?? c?.text ?? c?.content;
-    if (typeof snippet === "string" && snippet) {
-      li.append(
-        h("div", {
-          class: "pw-citation-snippet",
-          text: snippet.length > 240 ? `${snippet.slice(0, 239)}…` : snippet,
-        }),
-      );
-    }
-    list.append(li);
-  }
-  return h("div", { class: "pw-citations", dataset: { testid: "citations" } }, [
-    h("div", { class: "pw-section-label", text: "Sources" }),
-    list,
-  ]);
 }
 
 /** Whether an earlier tool item of the turn already shows this call (same call id). */
@@ -130,7 +101,8 @@ export function turnView(turn, ctx) {
   el.append(assistant);
   /** @type {Map<any, {view: any, rev: number}>} */
   const views = new Map();
-  let citationsEl = null;
+  /** @type {ReturnType<typeof citationsView>|null} */
+  let citations = null;
   let error = null;
   let current = turn;
 
@@ -190,9 +162,17 @@ export function turnView(turn, ctx) {
       if (item.kind === "approval") entry.view.el.hidden = toldByToolCard(item, t);
       else if (item.kind === "tool") entry.view.el.hidden = repeatsCall(item, t);
     }
-    if (t.citations && !citationsEl) {
-      citationsEl = citationList(t.citations);
-      body.append(citationsEl);
+    if (t.citations?.length) {
+      if (!citations) {
+        citations = citationsView();
+        body.append(citations.el);
+      }
+      citations.update(t.citations);
+      for (const seg of items.children) {
+        if (seg instanceof HTMLElement && seg.dataset.testid === "assistant-text") {
+          citations.linkMarkers(seg);
+        }
+      }
     }
     if (t.error) {
       if (!error) {

@@ -85,22 +85,6 @@ def harness_url(widget_bundle: Path) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-def bundle_module(entry: str) -> str:
-    """An IIFE bundle of `entry` (ESM importing from js/src), built by the project's esbuild:
-    a piece of the panel on its own page, for tests of one module in a real browser."""
-    npx = shutil.which("npx")
-    if npx is None:
-        pytest.fail("npx (Node.js 18+) is needed to bundle a front-end module.")
-    return subprocess.run(
-        [npx, "--no-install", "esbuild", "--bundle", "--format=iife", "--target=es2020"],
-        input=entry,
-        cwd=JS_DIR,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-
-
 @pytest.fixture
 def module_page(browser: BrowserContext, harness_url: str) -> Iterator[Any]:
     """A blank page with the panel's stylesheet: add a `bundle_module` with add_script_tag."""

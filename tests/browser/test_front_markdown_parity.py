@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import bundle_module
+from harness_bundle import bundle_module
 
 from powawidget.outputs.markdown import render_markdown
 

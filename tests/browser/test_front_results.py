@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import bundle_module
+from harness_bundle import bundle_module
 
 pytestmark = pytest.mark.browser
 

@@ -8,6 +8,7 @@ from typing import Any
 from powawidget.evaluation.checkpoint import Checkpoint
 from powawidget.evaluation.client import GatedClient
 from powawidget.evaluation.evaluation import Evaluation
+from powawidget.evaluation.executor import RunSettings
 from powawidget.evaluation.gate import Gate
 from powawidget.evaluation.prompts import prompt_items
 from powawidget.wire.errors import ENV_API_KEY, ENV_API_KEY_ALIAS, ENV_BASE_URL
@@ -66,29 +67,21 @@ def evaluate(
             run_client.close()
         raise
     evaluation.banner = banner
+    settings = RunSettings(
+        agent_id,
+        concurrency,
+        gate,
+        options=dict(options or {}),
+        on_close=run_client.close if owned else None,
+    )
     if executor is None:
         from powawidget.evaluation.local import LocalExecutor
 
-        runner: Any = LocalExecutor(
-            run_client,
-            agent_id,
-            concurrency=concurrency,
-            gate=gate,
-            options=options,
-            on_close=run_client.close if owned else None,
-        )
+        runner: Any = LocalExecutor(run_client, settings)
     else:
         from powawidget.evaluation.distributed import DaskExecutor
 
-        runner = DaskExecutor(
-            executor,
-            run_client,
-            agent_id,
-            concurrency=concurrency,
-            gate=gate,
-            options=options,
-            on_close=run_client.close if owned else None,
-        )
+        runner = DaskExecutor(executor, run_client, settings)
     evaluation._executor = runner
     if display is not False:
         from powawidget.evaluation.display import show_progress

@@ -19,6 +19,7 @@ import uuid
 from typing import Any, cast
 
 from powawidget.evaluation.evaluation import Evaluation
+from powawidget.evaluation.executor import RunSettings
 from powawidget.evaluation.gate import Gate
 from powawidget.evaluation.prompts import Prompt
 
@@ -34,12 +35,7 @@ class DaskExecutor:
         self,
         dask_client: Any,
         run_client: Any,
-        agent_id: str,
-        *,
-        concurrency: int,
-        gate: Gate,
-        options: dict[str, Any] | None = None,
-        on_close: Any = None,
+        settings: RunSettings,
     ) -> None:
         try:
             from distributed import Client
@@ -51,12 +47,9 @@ class DaskExecutor:
             raise TypeError(
                 f"executor= takes a dask.distributed.Client, not {type(dask_client).__name__}"
             )
-        self.gate = gate
+        self.gate = settings.gate
         self._dask = dask_client
-        self._agent_id = agent_id
-        self._concurrency = concurrency
-        self._options = dict(options or {})
-        self._on_close = on_close
+        self._settings = settings
         self._name = f"powawidget-evaluate-{uuid.uuid4().hex[:12]}"
         self._credentials = Credentials(run_client.base_url, run_client._key)
         self._stop_event: Any = None
@@ -71,7 +64,7 @@ class DaskExecutor:
         workers = max(1, len(self._dask.scheduler_info().get("workers", {})))
         parts = [prompts[i::workers] for i in range(workers)]
         parts = [p for p in parts if p]
-        per_worker = max(1, math.ceil(self._concurrency / max(1, len(parts))))
+        per_worker = max(1, math.ceil(self._settings.concurrency / max(1, len(parts))))
         self._dask.register_plugin(self._credentials, name=self._name)
         queue = Queue(self._name, client=self._dask)
         self._stop_event = Event(self._name + "-stop", client=self._dask)
@@ -80,10 +73,10 @@ class DaskExecutor:
             self._dask.submit(
                 run_partition,
                 self._name,
-                self._agent_id,
+                self._settings.agent_id,
                 [(p.key, p.index, p.prompt) for p in part],
                 per_worker,
-                self._options,
+                self._settings.options,
                 key=f"{self._name}-part-{i}",
                 pure=False,
             )
@@ -159,8 +152,7 @@ class DaskExecutor:
             queue.close()
         except Exception:
             logger.debug("powawidget: could not close the Dask queue", exc_info=True)
-        if self._on_close is not None:
-            self._on_close()
+        self._settings.close()
 
 
 def _worker_plugin_base() -> type:

@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 from powawidget.evaluation.evaluation import Evaluation
-from powawidget.evaluation.gate import Gate
+from powawidget.evaluation.executor import RunSettings
 from powawidget.evaluation.pool import Outcome, RunPool
 from powawidget.evaluation.prompts import Prompt
 
@@ -17,22 +17,10 @@ logger = logging.getLogger(__name__)
 class LocalExecutor:
     """Runs an evaluation's prompts on this machine with threads (I/O bound streams)."""
 
-    def __init__(
-        self,
-        client: Any,
-        agent_id: str,
-        *,
-        concurrency: int,
-        gate: Gate,
-        options: dict[str, Any] | None = None,
-        on_close: Any = None,
-    ) -> None:
-        self.gate = gate
+    def __init__(self, client: Any, settings: RunSettings) -> None:
+        self.gate = settings.gate
         self._client = client
-        self._agent_id = agent_id
-        self._concurrency = concurrency
-        self._options = options
-        self._on_close = on_close
+        self._settings = settings
         self._pool: RunPool | None = None
 
     def start(self, evaluation: Evaluation, prompts: list[Prompt]) -> None:
@@ -43,13 +31,13 @@ class LocalExecutor:
 
         self._pool = RunPool(
             self._client,
-            self._agent_id,
-            concurrency=self._concurrency,
+            self._settings.agent_id,
+            concurrency=self._settings.concurrency,
             gate=self.gate,
             on_finished=finished,
             on_started=evaluation._started,
             on_dispatch=evaluation._dispatched,
-            options=self._options,
+            options=self._settings.options,
         )
         thread = threading.Thread(
             target=self._main, args=(evaluation, prompts), name="powawidget-evaluate", daemon=True
@@ -73,9 +61,5 @@ class LocalExecutor:
             logger.exception("powawidget: the evaluation failed")
             reason = f"the evaluation failed: {type(error).__name__}: {error}"
         finally:
-            if self._on_close is not None:
-                try:
-                    self._on_close()
-                except Exception:
-                    logger.exception("powawidget: closing the evaluation's client failed")
+            self._settings.close()
             evaluation._end(reason)

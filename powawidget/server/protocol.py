@@ -76,6 +76,18 @@ def delta_frame(event: str, **fields: Any) -> dict[str, Any]:
     return {"event": event, "type": event, **fields}
 
 
+def usage_counts(prompt: int, completion: int, reasoning: int = 0) -> dict[str, int]:
+    """A run's usage with the six keys the backend reports, in its order (no cache use)."""
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "reasoning_tokens": reasoning,
+        "cached_tokens": 0,
+        "cache_creation_tokens": 0,
+    }
+
+
 @runtime_checkable
 class Agent(Protocol):
     """An agent the local server can list and run; `run` yields event payloads in its dialect.

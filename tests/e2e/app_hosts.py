@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -94,6 +96,16 @@ class AppHost:
             proc.wait(timeout=5)
         except ProcessLookupError:
             pass
+
+
+@contextmanager
+def running(host: AppHost, ready_path: str = "/") -> Iterator[AppHost]:
+    """`host` started (ready once `ready_path` answers) and stopped after, however it ends."""
+    host.start(ready_path=ready_path)
+    try:
+        yield host
+    finally:
+        host.stop()
 
 
 def marimo_app(app: Path, home: Path, env: dict[str, str]) -> AppHost:

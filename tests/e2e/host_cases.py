@@ -1,13 +1,43 @@
 """What a user does with the panel in any host — chat with a follow-up, Stop, Approve — as
-checks shared by the marimo and Voilà tests (the Jupyter tests have their own, richer ones)."""
+checks shared by the marimo and Voilà tests (the Jupyter tests have their own, richer ones),
+and the page those tests share."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 from chat_panel import ChatPanel, by_testid
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 GROWING_JS = """(el, n) => new Promise((done) => {
   const check = () => el.innerText.length > n ? done() : setTimeout(check, 20); check(); })"""
+
+
+@contextmanager
+def app_page(browser: BrowserContext, url: str, timeout_ms: float | None = None) -> Iterator[Page]:
+    """A page opened at `url` (`timeout_ms`: Playwright's default when None), closed after;
+    any uncaught page error fails the test once the page is closed."""
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url, timeout=timeout_ms)
+    try:
+        yield page
+    finally:
+        page.close()
+    assert errors == [], errors
+
+
+def screenshot_narrow(page: Page, target: Locator, path: Path) -> None:
+    """A screenshot of the page 400 px wide with `target` in view; the width is restored."""
+    page.set_viewport_size({"width": 400, "height": 900})
+    try:
+        target.scroll_into_view_if_needed()
+        page.screenshot(path=str(path))
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def panels(page: Page, count: int) -> list[ChatPanel]:

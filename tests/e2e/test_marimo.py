@@ -10,9 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_hosts import AppHost, marimo_app
+from app_hosts import AppHost, marimo_app, running
 from chat_panel import ChatPanel
-from host_cases import approve_a_refund, chat_with_a_follow_up, panels, stop_a_long_answer
+from host_cases import (
+    app_page,
+    approve_a_refund,
+    chat_with_a_follow_up,
+    panels,
+    screenshot_narrow,
+    stop_a_long_answer,
+)
 from playwright.sync_api import BrowserContext, Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.jupyter]
@@ -25,25 +32,15 @@ def marimo(
     tmp_path_factory: pytest.TempPathFactory, jupyter_env: dict[str, str]
 ) -> Iterator[AppHost]:
     """`marimo run` serving the three-panel app."""
-    host = marimo_app(APP, tmp_path_factory.mktemp("marimo"), jupyter_env).start()
-    try:
+    with running(marimo_app(APP, tmp_path_factory.mktemp("marimo"), jupyter_env)) as host:
         yield host
-    finally:
-        host.stop()
 
 
 @pytest.fixture(scope="module")
 def page(marimo: AppHost, browser: BrowserContext) -> Iterator[Page]:
     """One page of the app for the module (each page load is a new marimo session)."""
-    page = browser.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(marimo.url)
-    try:
+    with app_page(browser, marimo.url) as page:
         yield page
-    finally:
-        page.close()
-    assert errors == [], errors
 
 
 @pytest.fixture(scope="module")
@@ -59,12 +56,7 @@ def test_chat_streams_with_tool_cards_bullets_and_follow_ups(
     # A cell reading `.value` re-ran after each answer and saw both runs.
     expect(page.get_by_test_id("reactive")).to_have_text("settled 2, runs 2")
     chats[0].root.screenshot(path=str(artifacts_dir / "marimo-panel.png"))
-    page.set_viewport_size({"width": 400, "height": 900})
-    try:
-        chats[0].turn(0).scroll_into_view_if_needed()
-        page.screenshot(path=str(artifacts_dir / "marimo-narrow.png"))
-    finally:
-        page.set_viewport_size({"width": 1280, "height": 900})
+    screenshot_narrow(page, chats[0].turn(0), artifacts_dir / "marimo-narrow.png")
 
 
 def test_stop_ends_a_long_answer(chats: list[ChatPanel], page: Page) -> None:

@@ -10,9 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_hosts import AppHost, voila_app
+from app_hosts import AppHost, running, voila_app
 from chat_panel import ChatPanel
-from host_cases import approve_a_refund, chat_with_a_follow_up, panels, stop_a_long_answer
+from host_cases import (
+    app_page,
+    approve_a_refund,
+    chat_with_a_follow_up,
+    panels,
+    screenshot_narrow,
+    stop_a_long_answer,
+)
 from playwright.sync_api import BrowserContext, Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.jupyter]
@@ -26,25 +33,15 @@ def voila(
 ) -> Iterator[AppHost]:
     """`voila` serving the three-panel notebook."""
     host = voila_app(NOTEBOOK, tmp_path_factory.mktemp("voila"), jupyter_env)
-    host.start(ready_path="/voila/static/")  # not "/": that would run the notebook
-    try:
+    with running(host, ready_path="/voila/static/") as host:  # not "/": it runs the notebook
         yield host
-    finally:
-        host.stop()
 
 
 @pytest.fixture(scope="module")
 def page(voila: AppHost, browser: BrowserContext) -> Iterator[Page]:
     """One dashboard page for the module (each page load runs the notebook in a new kernel)."""
-    page = browser.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(voila.url, timeout=90_000)
-    try:
+    with app_page(browser, voila.url, timeout_ms=90_000) as page:
         yield page
-    finally:
-        page.close()
-    assert errors == [], errors
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +55,7 @@ def test_chat_streams_with_tool_cards_and_follow_ups(
 ) -> None:
     chat_with_a_follow_up(chats[0])
     chats[0].root.screenshot(path=str(artifacts_dir / "voila-panel.png"))
-    page.set_viewport_size({"width": 400, "height": 900})
-    try:
-        chats[0].root.scroll_into_view_if_needed()
-        page.screenshot(path=str(artifacts_dir / "voila-narrow.png"))
-    finally:
-        page.set_viewport_size({"width": 1280, "height": 900})
+    screenshot_narrow(page, chats[0].root, artifacts_dir / "voila-narrow.png")
 
 
 def test_stop_ends_a_long_answer(chats: list[ChatPanel], page: Page) -> None:

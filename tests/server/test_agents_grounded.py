@@ -7,7 +7,7 @@ import json
 import re
 
 from server_http import api, stream_path
-from server_shapes import assert_plain_stream
+from server_shapes import USAGE_KEYS, assert_plain_stream
 
 CITATION_KEYS = ["key", "item_id", "source_id", "source_name", "text_excerpt", "meta"]
 
@@ -33,14 +33,7 @@ def test_an_agent_without_tools_streams_the_standard_shape_and_stores_its_usage(
     assert complete["retrieved_items"] == 1 and complete["context_handler_id"]
     assert complete["is_new_session"] is True
     assert stored["usage"]["total_tokens"] > 0, "the usage is on GET /api/agents/runs/{id}"
-    assert list(stored["usage"]) == [
-        "prompt_tokens",
-        "completion_tokens",
-        "total_tokens",
-        "reasoning_tokens",
-        "cached_tokens",
-        "cache_creation_tokens",
-    ]
+    assert list(stored["usage"]) == USAGE_KEYS
     assert stored["events"] is None and stored["steps"] is None
     assert stored["reasoning_steps"] == [
         {"step": 1, "source": "thinking", "content": frames[-2]["content"]}

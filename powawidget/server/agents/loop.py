@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from powawidget.server.protocol import RunContext, delta_frame
+from powawidget.server.protocol import RunContext, delta_frame, usage_counts
 from powawidget.server.tools import Tool, ToolError, result_text
 
 PREVIEW_CHARS = 200
@@ -326,14 +326,7 @@ class ServerRun:
 
     def usage(self) -> dict[str, int]:
         """Estimated usage with the six keys the backend reports."""
-        return {
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-            "total_tokens": self.prompt_tokens + self.completion_tokens,
-            "reasoning_tokens": self.reasoning_tokens,
-            "cached_tokens": 0,
-            "cache_creation_tokens": 0,
-        }
+        return usage_counts(self.prompt_tokens, self.completion_tokens, self.reasoning_tokens)
 
     def complete(self, text: str, **extra: Any) -> dict[str, Any]:
         """The `complete` frame of this run's path.

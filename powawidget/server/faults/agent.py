@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from powawidget.server.protocol import Dialect, RunContext, delta_frame
+from powawidget.server.protocol import Dialect, RunContext, delta_frame, usage_counts
 
 DELTAS = ("content_delta", "reasoning_delta")
 PLAIN = ("start", "chunk", "complete")
@@ -147,15 +147,45 @@ def react_complete(
     }
 
 
+def tool_step_frames(
+    step: int,
+    tool_name: str,
+    arguments: dict[str, Any],
+    call_id: str,
+    result: str,
+    *,
+    duration_ms: float,
+    preview_chars: int | None = None,
+) -> list[dict[str, Any]]:
+    """A step that called one tool, from its call to its end: tool_call, tool_result (the
+    result's first `preview_chars` characters, all by default; text meta) and
+    step_completed(tool_calls). The caller yields step_started before them."""
+    return [
+        {
+            "event": "tool_call",
+            "step": step,
+            "tool_name": tool_name,
+            "arguments": arguments,
+            "call_id": call_id,
+        },
+        {
+            "event": "tool_result",
+            "step": step,
+            "tool_name": tool_name,
+            "call_id": call_id,
+            "result_preview": result[:preview_chars],
+            "result_meta": {"result_type": "text", "char_count": len(result)},
+            "duration_ms": duration_ms,
+        },
+        {
+            "event": "step_completed",
+            "step": step,
+            "finish_reason": "tool_calls",
+            "has_tool_calls": True,
+        },
+    ]
+
+
 def _usage(message: str, text: list[str]) -> dict[str, int]:
     """Token counts in the shape Powabase reports (words stand in for tokens)."""
-    prompt = len(message.split()) + 12
-    completion = len("".join(text).split())
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-        "reasoning_tokens": 0,
-        "cached_tokens": 0,
-        "cache_creation_tokens": 0,
-    }
+    return usage_counts(len(message.split()) + 12, len("".join(text).split()))

@@ -11,8 +11,9 @@ from powawidget.server.faults.agent import (
     plain_complete,
     react_complete,
     start_frame,
+    tool_step_frames,
 )
-from powawidget.server.protocol import RunContext
+from powawidget.server.protocol import RunContext, usage_counts
 
 PROVIDER_DOWN = (
     "litellm.APIError: OpenrouterException - Upstream error: provider_unavailable "
@@ -27,6 +28,8 @@ ROUTE_ERROR = (
     '"agent_sessions_session_id_key"'
 )
 PARTIAL = ["Refunds ", "are ", "available ", "within "]
+POLICY_ARGUMENTS = {"topic": "refunds"}
+POLICY = "Refunds are available within 30 days of purchase."
 RESET_REASONS = ("rate_limit", "model_error", "prompt_too_long", "output_recovery")
 
 
@@ -49,30 +52,10 @@ class FailsMidStream(FaultAgent):
     async def frames(self, ctx: RunContext, message: str) -> AsyncIterator[Any]:
         yield start_frame(ctx)
         yield {"event": "step_started", "step": 1, "is_last_step": False}
-        arguments = {"topic": "refunds"}
-        yield {
-            "event": "tool_call",
-            "step": 1,
-            "tool_name": "get_policy",
-            "arguments": arguments,
-            "call_id": "call_mid_1",
-        }
-        result = "Refunds are available within 30 days of purchase."
-        yield {
-            "event": "tool_result",
-            "step": 1,
-            "tool_name": "get_policy",
-            "call_id": "call_mid_1",
-            "result_preview": result,
-            "result_meta": {"result_type": "text", "char_count": len(result)},
-            "duration_ms": 12.5,
-        }
-        yield {
-            "event": "step_completed",
-            "step": 1,
-            "finish_reason": "tool_calls",
-            "has_tool_calls": True,
-        }
+        for frame in tool_step_frames(
+            1, "get_policy", POLICY_ARGUMENTS, "call_mid_1", POLICY, duration_ms=12.5
+        ):
+            yield frame
         yield {"event": "step_started", "step": 2, "is_last_step": False}
         for piece in PARTIAL:
             yield {"event": "content_delta", "delta": piece}
@@ -157,30 +140,10 @@ class StepReset(FaultAgent):
             "source": "thinking",
             "delta": "retry attempt",
         }
-        arguments = {"topic": "refunds"}
-        yield {
-            "event": "tool_call",
-            "step": 1,
-            "tool_name": "get_policy",
-            "arguments": arguments,
-            "call_id": "call_reset_1",
-        }
-        result = "Refunds are available within 30 days of purchase."
-        yield {
-            "event": "tool_result",
-            "step": 1,
-            "tool_name": "get_policy",
-            "call_id": "call_reset_1",
-            "result_preview": result,
-            "result_meta": {"result_type": "text", "char_count": len(result)},
-            "duration_ms": 8.0,
-        }
-        yield {
-            "event": "step_completed",
-            "step": 1,
-            "finish_reason": "tool_calls",
-            "has_tool_calls": True,
-        }
+        for frame in tool_step_frames(
+            1, "get_policy", POLICY_ARGUMENTS, "call_reset_1", POLICY, duration_ms=8.0
+        ):
+            yield frame
         yield {"event": "step_started", "step": 2, "is_last_step": False}
         first, second = "Refunds are available", " within 30 days of purchase."
         yield {"event": "content_delta", "delta": first}
@@ -195,17 +158,10 @@ class StepReset(FaultAgent):
             {
                 "step": 1,
                 "tool_name": "get_policy",
-                "arguments": arguments,
-                "result": result,
+                "arguments": POLICY_ARGUMENTS,
+                "result": POLICY,
                 "duration_ms": 8.0,
             }
         ]
-        usage = {
-            "prompt_tokens": 420,
-            "completion_tokens": 24,
-            "total_tokens": 444,
-            "reasoning_tokens": 4,
-            "cached_tokens": 0,
-            "cache_creation_tokens": 0,
-        }
+        usage = usage_counts(420, 24, reasoning=4)
         yield react_complete(ctx, text, steps=2, tool_calls=calls, usage=usage)

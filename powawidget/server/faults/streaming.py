@@ -7,8 +7,13 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from powawidget.server.faults.agent import FaultAgent, react_complete, start_frame
-from powawidget.server.protocol import RunContext
+from powawidget.server.faults.agent import (
+    FaultAgent,
+    react_complete,
+    start_frame,
+    tool_step_frames,
+)
+from powawidget.server.protocol import RunContext, usage_counts
 
 FRAMING_STALL = 1.5  # seconds the framing faults pause after their first delta
 
@@ -85,28 +90,10 @@ class BigResult(FaultAgent):
         args = {"path": "big.log"}
         yield start_frame(ctx)
         yield {"event": "step_started", "step": 1, "is_last_step": False}
-        yield {
-            "event": "tool_call",
-            "step": 1,
-            "tool_name": "read_log",
-            "arguments": args,
-            "call_id": "call_big_1",
-        }
-        yield {
-            "event": "tool_result",
-            "step": 1,
-            "tool_name": "read_log",
-            "call_id": "call_big_1",
-            "result_preview": result[:200],
-            "result_meta": {"result_type": "text", "char_count": len(result)},
-            "duration_ms": 1.0,
-        }
-        yield {
-            "event": "step_completed",
-            "step": 1,
-            "finish_reason": "tool_calls",
-            "has_tool_calls": True,
-        }
+        for frame in tool_step_frames(
+            1, "read_log", args, "call_big_1", result, duration_ms=1.0, preview_chars=200
+        ):
+            yield frame
         text = "The log is 1 MB of hex digits."
         yield {"event": "step_started", "step": 2, "is_last_step": False}
         yield {"event": "content_delta", "delta": text}
@@ -118,14 +105,7 @@ class BigResult(FaultAgent):
             text,
             steps=2,
             tool_calls=[{**call, "duration_ms": 1.0}],
-            usage={
-                "prompt_tokens": 300000,
-                "completion_tokens": 9,
-                "total_tokens": 300009,
-                "reasoning_tokens": 0,
-                "cached_tokens": 0,
-                "cache_creation_tokens": 0,
-            },
+            usage=usage_counts(300000, 9),
         )
 
 

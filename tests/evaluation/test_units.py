@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from powawidget.evaluation.checkpoint import Checkpoint
+from powawidget.evaluation.executor import RunSettings
 from powawidget.evaluation.gate import Gate
 from powawidget.evaluation.prompts import prompt_items, read_prompts_file
 from powawidget.evaluation.stats import percentile, progress
@@ -107,3 +108,19 @@ def test_stats() -> None:
     assert stats["done"] == 3 and stats["running"] == 1 and stats["pending"] == 1
     assert stats["throughput"] == 1.5 and stats["eta_s"] == round(2 / 1.5, 1)
     assert stats["ttft_p50_ms"] == 100 and stats["ttft_p95_ms"] == 300
+
+
+def test_a_client_that_fails_to_close_is_logged_and_the_evaluation_still_ends(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    closed: list[str] = []
+
+    def close() -> None:
+        closed.append("tried")
+        raise OSError("socket already gone")
+
+    settings = RunSettings("agt_demo", 2, Gate(), on_close=close)
+    settings.close()  # does not raise: the executor goes on to end the evaluation
+    assert closed == ["tried"]
+    assert "closing the evaluation's client failed" in caplog.text
+    RunSettings("agt_demo", 2, Gate()).close()  # a caller-owned client: nothing to close

@@ -23,14 +23,29 @@ STATIC_COPY_CLASS = "powawidget-static"
 """The static copy's class; the panel's CSS (js/src/styles/theme.css) hides it."""
 
 
+# Hides JupyterLab's / Notebook 7's "Error displaying widget: model not found" (an output
+# node of class `jupyter-widgets` holding only that text) in the output right before a static
+# copy: a notebook reopened without saved widget state then shows the copy alone. A live
+# panel's node has element children and is never matched; outside Jupyter nothing matches.
+HIDE_MISSING_WIDGET = (
+    "<style>.jp-OutputArea-child:has(+ .jp-OutputArea-child .powawidget-static)"
+    " > .jp-OutputArea-output.jupyter-widgets:not(:has(*)){display:none}</style>"
+)
+
+
 def static_html(transcript: Transcript, title: str) -> str:
-    """The conversation as sanitised HTML for a notebook output (nbconvert, GitHub)."""
+    """The conversation as sanitised HTML for a notebook output (nbconvert, GitHub).
+
+    The note says how many turns the copy holds: a copy the kernel can no longer refresh
+    (the page was reloaded, docs/hosts.md) shows its age instead of silently lying.
+    """
     body = transcript.to_html(title=title, full_page=False)
+    turns = len(transcript.conversation.turns)
     note = (
-        '<p class="powawidget-static-note"><em>Static copy of a powawidget chat: the live '
-        "panel needs a running kernel.</em></p>"
+        '<p class="powawidget-static-note"><em>Static copy of a powawidget chat as of turn '
+        f"{turns}: the live panel needs a running kernel.</em></p>"
     )
-    return f'<div class="{STATIC_COPY_CLASS}">{note}{body}</div>'
+    return f'{HIDE_MISSING_WIDGET}<div class="{STATIC_COPY_CLASS}">{note}{body}</div>'
 
 
 class StaticCopy:

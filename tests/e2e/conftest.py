@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from jupyter_host import JupyterServer
+from jupyter_host import JupyterServer, widget_state_setting
 from notebook_page import NotebookPage
 from playwright.sync_api import BrowserContext
 
@@ -25,9 +25,14 @@ def jupyter_env(local_server: object) -> dict[str, str]:
     }
 
 
-def _serve(kind: str, tmp: pytest.TempPathFactory, env: dict[str, str]) -> Iterator[JupyterServer]:
+def _serve(
+    kind: str,
+    tmp: pytest.TempPathFactory,
+    env: dict[str, str],
+    settings: dict[str, dict] | None = None,
+) -> Iterator[JupyterServer]:
     """Start a server of `kind`, yield it, then shut its kernels and process group down."""
-    server = JupyterServer(kind, tmp.mktemp(f"jupyter-{kind}"), env).start()
+    server = JupyterServer(kind, tmp.mktemp(f"jupyter-{kind}"), env, settings).start()
     try:
         yield server
     finally:
@@ -42,6 +47,16 @@ def lab_server(
 ) -> Iterator[JupyterServer]:
     """A JupyterLab server for the whole session."""
     yield from _serve("lab", tmp_path_factory, jupyter_env)
+
+
+@pytest.fixture(scope="session", params=[True, False], ids=["saveState", "noSaveState"])
+def saving_lab_server(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    jupyter_env: dict[str, str],
+) -> Iterator[JupyterServer]:
+    """A JupyterLab server whose `saveState` widget setting is `request.param`."""
+    yield from _serve("lab", tmp_path_factory, jupyter_env, widget_state_setting(request.param))
 
 
 @pytest.fixture(scope="session")
@@ -79,3 +94,11 @@ def nb7(
 ) -> Iterator[NotebookPage]:
     """A new Notebook 7 page."""
     yield from _page(notebook_server, browser, artifacts_dir)
+
+
+@pytest.fixture
+def saving_lab(
+    saving_lab_server: JupyterServer, browser: BrowserContext, artifacts_dir: Path
+) -> Iterator[NotebookPage]:
+    """A new JupyterLab page on a server that saves widget state, or one that does not."""
+    yield from _page(saving_lab_server, browser, artifacts_dir)

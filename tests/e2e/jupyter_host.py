@@ -28,20 +28,39 @@ LAB_SETTINGS = {
 }
 
 
+def widget_state_setting(save: bool) -> dict[str, dict]:
+    """The lab setting that makes JupyterLab save widget state in the notebook (or not)."""
+    return {"@jupyter-widgets/jupyterlab-manager/plugin.jupyterlab-settings": {"saveState": save}}
+
+
 class JupyterServer:
     """One `jupyter lab` or `jupyter notebook` process serving `root` on 127.0.0.1."""
 
-    def __init__(self, kind: str, home: Path, env: dict[str, str] | None = None) -> None:
-        """Prepare (not start) a server of `kind` ("lab" or "notebook") living under `home`."""
+    def __init__(
+        self,
+        kind: str,
+        home: Path,
+        env: dict[str, str] | None = None,
+        settings: dict[str, dict] | None = None,
+    ) -> None:
+        """Prepare (not start) a server of `kind` ("lab" or "notebook") living under `home`;
+        `settings` adds lab user settings (file name under the settings dir → values)."""
         if kind not in ("lab", "notebook"):
             raise ValueError(f"kind must be 'lab' or 'notebook', not {kind!r}")
         self.kind = kind
         self.home = home
         self.root = home / "notebooks"
         self.extra_env = dict(env or {})
+        self.settings = {**LAB_SETTINGS, **(settings or {})}
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
         self.log_path = home / "server.log"
+
+    @property
+    def saves_widget_state(self) -> bool:
+        """Whether JupyterLab saves widget state in notebooks (`saveState`, off by default)."""
+        values = self.settings.get(next(iter(widget_state_setting(True))), {})
+        return bool(values.get("saveState", False))
 
     def _environment(self) -> dict[str, str]:
         """The server's environment: isolated Jupyter folders plus the caller's extras."""
@@ -63,8 +82,8 @@ class JupyterServer:
         return env
 
     def _write_settings(self) -> None:
-        """Write the lab user settings (no news, no update checks)."""
-        for rel, values in LAB_SETTINGS.items():
+        """Write the lab user settings (no news, no update checks, the caller's extras)."""
+        for rel, values in self.settings.items():
             path = self.home / "settings" / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(values))

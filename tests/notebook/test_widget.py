@@ -680,3 +680,19 @@ def test_the_display_bundle_has_the_widget_view_and_a_static_copy(chat: Any) -> 
     html = data["text/html"]
     assert "What is the refund policy?" in html
     assert "<script" not in html.lower()
+
+
+def test_the_static_copy_says_which_turn_it_shows_and_hides_only_an_empty_widget_error(
+    chat: Any,
+) -> None:
+    widget, _ = chat()
+    assert "as of turn 0" in widget._static_html()
+    widget.ask("What is the refund policy?", timeout=30)
+    widget.ask("Thanks!", timeout=30)
+    html = widget._static_html()
+    assert "as of turn 2" in html
+    style = html[: html.index("</style>")]
+    # Only a widget output without element children (JupyterLab's "model not found" text)
+    # right before the copy; a live panel always has children.
+    assert ":has(+ .jp-OutputArea-child .powawidget-static)" in style
+    assert ".jupyter-widgets:not(:has(*))" in style

@@ -10,8 +10,10 @@ from pathlib import Path
 # CSS 24,066, JS gzipped 45,481; the evaluation panel included): growing past them needs
 # a reason, and a new budget written here. Before the trim (marked + DOMPurify +
 # highlight.js with five grammars, no evaluation panel) JS was 161,407 bytes.
+# CSS grew to 25,242 with the citation chips and the session picker (two features the
+# protocol v2 issue asked for): its budget moved to 26,500.
 JS_BUDGET = 140_000
-CSS_BUDGET = 25_000
+CSS_BUDGET = 26_500
 JS_GZIP_BUDGET = 47_500
 
 

@@ -1,7 +1,7 @@
 // The small highlighter: tokens get highlight.js class names; text is always escaped.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { highlight, languageOf } from "../src/highlight.js";
+import { highlight, languageOf } from "../src/render/highlight.js";
 
 test("python keywords, names, strings, numbers and comments", () => {
   const html = highlight(

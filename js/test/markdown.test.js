@@ -1,7 +1,7 @@
 // Where streaming markdown may be cut into settled blocks (pure text logic).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { settledBoundary } from "../src/markdown.js";
+import { settledBoundary } from "../src/render/markdown.js";
 
 test("cuts at the last blank line before a non-indented line", () => {
   const text = "para one\n\npara two\n\npara thr";

@@ -1,7 +1,7 @@
 // Streaming Markdown repair: unfinished constructs hidden or closed, finished text untouched.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { repairStreaming as repair } from "../src/streaming.js";
+import { repairStreaming as repair } from "../src/render/streaming.js";
 
 test("an open strong or emphasis span is closed", () => {
   assert.equal(repair("Orbit Team has **12 seats of"), "Orbit Team has **12 seats of**");

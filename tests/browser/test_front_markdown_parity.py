@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = sorted((ROOT / "tests" / "fixtures" / "markdown").glob("*.md"))
 ENTRY = """
-import { renderMarkdown } from "./src/markdown.js";
+import { renderMarkdown } from "./src/render/markdown.js";
 window.pwMarkdown = (src) => {
   const box = document.createElement("div");
   box.append(renderMarkdown(src));
@@ -81,7 +81,7 @@ def normalise(html: str) -> str:
 
 @pytest.fixture(scope="module")
 def panel_markdown(browser) -> Iterator:
-    """The panel's own markdown module (js/src/markdown.js), bundled for a blank page."""
+    """The panel's own markdown module (js/src/render/markdown.js), bundled for a blank page."""
     bundle = bundle_module(ENTRY)
     page = browser.new_page()
     page.set_content("<!doctype html><html><body></body></html>")

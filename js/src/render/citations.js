@@ -4,7 +4,7 @@
 // and excerpts are set with textContent, and markers are found in rendered text nodes only.
 
 import { h } from "../dom.js";
-import { isSafeLink } from "../sanitize.js";
+import { isSafeLink } from "./sanitize.js";
 
 const MARKER = /\[(\d+)\]/g;
 const SKIP = new Set(["CODE", "PRE", "A", "BUTTON", "KBD", "SAMP"]);

@@ -4,7 +4,7 @@
 // button. Only changed items re-render.
 
 import { h, describeUsage, elapsed, formatDuration } from "../dom.js";
-import { MarkdownView } from "../markdown.js";
+import { MarkdownView } from "./markdown.js";
 import { citationsView } from "./citations.js";
 import { toolCard } from "./toolcard.js";
 import { approvalCard } from "./approval.js";

@@ -1,0 +1,53 @@
+"""The session picker in the panel header: it asks Python for the agent's sessions when
+opened, lists them by first message and last activity, and loads the one picked."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+
+def test_the_picker_lists_sessions_and_loads_the_one_picked(chat):
+    chat.mount()
+    chat.snapshot([])
+    chat.page.evaluate("() => pw.clearSent()")
+    button = chat.page.get_by_test_id("sessions")
+    expect(button).to_be_enabled()
+    button.click()
+    assert chat.sent() == [{"type": "sessions_request"}]
+    listing = chat.page.get_by_test_id("sessions-list")
+    expect(listing).to_contain_text("Loading")
+    chat.deliver({"type": "sessions", "sessions": [
+        {"session_id": "sess_aaaaaaaaaaaa", "first_message": "What is the refund policy?",
+         "last_activity": "2026-11-29T10:00:00Z", "runs": 2},
+        {"session_id": "sess_bbbbbbbbbbbb", "first_message": "<img src=x onerror=alert(1)>",
+         "last_activity": None, "runs": 1},
+    ]})  # fmt: skip
+    options = listing.get_by_role("option")
+    expect(options).to_have_count(2)
+    expect(options.first).to_contain_text("What is the refund policy?")
+    expect(options.nth(1)).to_contain_text("<img src=x onerror=alert(1)>")  # text, not HTML
+    options.first.get_by_role("button").click()
+    assert chat.sent()[-1] == {"type": "load_session", "session_id": "sess_aaaaaaaaaaaa"}
+    expect(listing).to_be_hidden()
+    assert not chat.xss_fired() and chat.dialogs == []
+
+
+def test_the_picker_says_when_there_are_none_or_listing_failed_and_esc_closes_it(chat):
+    chat.mount()
+    chat.snapshot([])
+    chat.page.get_by_test_id("sessions").click()
+    listing = chat.page.get_by_test_id("sessions-list")
+    chat.deliver({"type": "sessions", "sessions": []})
+    expect(listing).to_have_text("No sessions yet")
+    chat.page.keyboard.press("Escape")
+    expect(listing).to_be_hidden()
+    expect(chat.page.get_by_test_id("sessions")).to_be_focused()
+    chat.page.get_by_test_id("sessions").click()
+    chat.deliver({"type": "sessions", "error": "Could not list sessions: the server said 500."})
+    expect(listing).to_have_text("Could not list sessions: the server said 500.")
+
+
+def test_a_replay_has_no_picker(chat):
+    chat.mount(mode="replay")
+    chat.snapshot([])
+    expect(chat.page.get_by_test_id("sessions")).to_be_hidden()

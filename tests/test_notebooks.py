@@ -256,3 +256,14 @@ def test_evaluate_notebook_runs_forty_questions_and_compares_two_agents(tmp_path
     assert len(panels) == 1 and panels[0]["state"] == "done"
     assert panels[0]["stats"]["completed"] == 40
     assert any("history" in m["state"] for m in state.values())  # ev.show(30)
+
+
+def test_the_executed_quickstart_stays_light(quickstart: Executed) -> None:
+    """The front-end bundle is saved once per notebook, not once per widget (issue 12: the
+    executed quickstart weighed 840 KB, mostly four copies of it)."""
+    nb, _ = quickstart
+    size = len(nbformat.writes(nb).encode("utf-8"))
+    states = chat_states(nb)
+    carrying = [s for s in states if len(s.get("_esm", "")) > 10_000]
+    assert len(states) >= 3 and len(carrying) == 1
+    assert size <= 300_000, f"the executed quickstart is {size:,} bytes"

@@ -14,4 +14,10 @@ function render({ model, el }) {
   return mount(model, el);
 }
 
-export default { render };
+const widget = { render };
+
+// Other powawidget panels of this notebook carry a stub that renders with this module
+// (powawidget/notebook/bundle.py): the bundle is saved once, not once per widget.
+/** @type {any} */ (globalThis)[Symbol.for("powawidget.module")] = widget;
+
+export default widget;

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import anywidget
@@ -23,8 +22,8 @@ import traitlets as t
 from powawidget.evaluation.evaluation import Evaluation
 from powawidget.model.conversation import Conversation
 from powawidget.model.view import turn_view
+from powawidget.notebook import bundle
 
-STATIC = Path(__file__).resolve().parent.parent / "static"
 FLUSH_INTERVAL = 0.2
 PREVIEW_CHARS = 240
 
@@ -32,8 +31,8 @@ PREVIEW_CHARS = 240
 class EvaluationPanel(anywidget.AnyWidget):
     """Done / running / failed counts, throughput, TTFT p50/p95, progress + ETA, runs, Stop."""
 
-    _esm = STATIC / "widget.js"
-    _css = STATIC / "widget.css"
+    _esm = bundle.ESM  # stored once per notebook (see `notebook.bundle`)
+    _css = bundle.CSS
 
     _view = t.Unicode("evaluation").tag(sync=True)
     agent_id = t.Unicode("").tag(sync=True)
@@ -43,6 +42,7 @@ class EvaluationPanel(anywidget.AnyWidget):
     banner = t.Unicode("").tag(sync=True)
 
     def __init__(self, evaluation: Evaluation) -> None:
+        bundle.share(self)
         super().__init__(agent_id=evaluation.agent_id, banner=evaluation.banner)
         self.evaluation = evaluation
         self.comm_bytes = 0
@@ -53,6 +53,11 @@ class EvaluationPanel(anywidget.AnyWidget):
         self.on_msg(self._on_front_message)
         evaluation._subscribe(self._changed)
         self.flush()
+
+    def close(self) -> None:
+        """Close the comm; another live panel takes the shared bundle over."""
+        super().close()
+        bundle.release(self)
 
     def __repr__(self) -> str:
         return f"<EvaluationPanel {self.evaluation!r}>"

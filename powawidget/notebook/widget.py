@@ -10,12 +10,12 @@ are one-way projections of the session (docs/architecture.md, "Who owns what").
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import anywidget
 import traitlets as t
 
+from powawidget.notebook import bundle
 from powawidget.notebook.kernel import in_kernel, warn_if_broken_ipykernel
 from powawidget.notebook.static import StaticCopy, static_html
 from powawidget.notebook.sync import PanelSync, saved_history
@@ -27,7 +27,6 @@ from powawidget.session.run import RunHandle
 from powawidget.wire.client import PowabaseClient
 from powawidget.wire.errors import PowabaseError
 
-STATIC = Path(__file__).resolve().parent.parent / "static"
 THEMES = ("auto", "light", "dark")
 STATUSES = ("idle", "connecting", "streaming", "waiting_approval", "error", "stopped")
 
@@ -51,10 +50,10 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         options: extra run options sent with every message (temperature, ...).
     """
 
-    _esm = STATIC / "widget.js"
-    # The styles also hide the static copy (a second output, for exports) wherever the live
-    # panel renders.
-    _css = STATIC / "widget.css"
+    # Stored once per notebook (see `notebook.bundle`). The styles also hide the static copy
+    # (a second output, for exports) wherever the live panel renders.
+    _esm = bundle.ESM
+    _css = bundle.CSS
 
     # Projections of the session: read-only from outside, set by `_show` alone.
     agent_id = t.Unicode("", read_only=True).tag(sync=True)
@@ -91,6 +90,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         if not replay:
             client, owns_client, banner = connect(client, base_url, api_key)
         try:
+            bundle.share(self)
             super().__init__(theme=theme, banner=banner, mode="replay" if replay else "live")
             if placeholder is not None:
                 self.placeholder = placeholder
@@ -223,6 +223,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         if "_sync" in parts:
             self._sync.close()
         super().close()
+        bundle.release(self)
 
     def _close_quietly(self) -> None:
         """Close after a failed constructor without hiding the error that made it fail."""

@@ -1,0 +1,74 @@
+"""The front-end bundle, stored once per notebook instead of once per widget.
+
+A widget's `_esm` and `_css` are synced traits, so a saved notebook keeps a copy of the
+~130 KB bundle in the state of every widget. Only one live widget of this kernel (the
+holder) carries the bundle; the others carry `STUB_ESM`, which renders with the module the
+holder's bundle registers on the page (anywidget loads every model's module when the model
+is created, whatever is displayed). When the holder closes, another live widget takes the
+bundle over, so the kernel's saved state always holds one copy. Written here, not found in
+a library: anywidget has no notion of a module shared between widgets.
+"""
+
+from __future__ import annotations
+
+import weakref
+from pathlib import Path
+from typing import Any
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+ESM = STATIC / "widget.js"
+CSS = STATIC / "widget.css"
+
+MODULE_KEY = "powawidget.module"
+"""`Symbol.for(...)` key under which the full bundle registers itself (js/src/index.js)."""
+
+STUB_ESM = """// powawidget: the panel's code is stored once per notebook, with another widget.
+const KEY = Symbol.for("powawidget.module");
+async function module() {
+  for (let waited = 0; waited < 15000; waited += 50) {
+    if (globalThis[KEY]) return globalThis[KEY];
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return null;
+}
+export default {
+  async render(props) {
+    const found = await module();
+    if (found) return found.render(props);
+    props.el.textContent = "The chat panel's code is saved with the notebook's first " +
+      "powawidget panel, which is not loaded here: run the notebook again.";
+  },
+};
+"""
+"""What a widget that does not hold the bundle runs: it waits for `MODULE_KEY`."""
+
+_holders: weakref.WeakSet[Any] = weakref.WeakSet()
+_widgets: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _live(widget: Any) -> bool:
+    """True while the widget has an open comm (ipywidgets sets `comm` to None on close)."""
+    return getattr(widget, "comm", None) is not None
+
+
+def share(widget: Any) -> None:
+    """Before `AnyWidget.__init__`: the whole bundle for the first live widget, the stub for
+    the rest (an instance attribute shadows the class's `_esm` / `_css`)."""
+    _widgets.add(widget)
+    if any(_live(w) for w in _holders):
+        widget._esm, widget._css = STUB_ESM, ""
+    else:
+        _holders.add(widget)
+
+
+def release(widget: Any) -> None:
+    """After `widget` closed: if it held the bundle, hand it to another live widget."""
+    if widget not in _holders:
+        return
+    _holders.discard(widget)
+    if any(_live(w) for w in _holders):
+        return
+    successor = next((w for w in _widgets if _live(w) and w is not widget), None)
+    if successor is not None:
+        successor._esm, successor._css = ESM.read_text("utf-8"), CSS.read_text("utf-8")
+        _holders.add(successor)

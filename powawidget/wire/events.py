@@ -148,7 +148,8 @@ def _error_text(value: Any) -> str | None:
 
 
 _MALFORMED = object()
-_scan_json = json.scanner.make_scanner(json.JSONDecoder())  # the C scanner json.loads uses
+# The C scanner json.loads uses (typeshed types make_scanner as a class of its own).
+_scan_json = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 
 class EventNormaliser:

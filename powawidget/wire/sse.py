@@ -40,16 +40,20 @@ class _Draft:
     to ServerSentEvent (allowed because the layouts are identical): ~130 ns, same object.
     """
 
-    __slots__ = ServerSentEvent.__slots__  # type: ignore[attr-defined]
+    __slots__ = ServerSentEvent.__slots__
+    event: str
+    data: str
+    id: str | None
+    retry: int | None
 
 
 def _make_event(event: str, data: str, last_id: str | None, retry: int | None) -> ServerSentEvent:
     """A ServerSentEvent built the fast way (see _Draft)."""
     sse = _Draft()
-    sse.event = event  # type: ignore[attr-defined]
-    sse.data = data  # type: ignore[attr-defined]
-    sse.id = last_id  # type: ignore[attr-defined]
-    sse.retry = retry  # type: ignore[attr-defined]
+    sse.event = event
+    sse.data = data
+    sse.id = last_id
+    sse.retry = retry
     sse.__class__ = ServerSentEvent  # type: ignore[assignment]
     return sse  # type: ignore[return-value]
 

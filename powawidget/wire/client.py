@@ -18,8 +18,17 @@ from urllib.parse import quote
 import requests
 
 from powawidget import __version__
-from powawidget.wire.config import KeyAuth, resolve_api_key, resolve_base_url
+from powawidget.wire.config import (
+    KeyAuth,
+    api_key_setting,
+    base_url_setting,
+    resolve_api_key,
+    resolve_base_url,
+)
 from powawidget.wire.errors import (
+    AGENT_ID_ADVICE,
+    InvalidIdError,
+    NotFoundError,
     PowabaseError,
     describe_cause,
     error_for_status,
@@ -39,6 +48,17 @@ __all__ = ["PowabaseClient", "RunStream"]
 log = logging.getLogger(__name__)
 
 ERROR_BODY_LIMIT = 64 * 1024
+APPROVE_NOT_FOUND_RETRIES = 3
+"""Extra tries of an approval answered 404: a multi-worker server may route it to a worker
+that does not hold the run for a moment (docs/protocol.md, Approvals)."""
+APPROVE_NOT_FOUND_DELAY = 0.25
+"""Seconds before the first such retry; doubled each time (0.25, 0.5, 1 s)."""
+PAGE_SIZE = 100
+"""Rows asked for per page of a listing (the server's own maximum)."""
+AGENT_NOT_FOUND_ADVICE = (
+    "Check the agent id: it is the agent's id in Powabase Studio (ChatWidget() without "
+    "agent_id= picks the project's first agent)."
+)
 
 
 class PowabaseClient:
@@ -74,6 +94,8 @@ class PowabaseClient:
     ) -> None:
         self._base_url = resolve_base_url(base_url)
         key = resolve_api_key(api_key)
+        self._url_setting = base_url_setting(base_url)
+        self._key_setting = api_key_setting(api_key)
         self.connect_timeout = connect_timeout
         self.idle_timeout = idle_timeout
         self.max_retries = max(0, int(max_retries))
@@ -146,12 +168,12 @@ class PowabaseClient:
                 json_body=body,
                 headers={"Accept": "text/event-stream", "Cache-Control": "no-cache"},
                 subject=f"Agent {agent_id!r}",
-                not_found_advice="Check the agent id: list_agents() shows the agents you can run.",
+                not_found_advice=AGENT_NOT_FOUND_ADVICE,
+                bad_id_advice=AGENT_ID_ADVICE,
                 resend_advice=(
-                    "The run may have started on the server: check "
-                    f"client.agent_sessions({agent_id!r}) (GET /api/agents/{agent_id}/sessions) "
-                    "or client.get_run(run_id) before sending it again. Not retried "
-                    "automatically, because a run is not idempotent."
+                    "The run may have started on the server: look for it in the agent's "
+                    "sessions (w.sessions() in a notebook) before sending the message again. "
+                    "Not retried automatically, because a run is not idempotent."
                 ),
                 cancel=cancel,
                 inflight=inflight,
@@ -167,7 +189,9 @@ class PowabaseClient:
         content_type = response.headers.get("Content-Type", "")
         if content_type.split(";")[0].strip().lower() != "text/event-stream":
             start = _read_start(response, self._key)
-            raise not_event_stream_error(response.status_code, content_type, start)
+            raise not_event_stream_error(
+                response.status_code, content_type, start, self._url_setting
+            )
         return RunStream(response, agent_id=agent_id, idle_timeout=self.idle_timeout, cancel=cancel)
 
     def get_run(self, run_id: str) -> dict:
@@ -175,24 +199,48 @@ class PowabaseClient:
         return self._json("GET", f"/api/agents/runs/{_segment(run_id)}", subject=f"Run {run_id!r}")
 
     def approve(self, run_id: str, approved: bool, reason: str | None = None) -> dict:
-        """Answer a run's approval request (`approved` True or False, with an optional reason)."""
-        body: dict[str, Any] = {"approved": bool(approved)}
+        """Answer a run's approval request (`approved` True or False, with an optional reason).
+
+        A 404 is asked again a few times with a short backoff (a multi-worker server may
+        route the answer to a worker that does not hold the run, for a moment); a 404 that
+        persists means the run is no longer waiting.
+        """
+        if not isinstance(approved, bool):
+            raise TypeError(
+                f"approved must be True (approve) or False (deny), not {approved!r}."
+            )
+        if reason is not None and not isinstance(reason, str):
+            raise TypeError(f"reason must be text (or None), not {type(reason).__name__}.")
+        body: dict[str, Any] = {"approved": approved}
         if reason is not None:
             body["reason"] = reason
-        return self._json(
-            "POST",
-            f"/api/agents/runs/{_segment(run_id)}/approve",
-            json_body=body,
-            subject=f"A run {run_id!r} waiting for approval",
-            not_found_advice=(
-                "The run is not waiting for approval: it may have finished, timed out "
-                "(runs wait 300 s) or been answered already — or the run id is wrong."
-            ),
-            resend_advice=(
-                f"The answer may have reached the run: check client.get_run({run_id!r}) "
-                "before answering again."
-            ),
-        )
+        attempt = 0
+        while True:
+            try:
+                return self._json(
+                    "POST",
+                    f"/api/agents/runs/{_segment(run_id)}/approve",
+                    json_body=body,
+                    subject=f"A run {run_id!r} waiting for approval",
+                    not_found_advice=(
+                        "The run is not waiting for approval: it may have finished, timed out "
+                        "(runs wait 300 s) or been answered already."
+                    ),
+                    bad_request_advice=(
+                        "The server wants approved as true or false, and reason as text."
+                    ),
+                    resend_advice=(
+                        "The answer may have reached the run: watch for its next events "
+                        "before answering again."
+                    ),
+                )
+            except NotFoundError:
+                if attempt >= APPROVE_NOT_FOUND_RETRIES:
+                    raise
+            delay = APPROVE_NOT_FOUND_DELAY * 2**attempt
+            log.info("approve %s: HTTP 404; asking again in %.2f s", run_id, delay)
+            self._pause(delay, None)
+            attempt += 1
 
     # -- agents and sessions ----------------------------------------------------------------
 
@@ -206,15 +254,48 @@ class PowabaseClient:
             "GET",
             f"/api/agents/{_segment(agent_id)}",
             subject=f"Agent {agent_id!r}",
-            not_found_advice="Check the agent id: list_agents() shows the agents you can run.",
+            not_found_advice=AGENT_NOT_FOUND_ADVICE,
+            bad_id_advice=AGENT_ID_ADVICE,
         )
 
-    def agent_sessions(self, agent_id: str) -> list[dict]:
-        """An agent's sessions (session_id, run_count, last_activity_at, first_message, …)."""
-        data = self._json(
-            "GET", f"/api/agents/{_segment(agent_id)}/sessions", subject=f"Agent {agent_id!r}"
+    def list_sessions(self, agent_id: str) -> list[dict]:
+        """An agent's sessions (session_id, run_count, last activity, …), every page."""
+        return self._pages(
+            f"/api/agents/{_segment(agent_id)}/sessions",
+            "sessions",
+            subject=f"Agent {agent_id!r}",
+            not_found_advice=AGENT_NOT_FOUND_ADVICE,
+            bad_id_advice=AGENT_ID_ADVICE,
         )
-        return _items(data, "sessions")
+
+    agent_sessions = list_sessions  # the name earlier versions used
+
+    def create_session(
+        self, agent_id: str, initial_messages: list[dict] | None = None
+    ) -> dict:
+        """Open a session for an agent, optionally seeded with messages ({role, content})."""
+        body: dict[str, Any] = {}
+        if initial_messages is not None:
+            body["initial_messages"] = list(initial_messages)
+        return self._json(
+            "POST",
+            f"/api/agents/{_segment(agent_id)}/sessions",
+            json_body=body,
+            subject=f"Agent {agent_id!r}",
+            not_found_advice=AGENT_NOT_FOUND_ADVICE,
+            bad_id_advice=AGENT_ID_ADVICE,
+            resend_advice="The session may exist already: list the agent's sessions first.",
+        )
+
+    def delete_session(self, agent_id: str, session_id: str) -> dict:
+        """Delete one of an agent's sessions and its runs."""
+        return self._json(
+            "DELETE",
+            f"/api/agents/{_segment(agent_id)}/sessions/{_segment(session_id)}",
+            subject=f"Session {session_id!r} of agent {agent_id!r}",
+            not_found_advice="Check the session id: the agent's sessions list shows them.",
+            bad_id_advice=AGENT_ID_ADVICE,
+        )
 
     def session_messages(self, session_id: str) -> list[dict]:
         """A session's messages from completed runs: role, content, run_id, timestamp."""
@@ -222,11 +303,36 @@ class PowabaseClient:
             "GET",
             f"/api/sessions/{_segment(session_id)}/messages",
             subject=f"Session {session_id!r}",
-            not_found_advice="Check the session id: agent_sessions(agent_id) lists them.",
+            not_found_advice="Check the session id: the agent's sessions list shows them.",
         )
         return _items(data, "messages")
 
+    def get_session_runs(self, session_id: str) -> list[dict]:
+        """Every run of a session, oldest first (failed and running ones too), each with its
+        stored `events` and `tool_calls`; every page."""
+        return self._pages(
+            f"/api/sessions/{_segment(session_id)}/runs",
+            "runs",
+            subject=f"Session {session_id!r}",
+            not_found_advice="Check the session id: the agent's sessions list shows them.",
+        )
+
     # -- transport --------------------------------------------------------------------------
+
+    def _pages(self, path: str, key: str, **kwargs: Any) -> list[dict]:
+        """Every item of a paged listing (limit/offset), page after page until a short one."""
+        items: list[dict] = []
+        while True:
+            data = self._json("GET", f"{path}?limit={PAGE_SIZE}&offset={len(items)}", **kwargs)
+            page = _items(data, key)
+            items.extend(page)
+            total = data.get("total") if isinstance(data, dict) else None
+            if (
+                isinstance(data, list)  # not paged
+                or len(page) != PAGE_SIZE  # the last page (or a server that ignores limit)
+                or (isinstance(total, int) and len(items) >= total)
+            ):
+                return items
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send a request and decode its JSON answer."""
@@ -235,7 +341,9 @@ class PowabaseClient:
             return response.json()
         except ValueError:
             start = scrub(response.text[:500], self._key)
-            raise not_json_error(f"{method} {path}", response.status_code, start) from None
+            raise not_json_error(
+                f"{method} {path}", response.status_code, start, self._url_setting
+            ) from None
         finally:
             response.close()
 
@@ -248,6 +356,8 @@ class PowabaseClient:
         headers: dict[str, str] | None = None,
         subject: str = "The resource",
         not_found_advice: str = "Check the id.",
+        bad_id_advice: str = "Check the ids you passed.",
+        bad_request_advice: str = "",
         resend_advice: str = "",
         cancel: threading.Event | None = None,
         inflight: InflightRequest | None = None,
@@ -280,9 +390,15 @@ class PowabaseClient:
             else:
                 if 200 <= response.status_code < 300:
                     return response
-                error = self._error(response, subject, not_found_advice)
+                error = self._error(
+                    response, subject, not_found_advice, bad_id_advice, bad_request_advice
+                )
                 _check(cancel)
-                if response.status_code not in RETRY_STATUSES or attempt >= self.max_retries:
+                if (
+                    isinstance(error, InvalidIdError)  # permanent, whatever its status
+                    or response.status_code not in RETRY_STATUSES
+                    or attempt >= self.max_retries
+                ):
                     raise error
                 delay = self._delay(attempt, getattr(error, "retry_after", None))
                 log.info(
@@ -319,6 +435,7 @@ class PowabaseClient:
             what=f"{method} {path}",
             wait=self.idle_timeout,
             advice=resend_advice,
+            url_setting=self._url_setting,
         ) from None
 
     def _pause(self, seconds: float, cancel: threading.Event | None) -> None:
@@ -345,23 +462,35 @@ class PowabaseClient:
         )
 
     def _error(
-        self, response: requests.Response, subject: str, not_found_advice: str
+        self,
+        response: requests.Response,
+        subject: str,
+        not_found_advice: str,
+        bad_id_advice: str,
+        bad_request_advice: str = "",
     ) -> PowabaseError:
         """The typed error for an error answer (body read, scrubbed and closed)."""
         status = response.status_code
         if 300 <= status < 400:
             response.close()
-            return redirect_error(status, response.headers.get("Location", "elsewhere"))
+            return redirect_error(
+                status, response.headers.get("Location", "elsewhere"), self._url_setting
+            )
         body = _read_start(response, self._key, ERROR_BODY_LIMIT)
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        return error_for_status(
+        error = error_for_status(
             status,
             body=body,
             content_type=response.headers.get("Content-Type", "").lower(),
             retry_after=retry_after,
             subject=subject,
             not_found_advice=not_found_advice,
+            bad_id_advice=bad_id_advice,
+            key_setting=self._key_setting,
         )
+        if status == 400 and bad_request_advice:
+            error.message = f"{error.message} {bad_request_advice}"
+        return error
 
 
 def _read_start(response: requests.Response, secret: str, limit: int = 500) -> str:

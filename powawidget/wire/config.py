@@ -13,7 +13,7 @@ import requests.auth
 
 from powawidget.wire.errors import ENV_API_KEY, ENV_API_KEY_ALIAS, ENV_BASE_URL, ConfigurationError
 
-__all__ = ["KeyAuth", "resolve_api_key", "resolve_base_url"]
+__all__ = ["KeyAuth", "api_key_setting", "base_url_setting", "resolve_api_key", "resolve_base_url"]
 
 
 class KeyAuth(requests.auth.AuthBase):
@@ -31,19 +31,32 @@ class KeyAuth(requests.auth.AuthBase):
         return "<Powabase key auth>"
 
 
+def base_url_setting(base_url: str | None) -> str:
+    """Where the URL comes from, as the user would fix it: "base_url=" or the variable."""
+    return "base_url=" if base_url is not None else ENV_BASE_URL
+
+
+def api_key_setting(api_key: str | None) -> str:
+    """Where the key comes from: "api_key=", or the variable that holds it."""
+    if api_key is not None:
+        return "api_key="
+    return ENV_API_KEY if os.environ.get(ENV_API_KEY) else ENV_API_KEY_ALIAS
+
+
 def resolve_base_url(base_url: str | None) -> str:
     """The base URL from the argument or the environment, checked; no trailing slash."""
     value = (base_url if base_url is not None else os.environ.get(ENV_BASE_URL, "")).strip()
     if not value:
         raise ConfigurationError(
             f"No Powabase URL: set {ENV_BASE_URL} to your project URL "
-            "(https://<ref>.p.powabase.ai) or pass base_url=. For a local server with no "
-            "account, run `powawidget serve` or use --local."
+            "(https://<ref>.p.powabase.ai) or pass base_url=. To chat with the built-in local "
+            "agents instead, leave out base_url= and api_key= (in a terminal: powawidget chat "
+            "--local)."
         )
     if not value.lower().startswith(("http://", "https://")):
         raise ConfigurationError(
             f"The Powabase URL {value!r} must start with https:// (or http:// for a local "
-            f"server): fix {ENV_BASE_URL} or base_url=."
+            f"server): fix {base_url_setting(base_url)}."
         )
     return value.rstrip("/")
 
@@ -61,7 +74,7 @@ def resolve_api_key(api_key: str | None) -> str:
         )
     if any(ch in value for ch in "\r\n\0") or not value.isascii() or " " in value:
         raise ConfigurationError(
-            f"The API key contains spaces, line breaks or non-ASCII characters: copy it again "
-            f"into {ENV_API_KEY} (or api_key=)."
+            "The API key contains spaces, line breaks or non-ASCII characters: copy it again "
+            f"into {api_key_setting(api_key)}."
         )
     return value

@@ -23,6 +23,7 @@ __all__ = [
     "ConfigurationError",
     "ConnectionFailedError",
     "InsufficientCreditsError",
+    "InvalidIdError",
     "NotFoundError",
     "PowabaseError",
     "RateLimitedError",
@@ -41,6 +42,12 @@ __all__ = [
 ]
 
 BODY_LIMIT = 500
+UUID_SYNTAX = "invalid input syntax for type uuid"
+"""What the real backend's 500 page says when an agent id is not a UUID (Postgres' words)."""
+AGENT_ID_ADVICE = (
+    "Agent ids on Powabase are UUIDs such as 3f2b6c1e-8d4a-4b7e-9f00-2c5d8e1a7b3c: copy the "
+    "agent's id from Powabase Studio and pass it as agent_id= (ChatWidget(agent_id=...))."
+)
 DETAIL_LIMIT = 200
 
 ENV_BASE_URL = "POWABASE_BASE_URL"
@@ -104,6 +111,13 @@ class NotFoundError(PowabaseError):
     default_code = "not_found"
 
 
+class InvalidIdError(PowabaseError):
+    """An id the server cannot read (a non-UUID agent id: a 500 page saying "invalid input
+    syntax for type uuid"). Permanent: never retried, the message says what an id looks like."""
+
+    default_code = "invalid_id"
+
+
 class RateLimitedError(PowabaseError):
     """429 after the retries ran out; `retry_after` is the server's advice in seconds."""
 
@@ -137,10 +151,9 @@ class RunFailedError(PowabaseError):
         text = event.get("error_message") or "the agent run failed without a message"
         run_id = event.get("run_id")
         where = f" (run {run_id})" if run_id else ""
-        return cls(
-            f"The agent run failed{where}: {text}",
-            code=event.get("error_code") or cls.default_code,
-        )
+        code = event.get("error_code") or cls.default_code
+        tag = f"[{code}] " if code != cls.default_code else ""  # the server's own code, shown
+        return cls(f"{tag}The agent run failed{where}: {text}", code=code)
 
 
 def scrub(text: str, secret: str | None) -> str:
@@ -231,23 +244,34 @@ def error_for_status(
     retry_after: float | None = None,
     subject: str = "The resource",
     not_found_advice: str = "Check the id.",
+    bad_id_advice: str = "Check the ids you passed.",
+    key_setting: str = ENV_API_KEY,
 ) -> PowabaseError:
-    """The typed error for an HTTP error answer; `subject` names what was asked for (for 404)."""
+    """The typed error for an HTTP error answer; `subject` names what was asked for (for 404).
+
+    `bad_id_advice` says what a valid id looks like (a 500 saying an id is not a UUID);
+    `key_setting` is where the key came from ("api_key=" or the variable that held it).
+    """
     detail = summarise_body(body, content_type)
     said = f": {detail}" if detail else ""
     kwargs: dict[str, Any] = {"status_code": status, "body": body}
     if status == 401:
         return AuthenticationError(
-            f"Powabase rejected the API key (HTTP 401{said}). Check that {ENV_API_KEY} holds "
-            "this project's key. powawidget sends it in both the `apikey` and "
-            "`Authorization: Bearer` headers; a proxy that strips either one also causes this.",
+            f"Powabase rejected the API key (HTTP 401{said}). Check that "
+            f"{_the_key_in(key_setting)} is this project's key. powawidget sends it in both the apikey and Authorization "
+            "headers; a proxy that strips either one also causes this.",
             code="unauthorized",
             **kwargs,
         )
     if status == 403:
+        where = (
+            "pass it as api_key="
+            if key_setting == "api_key="
+            else f"set {ENV_API_KEY} (or {ENV_API_KEY_ALIAS}) to it"
+        )
         return AuthenticationError(
             f"The API key is not allowed to do this (HTTP 403{said}). Agent runs need the "
-            f"project's service role key: set {ENV_API_KEY} (or {ENV_API_KEY_ALIAS}) to it.",
+            f"project's service role key: {where}.",
             code="forbidden",
             **kwargs,
         )
@@ -269,6 +293,12 @@ def error_for_status(
             retry_after=retry_after,
             **kwargs,
         )
+    if status >= 500 and UUID_SYNTAX in body.lower():
+        return InvalidIdError(
+            f"{subject}: Powabase cannot read this id (HTTP {status}: {UUID_SYNTAX}). "
+            f"{bad_id_advice} Trying again will not help: the id itself is wrong.",
+            **kwargs,
+        )
     if status >= 500:
         return ServerError(
             f"The Powabase server failed (HTTP {status}{said}). This is usually temporary: "
@@ -284,6 +314,16 @@ def error_for_status(
     )
 
 
+def _the_key_in(key_setting: str) -> str:
+    """The key as the user gave it: "the api_key= you passed" or "the key in VARIABLE"."""
+    return "the api_key= you passed" if key_setting == "api_key=" else f"the key in {key_setting}"
+
+
+def _the_url_in(url_setting: str) -> str:
+    """The URL as the user gave it: "the base_url= you passed" or the variable's name."""
+    return "the base_url= you passed" if url_setting == "base_url=" else url_setting
+
+
 def send_failed_error(
     exc_kind: str,
     *,
@@ -293,8 +333,11 @@ def send_failed_error(
     what: str = "",
     wait: float = 0,
     advice: str = "",
+    url_setting: str = ENV_BASE_URL,
 ) -> PowabaseError:
     """The error for a request that got no answer; `what` is "METHOD /path".
+
+    `url_setting` is where the URL came from ("base_url=" or the variable), named in advice.
 
     `exc_kind`: "tls", "unreachable" (never connected), "no_answer" (sent, then the server
     hung up; `advice` says what to check before sending it again), "timeout" (no headers
@@ -309,15 +352,15 @@ def send_failed_error(
         )
     if exc_kind == "tls":
         return ConnectionFailedError(
-            f"The TLS handshake with {base_url} failed ({cause}). Check that {ENV_BASE_URL} "
+            f"The TLS handshake with {base_url} failed ({cause}). Check that {_the_url_in(url_setting)} "
             "uses the right host; behind a proxy that inspects TLS, point REQUESTS_CA_BUNDLE "
             "at its certificate."
         )
     if exc_kind == "unreachable":
         return ConnectionFailedError(
             f"Could not reach {base_url} ({cause}) after {attempts} attempt(s). Check "
-            f"{ENV_BASE_URL} and your network; for the built-in local server run "
-            "`powawidget serve`."
+            f"{_the_url_in(url_setting)} and your network; a local server started with powawidget serve "
+            "must still be running."
         )
     if exc_kind == "timeout":
         return StreamError(
@@ -326,27 +369,31 @@ def send_failed_error(
             code="idle_timeout",
         )
     return PowabaseError(
-        f"{what} could not be sent: {cause}. Check {ENV_BASE_URL}.", code="request_failed"
+        f"{what} could not be sent: {cause}. Check {_the_url_in(url_setting)}.", code="request_failed"
     )
 
 
-def redirect_error(status: int, location: str) -> PowabaseError:
+def redirect_error(
+    status: int, location: str, url_setting: str = ENV_BASE_URL
+) -> PowabaseError:
     """A 3xx answer: powawidget never follows redirects, so the key stays with one host."""
     return PowabaseError(
         f"The server redirected the request to {location} (HTTP {status}). Set "
-        f"{ENV_BASE_URL} to the URL it moved to; powawidget does not follow redirects so the "
+        f"{url_setting} to the URL it moved to; powawidget does not follow redirects so the "
         "key is never sent to another address.",
         status_code=status,
         code="redirected",
     )
 
 
-def not_event_stream_error(status: int, content_type: str, body: str) -> StreamError:
+def not_event_stream_error(
+    status: int, content_type: str, body: str, url_setting: str = ENV_BASE_URL
+) -> StreamError:
     """A run answered with something other than an event stream (a web page, a portal…)."""
     return StreamError(
         f"Expected an event stream, but the server answered HTTP {status} with Content-Type "
         f"{content_type or 'none'!r}: {summarise_body(body) or '(empty)'!r}. Check that "
-        f"{ENV_BASE_URL} is the project's API URL (https://<ref>.p.powabase.ai), not a web "
+        f"{_the_url_in(url_setting)} is the project's API URL (https://<ref>.p.powabase.ai), not a web "
         "page, a login portal or a proxy.",
         status_code=status,
         code="not_event_stream",
@@ -354,11 +401,13 @@ def not_event_stream_error(status: int, content_type: str, body: str) -> StreamE
     )
 
 
-def not_json_error(what: str, status: int, body: str) -> PowabaseError:
+def not_json_error(
+    what: str, status: int, body: str, url_setting: str = ENV_BASE_URL
+) -> PowabaseError:
     """A JSON endpoint (`what` = "METHOD /path") answered with something else."""
     return PowabaseError(
         f"The server answered {what} with something that is not JSON: "
-        f"{summarise_body(body)!r}. Check that {ENV_BASE_URL} is the project's API URL.",
+        f"{summarise_body(body)!r}. Check that {_the_url_in(url_setting)} is the project's API URL.",
         status_code=status,
         code="unexpected_response",
         body=body,

@@ -213,14 +213,13 @@ class RunStream:
 
     def _look_up_advice(self) -> str:
         """Where to find the run the server goes on with, naming it when the stream did."""
-        if self.run_id:
-            where = f"look it up with client.get_run({self.run_id!r})"
-        elif self.agent_id:
-            where = f"find it with client.agent_sessions({self.agent_id!r})"
+        if self.session_id:
+            where = f"reload session {self.session_id} to see how it ended"
         else:
-            where = "find it in the agent's sessions"
+            where = "it appears in the agent's sessions once stored"
+        run = f" ({self.run_id})" if self.run_id else ""
         return (
-            f"The server finishes the run in the background: {where} or reload the session. "
+            f"The server finishes the run{run} in the background: {where}. "
             "Not retried automatically, because a run is not idempotent."
         )
 

@@ -19,6 +19,7 @@ from powawidget.notebook import bundle
 from powawidget.notebook.kernel import in_kernel, warn_if_broken_ipykernel
 from powawidget.notebook.static import StaticCopy, static_html
 from powawidget.notebook.sync import PanelSync, saved_history
+from powawidget.outputs.tables import Table
 from powawidget.outputs.views import TranscriptViews
 from powawidget.session.chat import ChatSession
 from powawidget.session.connect import connect
@@ -205,8 +206,13 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         self._chat.approve(approved, reason)
 
     def load_session(self, session_id: str) -> None:
-        """Show a session's earlier runs and continue that session."""
+        """Show a stored session (its tool calls and failed runs too) and continue it."""
         self._chat.load_session(session_id)
+
+    def sessions(self) -> Table:
+        """This agent's sessions (session_id, first_message, last_activity, runs), newest
+        first: w.load_session(id) continues one."""
+        return self._chat.sessions()
 
     # ---- views (the rest are `outputs.views.TranscriptViews`) ---------------------------
 

@@ -29,7 +29,10 @@ from typing import TYPE_CHECKING, Any
 from powawidget.model.conversation import Conversation
 from powawidget.model.status import SessionStatus, session_status
 from powawidget.model.turns import Turn
+from powawidget.outputs.tables import Table
 from powawidget.outputs.views import TranscriptViews
+from powawidget.session.history import load_history
+from powawidget.session.listing import sessions_table
 from powawidget.session.replay import Replay
 from powawidget.session.run import RunHandle, start_run
 from powawidget.wire.errors import PowabaseError, RunInProgressError
@@ -257,25 +260,24 @@ class ChatSession(TranscriptViews):
             self._report(self._on_state, every=True)
 
     def load_session(self, session_id: str) -> None:
-        """Log a session's earlier messages as `history` events and continue that session."""
+        """Log a stored session (its runs with tool calls and failures, see `history`) and
+        continue that session; an unknown id raises `history.UnknownSessionError`."""
         self._require_idle("load a session")
-        messages = self._connected("load a session").session_messages(session_id)
+        events = load_history(self._connected("load a session"), session_id)
         with self._lock:
             if self.conversation.events:
                 self.record(make_event("new_session", session_id=self.session_id))
-            for m in messages:
-                self.record(
-                    make_event(
-                        "history",
-                        text=m.get("content") or "",
-                        run_id=m.get("run_id"),
-                        session_id=session_id,
-                        arguments={"role": m.get("role"), "timestamp": m.get("timestamp")},
-                    )
-                )
+            for event in events:
+                self.record(event)
             self.record(make_event("session_loaded", session_id=session_id))
             self._run, self.error = None, ""
             self._report(self._on_settle, every=True)
+
+    def sessions(self) -> Table:
+        """The agent's sessions (session_id, first_message, last_activity, runs), newest
+        first; pass an id to `load_session` to continue one."""
+        client = self._connected("list the agent's sessions")
+        return sessions_table(client.list_sessions(self.agent_id))
 
     def play(self, events: Sequence[dict[str, Any]], speed: float, max_gap: float) -> None:
         """Play recorded events into the log at their recorded pace (see `replay.Replay`)."""

@@ -13,8 +13,9 @@ becomes:
   citations; a `stopped` event for a cancelled run; nothing for a run still going.
 
 An older server without `/runs` (404 or 405) falls back to `/messages`: `history` events,
-one per message, as before. An unknown session (no runs and no messages) raises
-`UnknownSessionError`.
+one per message, as before. An unknown session (200 with no runs and no messages, or a 404
+"Session not found") raises `UnknownSessionError`; with no `/runs` to ask, an empty
+`/messages` may be a session whose runs have not completed, and loads as empty.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def load_history(client: Any, session_id: str) -> list[dict[str, Any]]:
         messages = client.session_messages(session_id)
     except NotFoundError:
         raise _unknown(session_id) from None
-    if not messages:
+    if not messages and runs is not None:  # 200 with [] from both: nobody knows this id
         raise _unknown(session_id)
     return message_events(messages, session_id)
 

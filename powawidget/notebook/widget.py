@@ -49,6 +49,8 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         theme: "auto" (follow JupyterLab), "light" or "dark".
         placeholder: the input box's hint text.
         options: extra run options sent with every message (temperature, ...).
+        fetch_usage: look up the token usage of runs whose stream lacks it (agents without
+            tools) once each ends; False skips that request.
     """
 
     # Stored once per notebook (see `notebook.bundle`). The styles also hide the static copy
@@ -83,6 +85,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         theme: str = "auto",
         placeholder: str | None = None,
         options: dict[str, Any] | None = None,
+        fetch_usage: bool = True,
         _recording: list[dict[str, Any]] | None = None,
     ) -> None:
         _check_theme(theme)
@@ -105,6 +108,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
                 on_state=self._show,
                 on_settle=self._settle,
                 on_waited=self._republish,
+                fetch_usage=fetch_usage,
             )
             self._sync = PanelSync(self._chat.conversation, self._chat.lock, self._send_panel)
             self.on_msg(self._on_panel_message)

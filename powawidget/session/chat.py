@@ -66,6 +66,7 @@ class ChatSession(TranscriptViews):
         owns_client: close `client` in `close()`.
         options: extra run options sent with every message (temperature, ...).
         on_event, on_state, on_settle, on_waited: the callbacks described above.
+        fetch_usage: fetch the stored usage of a run whose stream lacked it (`session.usage`).
     """
 
     def __init__(
@@ -79,9 +80,11 @@ class ChatSession(TranscriptViews):
         on_state: OnState = _ignore,
         on_settle: OnState | None = None,
         on_waited: Callable[[], None] | None = None,
+        fetch_usage: bool = True,
     ) -> None:
         self.client = client
         self.options = dict(options or {})
+        self.fetch_usage = fetch_usage  # look up usage the stream lacked (session.usage)
         self._owns_client = owns_client
         self._on_event = on_event
         self._on_state = on_state
@@ -177,6 +180,7 @@ class ChatSession(TranscriptViews):
                 session_id=self.session_id,
                 options=self.options,
                 on_finish=self._finish_run,
+                fetch_usage=self.fetch_usage,
             )
             self._run = handle
             self._report(self._on_state)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from powawidget.model.conversation import Conversation
 from powawidget.model.status import RunStatus, run_status
 from powawidget.model.turns import Turn
+from powawidget.session.usage import needs_usage, usage_event
 from powawidget.wire.errors import PowabaseError, RunFailedError, RunInProgressError
 from powawidget.wire.events import TERMINAL_EVENTS, from_server, is_failure, make_event
 
@@ -246,8 +247,13 @@ def start_run(
     options: dict[str, Any] | None = None,
     on_finish: Callable[[RunHandle], None] | None = None,
     on_waited: Callable[[], None] | None = None,
+    fetch_usage: bool = True,
 ) -> RunHandle:
     """Record the user's message, then stream the run in a new thread; returns at once.
+
+    With `fetch_usage`, a run that completed without usage in its stream (an agent without
+    tools) gets a `usage` event from its stored record before it counts as done
+    (`powawidget.session.usage`: one short attempt, never an error).
 
     Every event (user_message first, then the server's, then any client_error / stopped)
     goes to `fold` — the conversation that owns the run (default: one of its own, which
@@ -261,7 +267,16 @@ def start_run(
     handle.record(make_event("user_message", text=message, session_id=session_id))
     thread = threading.Thread(
         target=_stream_run,
-        args=(client, agent_id, message, session_id, dict(options or {}), handle, on_finish),
+        args=(
+            client,
+            agent_id,
+            message,
+            session_id,
+            dict(options or {}),
+            handle,
+            on_finish,
+            fetch_usage,
+        ),
         name=f"powawidget-run-{agent_id}",
         daemon=True,
     )
@@ -278,6 +293,7 @@ def _stream_run(
     options: dict[str, Any],
     handle: RunHandle,
     on_finish: Callable[[RunHandle], None] | None,
+    fetch_usage: bool = True,
 ) -> None:
     """The run thread's body: stream, relay, turn every failure into an event and an error."""
 
@@ -313,6 +329,8 @@ def _stream_run(
                     if is_failure(event) and handle.error is None:
                         handle.error = RunFailedError.from_event(event)
             handle._end_stream()
+            if fetch_usage and not handle._stop_requested.is_set():
+                _add_stored_usage(client, handle)
         except PowabaseError as error:
             fail(error)
         if handle._stop_requested.is_set() and handle.error is None and not handle._ended:
@@ -343,6 +361,15 @@ def _stream_run(
             except Exception:
                 logger.exception("powawidget: finishing the run failed")
         handle._done.set()
+
+
+def _add_stored_usage(client: PowabaseClient, handle: RunHandle) -> None:
+    """Record the stored usage of a run whose stream had none (see `session.usage`)."""
+    run_id = handle.run_id
+    if run_id and needs_usage(handle.events):
+        event = usage_event(client, run_id, handle.session_id)
+        if event is not None:
+            handle.record(event)
 
 
 def _in_main_thread() -> bool:

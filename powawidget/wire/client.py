@@ -194,9 +194,18 @@ class PowabaseClient:
             )
         return RunStream(response, agent_id=agent_id, idle_timeout=self.idle_timeout, cancel=cancel)
 
-    def get_run(self, run_id: str) -> dict:
-        """The stored run: status, content, usage, tool calls, events."""
-        return self._json("GET", f"/api/agents/runs/{_segment(run_id)}", subject=f"Run {run_id!r}")
+    def get_run(self, run_id: str, *, timeout: float | None = None) -> dict:
+        """The stored run: status, content, usage, tool calls, events.
+
+        With `timeout`, one attempt that waits at most that long (connect and read each).
+        """
+        return self._json(
+            "GET",
+            f"/api/agents/runs/{_segment(run_id)}",
+            subject=f"Run {run_id!r}",
+            timeout=timeout,
+            retries=0 if timeout is not None else None,
+        )
 
     def approve(self, run_id: str, approved: bool, reason: str | None = None) -> dict:
         """Answer a run's approval request (`approved` True or False, with an optional reason).
@@ -361,6 +370,8 @@ class PowabaseClient:
         resend_advice: str = "",
         cancel: threading.Event | None = None,
         inflight: InflightRequest | None = None,
+        timeout: float | None = None,
+        retries: int | None = None,
     ) -> requests.Response:
         """Send with retries before the first byte; return a 2xx response with its body unread.
 
@@ -370,6 +381,12 @@ class PowabaseClient:
         before each attempt, after each failure, and by ending the backoff wait early).
         """
         url = self._base_url + path
+        max_retries = self.max_retries if retries is None else retries
+        timeouts = (
+            (self.connect_timeout, self.idle_timeout)
+            if timeout is None
+            else (min(self.connect_timeout, timeout), timeout)
+        )
         attempt = 0
         while True:
             _check(cancel)
@@ -382,11 +399,13 @@ class PowabaseClient:
                         headers=headers,
                         stream=True,
                         allow_redirects=False,
-                        timeout=(self.connect_timeout, self.idle_timeout),
+                        timeout=timeouts,
                     )
             except requests.RequestException as exc:
                 _check(cancel)  # a failure the stop itself caused (its socket was shut down)
-                delay = self._retry_delay_after(exc, method, path, attempt, resend_advice)
+                delay = self._retry_delay_after(
+                    exc, method, path, attempt, resend_advice, max_retries
+                )
             else:
                 if 200 <= response.status_code < 300:
                     return response
@@ -397,7 +416,7 @@ class PowabaseClient:
                 if (
                     isinstance(error, InvalidIdError)  # permanent, whatever its status
                     or response.status_code not in RETRY_STATUSES
-                    or attempt >= self.max_retries
+                    or attempt >= max_retries
                 ):
                     raise error
                 delay = self._delay(attempt, getattr(error, "retry_after", None))
@@ -414,6 +433,7 @@ class PowabaseClient:
         path: str,
         attempt: int,
         resend_advice: str = "",
+        max_retries: int | None = None,
     ) -> float:
         """The backoff before retrying a failed send, or the typed error when it is final."""
         if isinstance(exc, requests.exceptions.SSLError):
@@ -421,7 +441,8 @@ class PowabaseClient:
         elif isinstance(exc, requests.ConnectionError):
             kind = "unreachable" if never_sent(exc) else "no_answer"
             retry = kind == "unreachable" or method.upper() in IDEMPOTENT_METHODS
-            if retry and attempt < self.max_retries:
+            limit = self.max_retries if max_retries is None else max_retries
+            if retry and attempt < limit:
                 delay = self._delay(attempt, None)
                 log.info("%s %s: %s; retrying in %.2f s", method, path, self._reason(exc), delay)
                 return delay

@@ -1,7 +1,9 @@
 """`powawidget chat`: stream one agent run to the terminal — the quickest credentials check.
 
-The answer text goes to stdout as it arrives; steps, tool calls and results, usage, the
-session id and errors go to stderr (one line each), so `> answer.txt` keeps just the answer.
+The answer text goes to stdout as it arrives; steps (and step resets), tool calls and
+results, how each approval ended (approved, denied and why, timed out), the cited sources,
+usage (fetched from the stored run when the stream had none), the session id and errors go
+to stderr (one line each), so `> answer.txt` keeps just the answer.
 Exit codes: 0 done, 1 the run or the server failed, 2 configuration or key problems,
 130 stopped with Ctrl-C (what arrived is kept on screen).
 """
@@ -15,8 +17,10 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from powawidget.session.usage import needs_usage, usage_event
 from powawidget.wire.client import PowabaseClient
 from powawidget.wire.errors import AuthenticationError, ConfigurationError, PowabaseError
+from powawidget.wire.events import blocked_result, citations, hook_outcome
 
 LINE_WIDTH = 120
 EXIT_OK, EXIT_FAILED, EXIT_SETUP, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -97,6 +101,10 @@ def _chat(client: PowabaseClient, args: argparse.Namespace, style: Style) -> int
         with stream:
             for event in stream:
                 view.show(event, client)
+        if stream.run_id and needs_usage(stream.events):  # agents without tools: stored usage
+            stored = usage_event(client, stream.run_id, stream.session_id)
+            if stored is not None:
+                view.show(stored, client)
         code = view.exit_code
     except KeyboardInterrupt:
         stream.stop()
@@ -110,11 +118,12 @@ def _chat(client: PowabaseClient, args: argparse.Namespace, style: Style) -> int
     view.end_text()
     session_id = stream.session_id or args.session
     if session_id:
+        local = " --local" if args.local else ""  # the session lives in the local server's store
         _line(
             err,
             style.dim(
                 f"session {session_id} — continue with: powawidget chat {args.agent_id} "
-                f'"…" --session {session_id}'
+                f'"…" --session {session_id}{local}'
             ),
         )
     return code
@@ -160,6 +169,7 @@ class TerminalView(EventPrinter):
         self.shown = ""  # the answer text printed so far
         self.mid_line = False  # stdout holds text without a final newline
         self.reasoning: list[str] = []
+        self.awaiting_outcome = False  # an approval was asked for; its outcome is not shown yet
         # On one screen a stderr line must not land mid-sentence: end the text line first.
         # When stdout is redirected, the answer file stays exactly the answer.
         self.same_screen = (_isatty(out) and _isatty(err)) or _same_file(out, err)
@@ -184,10 +194,20 @@ class TerminalView(EventPrinter):
             self._note(
                 self.style.tool, f"← {event['tool_name']}{took}: {_compact(event['result'])}"
             )
+            refusal, words = blocked_result(event["result"])
+            if refusal is not None and self.awaiting_outcome:  # no hook_result said it
+                self._outcome(refusal, words)
         elif name == "approval_requested":
             self._approval(event, client)
+        elif name == "hook_result":
+            self._hook_result(event)
+        elif name == "step_reset":
+            reason = f" ({event['text']})" if event["text"] else ""
+            self._note(self.style.dim, f"↺ step {event['step'] or '?'} starts again{reason}")
         elif name == "complete":
             self._complete(event)
+        elif name == "usage":
+            self._note(self.style.dim, f"usage: {_usage_text(event['usage'] or {})}")
         elif name == "error":
             code = f" [{event['error_code']}]" if event["error_code"] else ""
             message = _printable(event["error_message"] or "no message")
@@ -195,7 +215,7 @@ class TerminalView(EventPrinter):
             self.exit_code = EXIT_FAILED
         elif name == "malformed":
             self._note(self.style.dim, f"(a frame that is not JSON: {_compact(event['raw'])})")
-        elif name not in ("start", "content_delta", "chunk", "step_completed"):
+        elif name not in ("start", "content_delta", "chunk", "step_completed", "on_run_complete"):
             self._note(self.style.dim, f"· {name}")
 
     def end_text(self) -> None:
@@ -253,15 +273,43 @@ class TerminalView(EventPrinter):
         self._note(self.style.tool, f"? approval needed for {event['tool_name']}({args})")
         if event["text"]:
             self._note(self.style.dim, f"  {_shorten(event['text'])}")
+        self.awaiting_outcome = True
         decision = self.decide(event)
         if decision is None or not event["run_id"]:
             return
         approved, reason = decision
         client.approve(event["run_id"], approved, reason)
-        self._note(self.style.dim, "  approved" if approved else f"  denied ({reason})")
+        self._note(self.style.dim, "  sent: approve" if approved else f"  sent: deny ({reason})")
+
+    def _hook_result(self, event: dict[str, Any]) -> None:
+        """The server's word on an approval: approved, denied (with why) or timed out."""
+        outcome, message = hook_outcome(event)
+        if outcome == "approved" and not self.awaiting_outcome:
+            return  # a hook that let a call through without asking anyone
+        if outcome is not None:
+            self._outcome(outcome, message)
+
+    def _outcome(self, outcome: str, message: str | None) -> None:
+        """One line saying how an approval ended."""
+        self.awaiting_outcome = False
+        if outcome == "approved":
+            self._note(self.style.tool, "  approved")
+        elif outcome == "timed_out":
+            self._note(self.style.error, f"  timed out: {_shorten(message or 'no answer in time')}")
+        else:
+            self._note(self.style.error, f"  denied: {_shorten(message or 'no reason given')}")
 
     def _complete(self, event: dict[str, Any]) -> None:
-        """Usage, and the failure when the run failed."""
+        """Sources, usage, and the failure when the run failed."""
+        sources = citations(event)
+        if sources:
+            self._note(self.style.dim, "sources:")
+            for number, source in enumerate(sources, 1):
+                key = source.get("key") or number
+                name = source.get("source_name") or source.get("source_id") or "source"
+                excerpt = source.get("text_excerpt")
+                said = f": {_shorten(str(excerpt), 80)}" if excerpt else ""
+                self._note(self.style.dim, f"  [{key}] {name}{said}")
         usage = event["usage"]
         if isinstance(usage, dict) and usage:
             self._note(self.style.dim, f"usage: {_usage_text(usage)}")

@@ -56,8 +56,8 @@ APPROVE_NOT_FOUND_DELAY = 0.25
 PAGE_SIZE = 100
 """Rows asked for per page of a listing (the server's own maximum)."""
 AGENT_NOT_FOUND_ADVICE = (
-    "Check the agent id: it is the agent's id in Powabase Studio (ChatWidget() without "
-    "agent_id= picks the project's first agent)."
+    "Check the agent id: copy it from the agent's page in Powabase Studio (a ChatWidget "
+    "made without agent_id= picks the project's first agent)."
 )
 
 
@@ -215,9 +215,7 @@ class PowabaseClient:
         persists means the run is no longer waiting.
         """
         if not isinstance(approved, bool):
-            raise TypeError(
-                f"approved must be True (approve) or False (deny), not {approved!r}."
-            )
+            raise TypeError(f"approved must be True (approve) or False (deny), not {approved!r}.")
         if reason is not None and not isinstance(reason, str):
             raise TypeError(f"reason must be text (or None), not {type(reason).__name__}.")
         body: dict[str, Any] = {"approved": approved}
@@ -279,9 +277,7 @@ class PowabaseClient:
 
     agent_sessions = list_sessions  # the name earlier versions used
 
-    def create_session(
-        self, agent_id: str, initial_messages: list[dict] | None = None
-    ) -> dict:
+    def create_session(self, agent_id: str, initial_messages: list[dict] | None = None) -> dict:
         """Open a session for an agent, optionally seeded with messages ({role, content})."""
         body: dict[str, Any] = {}
         if initial_messages is not None:

@@ -46,7 +46,8 @@ UUID_SYNTAX = "invalid input syntax for type uuid"
 """What the real backend's 500 page says when an agent id is not a UUID (Postgres' words)."""
 AGENT_ID_ADVICE = (
     "Agent ids on Powabase are UUIDs such as 3f2b6c1e-8d4a-4b7e-9f00-2c5d8e1a7b3c: copy the "
-    "agent's id from Powabase Studio and pass it as agent_id= (ChatWidget(agent_id=...))."
+    "agent's id from Powabase Studio and pass it as ChatWidget(agent_id=...) (or as the "
+    "AGENT_ID of powawidget chat)."
 )
 DETAIL_LIMIT = 200
 
@@ -258,8 +259,9 @@ def error_for_status(
     if status == 401:
         return AuthenticationError(
             f"Powabase rejected the API key (HTTP 401{said}). Check that "
-            f"{_the_key_in(key_setting)} is this project's key. powawidget sends it in both the apikey and Authorization "
-            "headers; a proxy that strips either one also causes this.",
+            f"{_the_key_in(key_setting)} is this project's key. powawidget sends it in both "
+            "the apikey and Authorization headers; a proxy that strips either one also causes "
+            "this.",
             code="unauthorized",
             **kwargs,
         )
@@ -352,15 +354,15 @@ def send_failed_error(
         )
     if exc_kind == "tls":
         return ConnectionFailedError(
-            f"The TLS handshake with {base_url} failed ({cause}). Check that {_the_url_in(url_setting)} "
-            "uses the right host; behind a proxy that inspects TLS, point REQUESTS_CA_BUNDLE "
-            "at its certificate."
+            f"The TLS handshake with {base_url} failed ({cause}). Check that "
+            f"{_the_url_in(url_setting)} uses the right host; behind a proxy that inspects "
+            "TLS, point REQUESTS_CA_BUNDLE at its certificate."
         )
     if exc_kind == "unreachable":
         return ConnectionFailedError(
             f"Could not reach {base_url} ({cause}) after {attempts} attempt(s). Check "
-            f"{_the_url_in(url_setting)} and your network; a local server started with powawidget serve "
-            "must still be running."
+            f"{_the_url_in(url_setting)} and your network; a local server started with "
+            "powawidget serve must still be running."
         )
     if exc_kind == "timeout":
         return StreamError(
@@ -369,13 +371,12 @@ def send_failed_error(
             code="idle_timeout",
         )
     return PowabaseError(
-        f"{what} could not be sent: {cause}. Check {_the_url_in(url_setting)}.", code="request_failed"
+        f"{what} could not be sent: {cause}. Check {_the_url_in(url_setting)}.",
+        code="request_failed",
     )
 
 
-def redirect_error(
-    status: int, location: str, url_setting: str = ENV_BASE_URL
-) -> PowabaseError:
+def redirect_error(status: int, location: str, url_setting: str = ENV_BASE_URL) -> PowabaseError:
     """A 3xx answer: powawidget never follows redirects, so the key stays with one host."""
     return PowabaseError(
         f"The server redirected the request to {location} (HTTP {status}). Set "
@@ -393,8 +394,8 @@ def not_event_stream_error(
     return StreamError(
         f"Expected an event stream, but the server answered HTTP {status} with Content-Type "
         f"{content_type or 'none'!r}: {summarise_body(body) or '(empty)'!r}. Check that "
-        f"{_the_url_in(url_setting)} is the project's API URL (https://<ref>.p.powabase.ai), not a web "
-        "page, a login portal or a proxy.",
+        f"{_the_url_in(url_setting)} is the project's API URL (https://<ref>.p.powabase.ai), "
+        "not a web page, a login portal or a proxy.",
         status_code=status,
         code="not_event_stream",
         body=body,
@@ -407,7 +408,8 @@ def not_json_error(
     """A JSON endpoint (`what` = "METHOD /path") answered with something else."""
     return PowabaseError(
         f"The server answered {what} with something that is not JSON: "
-        f"{summarise_body(body)!r}. Check that {_the_url_in(url_setting)} is the project's API URL.",
+        f"{summarise_body(body)!r}. Check that {_the_url_in(url_setting)} is the project's "
+        "API URL.",
         status_code=status,
         code="unexpected_response",
         body=body,

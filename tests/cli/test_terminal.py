@@ -151,9 +151,9 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_arrived(local_server: Any, tmp_path
 @pytest.mark.parametrize(
     ("agent_id", "code", "expected"),
     [
-        ("fault_unauthorized", 2, "Authorization: Bearer"),
+        ("fault_unauthorized", 2, "Authorization headers"),
         ("fault_credits", 1, "out of credits"),
-        ("agt_nope", 1, "list_agents()"),
+        ("agt_nope", 1, "Powabase Studio"),
         ("fault_not_event_stream", 1, "Sign in"),
         ("fault_failed_run", 1, "run failed [run_failed]: Step limit reached"),
         ("fault_error_event", 1, "run error: The model provider returned an error"),
@@ -209,7 +209,7 @@ def test_local_starts_the_built_in_server(tmp_path: Path) -> None:
     assert done.stdout.startswith("Orbit Team: $12 per seat / month.")
 
 
-@pytest.mark.parametrize(("flag", "outcome"), [("--approve", "approved"), ("--deny", "denied")])
+@pytest.mark.parametrize(("flag", "outcome"), [("--approve", "approve"), ("--deny", "deny")])
 def test_approval_requests_are_answered_by_flag(
     local_server: Any,
     monkeypatch: pytest.MonkeyPatch,
@@ -220,7 +220,7 @@ def test_approval_requests_are_answered_by_flag(
     message = "please do the thing that needs approval"
     code, _, err = chat_here(local_server, monkeypatch, capsys, "agt_approval", message, flag)
     assert code == 0, err
-    assert "? approval needed for" in err and f"  {outcome}" in err
+    assert "? approval needed for" in err and f"  sent: {outcome}" in err
 
 
 def test_jsonl_prints_canonical_events(
@@ -255,7 +255,7 @@ def test_an_approval_is_asked_for_in_an_interactive_terminal(
         process.kill()
         os.close(controller)
     text = screen.decode(errors="replace")
-    assert "? approval needed for" in text and "  approved" in text
+    assert "? approval needed for" in text and "  sent: approve" in text
     assert "usage:" in text  # the run went on after the answer
 
 
@@ -289,3 +289,95 @@ def test_server_text_cannot_drive_the_terminal() -> None:
     assert out.getvalue() == "[2J]0;pwnedok31m\tdone\n"
     assert "\x1b" not in err.getvalue() and "\x9b" not in err.getvalue()
     assert "run error: bad[0m" in err.getvalue()
+
+
+def shown(*frames: dict[str, Any]) -> str:
+    """What the terminal prints on stderr for these server frames."""
+    from powawidget.wire.events import EventNormaliser
+    from powawidget.wire.sse import ServerSentEvent
+
+    out, err = io.StringIO(), io.StringIO()
+    view = TerminalView(out, err, Style(False), decide=lambda event: None)
+    normaliser = EventNormaliser()
+    for frame in frames:
+        view.show(normaliser.normalise(ServerSentEvent(data=json.dumps(frame))), client=None)
+    view.end_text()
+    return err.getvalue()
+
+
+START = {"event": "start", "run_id": "run_00000000000a", "session_id": "sess_x"}
+CALL = {"event": "tool_call", "step": 1, "tool_name": "refund", "arguments": {}, "call_id": "c1"}
+ASK = {"event": "approval_requested", "tool_name": "refund", "tool_input": {}, "message": "OK?"}
+
+
+def hook(blocked: bool, message: str) -> dict[str, Any]:
+    return {
+        "event": "hook_result",
+        "hook_id": "approval",
+        "position": 0,
+        "hook_event": "PreToolUse",
+        "status": "blocked" if blocked else "success",
+        "modified": False,
+        "blocked": blocked,
+        "latency_ms": 900,
+        "message": message,
+    }
+
+
+@pytest.mark.parametrize(
+    ("result", "line"),
+    [
+        (hook(False, ""), "  approved"),
+        (hook(True, "Denied by user: too expensive"), "  denied: Denied by user: too expensive"),
+        (hook(True, "Approval timed out"), "  timed out: Approval timed out"),
+    ],
+)
+def test_the_approval_outcome_comes_from_hook_result(result: dict[str, Any], line: str) -> None:
+    err = shown(START, CALL, ASK, result)
+    assert f"\n{line}\n" in err
+    outcomes = [x for x in err.splitlines() if x.startswith(("  approved", "  denied", "  timed"))]
+    assert outcomes == [line]
+
+
+def test_a_hook_that_asked_no_one_prints_no_approval() -> None:
+    assert "approved" not in shown(START, CALL, hook(False, ""))
+
+
+def test_a_recording_without_hook_result_still_shows_the_denial() -> None:
+    denied = {
+        "event": "tool_result",
+        "step": 1,
+        "tool_name": "refund",
+        "call_id": "c1",
+        "result_preview": "Error: Blocked by hook — Denied by user: no",
+    }
+    assert "  denied: Denied by user: no" in shown(START, CALL, ASK, denied)
+
+
+def test_step_resets_and_citations_are_shown() -> None:
+    reset = {"event": "step_reset", "step": 2, "reason": "rate_limit"}
+    complete = {
+        "event": "complete",
+        "content": "Refunds take 5 days [1].",
+        "status": "completed",
+        "citations": [
+            {
+                "key": "1",
+                "item_id": "i1",
+                "source_id": "s1",
+                "source_name": "policy.pdf",
+                "text_excerpt": "Refunds are paid within five days.",
+                "meta": {},
+            }
+        ],
+    }
+    err = shown(START, reset, complete)
+    assert "↺ step 2 starts again (rate_limit)" in err
+    assert "sources:\n  [1] policy.pdf: Refunds are paid within five days.\n" in err
+
+
+def test_the_continue_hint_keeps_local_when_the_run_was_local(tmp_path: Path) -> None:
+    done = chat(chat_env(None, tmp_path), "agt_demo", "hello", "--local")
+    assert done.returncode == 0, done.stderr
+    hint = done.stderr.strip().splitlines()[-1]
+    assert "continue with: powawidget chat agt_demo" in hint and hint.endswith(" --local")

@@ -57,7 +57,7 @@ def test_an_approval_still_404_after_the_retries_says_the_run_is_not_waiting() -
 
 def test_approved_must_be_a_bool_before_anything_is_sent() -> None:
     with scripted_peer(wrong_worker_first(0)) as peer, PowabaseClient(peer.url, "key") as c:
-        with pytest.raises(TypeError, match="approved must be True .* or False"):
+        with pytest.raises(TypeError, match=r"approved must be True .* or False"):
             c.approve("run_0123456789ab", "no")  # type: ignore[arg-type]
         with pytest.raises(TypeError, match="reason must be text"):
             c.approve("run_0123456789ab", False, 42)  # type: ignore[arg-type]

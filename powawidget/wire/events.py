@@ -2,7 +2,7 @@
 
 The server dialect (`step`, `result_preview`, `error`, `content_delta`, a terminal `chunk`
 holding the whole answer) and the documented one (`step_number`, `result`, `message` +
-`code`, `chunk` deltas) both map onto the keys of `EVENT_KEYS` (design.md section 2).
+`code`, `chunk` deltas) both map onto the keys of `EVENT_KEYS` (docs/protocol.md, Events).
 Nothing is lost: `raw` keeps the JSON object as it came, unknown events pass through, and
 a data frame that is not a JSON object becomes a `malformed` event while the stream goes on.
 """

@@ -169,6 +169,7 @@ class TerminalView(EventPrinter):
         self.shown = ""  # the answer text printed so far
         self.mid_line = False  # stdout holds text without a final newline
         self.reasoning: list[str] = []
+        self.last_reasoning = ""  # the reasoning line printed last
         self.awaiting_outcome = False  # an approval was asked for; its outcome is not shown yet
         # On one screen a stderr line must not land mid-sentence: end the text line first.
         # When stdout is redirected, the answer file stays exactly the answer.
@@ -261,9 +262,13 @@ class TerminalView(EventPrinter):
             self.mid_line = False
 
     def _flush_reasoning(self) -> None:
-        """Print gathered reasoning as one shortened line."""
+        """Print gathered reasoning as one shortened line (once: the whole `reasoning` that
+        follows its deltas on the path without tools repeats them)."""
         if self.reasoning:
             text, self.reasoning = "".join(self.reasoning), []
+            if text == self.last_reasoning:
+                return
+            self.last_reasoning = text
             self._break_line()
             _line(self.err, self.style.dim(f"thinking: {_shorten(text)}"))  # _shorten cleans
 

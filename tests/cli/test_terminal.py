@@ -381,3 +381,15 @@ def test_the_continue_hint_keeps_local_when_the_run_was_local(tmp_path: Path) ->
     assert done.returncode == 0, done.stderr
     hint = done.stderr.strip().splitlines()[-1]
     assert "continue with: powawidget chat agt_demo" in hint and hint.endswith(" --local")
+
+
+def test_reasoning_repeated_whole_after_its_deltas_is_printed_once() -> None:
+    err = shown(
+        START,
+        {"event": "reasoning_delta", "type": "reasoning_delta", "delta": "Look it "},
+        {"event": "reasoning_delta", "type": "reasoning_delta", "delta": "up."},
+        {"event": "chunk", "content": "Done."},
+        {"event": "reasoning", "step": 1, "source": "thinking", "content": "Look it up."},
+        {"event": "complete", "content": "Done.", "status": "completed"},
+    )
+    assert err.count("thinking: Look it up.") == 1

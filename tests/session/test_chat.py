@@ -234,8 +234,15 @@ def test_load_session_logs_its_history_and_continues_it(session: Any) -> None:
     other, watcher = session()
     other.load_session(earlier)
     history = [e for e in other.events if e["event"] == "history"]
-    assert [e["arguments"]["role"] for e in history][:2] == ["user", "assistant"]
+    assert history[0]["arguments"]["role"] == "user"
     assert history[0]["text"] == "What is the refund policy?"
+    answers = [  # the stored run's complete (v2 /runs) or an assistant message (/messages)
+        e
+        for e in other.events
+        if e["event"] == "complete"
+        or (e["event"] == "history" and e["arguments"]["role"] == "assistant")
+    ]
+    assert answers and "refund" in answers[0]["text"].lower()
     assert watcher.settles()[-1]["session_id"] == earlier
     other.send("And for damaged items?").wait(30)
     assert other.session_id == earlier

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from typing import Any, TextIO
@@ -231,6 +232,11 @@ class TerminalView(EventPrinter):
         if mode == "replace":
             if text == self.shown:
                 return
+            dropped = _dropped_markers(self.shown, text)
+            if dropped:  # citation markers the server could not match: no need to reprint
+                self._note(self.style.dim, f"(the server dropped unmatched citations {dropped})")
+                self.shown = text
+                return
             if text.startswith(self.shown):
                 text = text[len(self.shown) :]
             else:
@@ -339,6 +345,22 @@ def _decider(args: argparse.Namespace) -> Decider:
         return False, "no one to approve in a non-interactive terminal (use --approve)"
 
     return decide
+
+
+_MARKER = re.compile(r"\[\d+\]")
+
+
+def _dropped_markers(shown: str, final: str) -> str:
+    """The `[n]` markers (joined) whose removal turns the shown text into the final one, as
+    the server does for citations it could not match; "" when that is not the difference."""
+    missing = sorted({m for m in _MARKER.findall(shown) if m not in final})
+    if not missing:
+        return ""
+    pattern = "|".join(re.escape(m) for m in missing)
+    for removal in (rf"\s*(?:{pattern})", pattern):
+        if re.sub(removal, "", shown).strip() == final.strip():
+            return "".join(missing)
+    return ""
 
 
 def _usage_text(usage: dict[str, Any]) -> str:

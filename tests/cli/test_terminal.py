@@ -395,3 +395,15 @@ def test_reasoning_repeated_whole_after_its_deltas_is_printed_once() -> None:
         {"event": "complete", "content": "Done.", "status": "completed"},
     )
     assert err.count("thinking: Look it up.") == 1
+
+
+def test_a_citation_the_server_dropped_is_noted_not_reprinted() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    view = TerminalView(out, err, Style(False), decide=lambda event: None)
+    for text, mode in (("Refunds within 30 days ", "append"), ("[1][4].", "append")):
+        view.show(make_event("content_delta", text=text, text_mode=mode), client=None)
+    view.show(make_event("chunk", text="Refunds within 30 days [1].", text_mode="replace"), None)
+    view.end_text()
+    assert out.getvalue() == "Refunds within 30 days [1][4].\n"
+    assert "(the server dropped unmatched citations [4])" in err.getvalue()
+    assert "revised" not in err.getvalue()

@@ -1,0 +1,331 @@
+"""Sending requests to Powabase: both auth headers, retries before the first byte, typed errors.
+
+`Transport` owns the HTTP session, the retry policy and the reading of error answers;
+`PowabaseClient` (powawidget.wire.client) adds one method per endpoint on top of it.
+Retries follow docs/protocol.md ("Retries"); errors say what to do next ("Errors before
+the stream").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import requests
+
+from powawidget import __version__
+from powawidget.wire.config import (
+    KeyAuth,
+    api_key_setting,
+    base_url_setting,
+    resolve_api_key,
+    resolve_base_url,
+)
+from powawidget.wire.errors import (
+    InvalidIdError,
+    PowabaseError,
+    describe_cause,
+    error_for_status,
+    not_json_error,
+    parse_retry_after,
+    redirect_error,
+    scrub,
+    send_failed_error,
+)
+from powawidget.wire.retry import IDEMPOTENT_METHODS, RETRY_STATUSES, backoff_delay, never_sent
+from powawidget.wire.stopping import InflightRequest, StoppableAdapter
+
+__all__ = [
+    "PAGE_SIZE",
+    "Stopped",
+    "Transport",
+    "check_stopped",
+    "items_of",
+    "read_start",
+    "segment",
+]
+
+log = logging.getLogger(__name__)
+
+Self = TypeVar("Self", bound="Transport")
+
+ERROR_BODY_LIMIT = 64 * 1024
+PAGE_SIZE = 100
+"""Rows asked for per page of a listing (the server's own maximum)."""
+
+
+class Transport:
+    """One project's HTTP session (both auth headers, pooled connections) and retry policy;
+    the arguments are described on `PowabaseClient`."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        connect_timeout: float = 10.0,
+        idle_timeout: float = 300.0,
+        max_retries: int = 4,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        sleep: Callable[[float], None] | None = None,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._base_url = resolve_base_url(base_url)
+        key = resolve_api_key(api_key)
+        self._url_setting = base_url_setting(base_url)
+        self._key_setting = api_key_setting(api_key)
+        self.connect_timeout = connect_timeout
+        self.idle_timeout = idle_timeout
+        self.max_retries = max(0, int(max_retries))
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self._sleep = sleep
+        self._jitter = jitter
+        self._key = key
+        self._session = requests.Session()
+        self._session.mount("http://", StoppableAdapter())
+        self._session.mount("https://", StoppableAdapter())
+        self._session.auth = KeyAuth(key)
+        self._session.headers["User-Agent"] = f"powawidget/{__version__}"
+
+    @property
+    def base_url(self) -> str:
+        """The project URL, without a trailing slash."""
+        return self._base_url
+
+    def __enter__(self: Self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._session.close()
+
+    def _pages(self, path: str, key: str, **kwargs: Any) -> list[dict]:
+        """Every item of a paged listing (limit/offset), page after page until a short one."""
+        items: list[dict] = []
+        while True:
+            data = self._json("GET", f"{path}?limit={PAGE_SIZE}&offset={len(items)}", **kwargs)
+            page = items_of(data, key)
+            items.extend(page)
+            total = data.get("total") if isinstance(data, dict) else None
+            if (
+                isinstance(data, list)  # not paged
+                or len(page) != PAGE_SIZE  # the last page (or a server that ignores limit)
+                or (isinstance(total, int) and len(items) >= total)
+            ):
+                return items
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Send a request and decode its JSON answer."""
+        response = self._request(method, path, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            start = scrub(response.text[:500], self._key)
+            raise not_json_error(
+                f"{method} {path}", response.status_code, start, self._url_setting
+            ) from None
+        finally:
+            response.close()
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+        subject: str = "The resource",
+        not_found_advice: str = "Check the id.",
+        bad_id_advice: str = "Check the ids you passed.",
+        bad_request_advice: str = "",
+        resend_advice: str = "",
+        cancel: threading.Event | None = None,
+        inflight: InflightRequest | None = None,
+        timeout: float | None = None,
+        retries: int | None = None,
+    ) -> requests.Response:
+        """Send with retries before the first byte; return a 2xx response with its body unread.
+
+        A POST is resent only after failures that prove it never left (no connection) or
+        that the server refused it (429, 502, 503, 504); `resend_advice` says what to check
+        when it may have been received. Raises `Stopped` once `cancel` is set (checked
+        before each attempt, after each failure, and by ending the backoff wait early).
+        """
+        url = self._base_url + path
+        max_retries = self.max_retries if retries is None else retries
+        timeouts = (
+            (self.connect_timeout, self.idle_timeout)
+            if timeout is None
+            else (min(self.connect_timeout, timeout), timeout)
+        )
+        attempt = 0
+        while True:
+            check_stopped(cancel)
+            try:
+                with inflight or contextlib.nullcontext():
+                    response = self._session.request(
+                        method,
+                        url,
+                        json=json_body,
+                        headers=headers,
+                        stream=True,
+                        allow_redirects=False,
+                        timeout=timeouts,
+                    )
+            except requests.RequestException as exc:
+                check_stopped(cancel)  # a failure the stop itself caused (its socket was shut down)
+                delay = self._retry_delay_after(
+                    exc, method, path, attempt, resend_advice, max_retries
+                )
+            else:
+                if 200 <= response.status_code < 300:
+                    return response
+                error = self._error(
+                    response, subject, not_found_advice, bad_id_advice, bad_request_advice
+                )
+                check_stopped(cancel)
+                if (
+                    isinstance(error, InvalidIdError)  # permanent, whatever its status
+                    or response.status_code not in RETRY_STATUSES
+                    or attempt >= max_retries
+                ):
+                    raise error
+                delay = self._delay(attempt, getattr(error, "retry_after", None))
+                log.info(
+                    "%s %s: HTTP %s; retrying in %.2f s", method, path, error.status_code, delay
+                )
+            self._pause(delay, cancel)
+            attempt += 1
+
+    def _retry_delay_after(
+        self,
+        exc: requests.RequestException,
+        method: str,
+        path: str,
+        attempt: int,
+        resend_advice: str = "",
+        max_retries: int | None = None,
+    ) -> float:
+        """The backoff before retrying a failed send, or the typed error when it is final."""
+        if isinstance(exc, requests.exceptions.SSLError):
+            kind = "tls"  # a certificate problem: retrying cannot help
+        elif isinstance(exc, requests.ConnectionError):
+            kind = "unreachable" if never_sent(exc) else "no_answer"
+            retry = kind == "unreachable" or method.upper() in IDEMPOTENT_METHODS
+            limit = self.max_retries if max_retries is None else max_retries
+            if retry and attempt < limit:
+                delay = self._delay(attempt, None)
+                log.info("%s %s: %s; retrying in %.2f s", method, path, self._reason(exc), delay)
+                return delay
+        else:
+            kind = "timeout" if isinstance(exc, requests.Timeout) else "not_sent"
+        raise send_failed_error(
+            kind,
+            base_url=self._base_url,
+            cause=self._reason(exc),
+            attempts=attempt + 1,
+            what=f"{method} {path}",
+            wait=self.idle_timeout,
+            advice=resend_advice,
+            url_setting=self._url_setting,
+        ) from None
+
+    def _pause(self, seconds: float, cancel: threading.Event | None) -> None:
+        """Wait out a backoff; a set `cancel` event ends the wait at once."""
+        if self._sleep is not None:
+            self._sleep(seconds)
+        elif cancel is not None:
+            cancel.wait(seconds)
+        else:
+            time.sleep(seconds)
+
+    def _reason(self, exc: BaseException) -> str:
+        """A transport exception's innermost cause, key masked."""
+        return scrub(describe_cause(exc), self._key)
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds before retry `attempt` + 1 under this client's backoff settings."""
+        return backoff_delay(
+            attempt,
+            retry_after,
+            backoff=self.backoff,
+            max_backoff=self.max_backoff,
+            jitter=self._jitter,
+        )
+
+    def _error(
+        self,
+        response: requests.Response,
+        subject: str,
+        not_found_advice: str,
+        bad_id_advice: str,
+        bad_request_advice: str = "",
+    ) -> PowabaseError:
+        """The typed error for an error answer (body read, scrubbed and closed)."""
+        status = response.status_code
+        if 300 <= status < 400:
+            response.close()
+            return redirect_error(
+                status, response.headers.get("Location", "elsewhere"), self._url_setting
+            )
+        body = read_start(response, self._key, ERROR_BODY_LIMIT)
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        error = error_for_status(
+            status,
+            body=body,
+            content_type=response.headers.get("Content-Type", "").lower(),
+            retry_after=retry_after,
+            subject=subject,
+            not_found_advice=not_found_advice,
+            bad_id_advice=bad_id_advice,
+            key_setting=self._key_setting,
+        )
+        if status == 400 and bad_request_advice:
+            error.message = f"{error.message} {bad_request_advice}"
+        return error
+
+
+def read_start(response: requests.Response, secret: str, limit: int = 500) -> str:
+    """The first `limit` bytes of a body as text (decoded, key masked); closes the response."""
+    try:
+        data = response.raw.read(limit, decode_content=True) or b""
+    except Exception:
+        data = b""
+    finally:
+        response.close()
+    return scrub(data.decode("utf-8", errors="replace"), secret)
+
+
+def segment(value: str) -> str:
+    """An id as one URL path segment (slashes and the like escaped)."""
+    return quote(str(value), safe="")
+
+
+def items_of(data: Any, key: str) -> list[dict]:
+    """The list under `key` of a listing answer (or the answer itself when it is a list)."""
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict) and isinstance(data.get(key), list):
+        return data[key]
+    return []
+
+
+class Stopped(Exception):
+    """Raised inside the retry loop once the caller's cancel event is set."""
+
+
+def check_stopped(cancel: threading.Event | None) -> None:
+    """Raise `Stopped` when the run was stopped before its stream started."""
+    if cancel is not None and cancel.is_set():
+        raise Stopped

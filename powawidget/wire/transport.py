@@ -111,18 +111,25 @@ class Transport:
         self._session.close()
 
     def _pages(self, path: str, key: str, **kwargs: Any) -> list[dict]:
-        """Every item of a paged listing (limit/offset), page after page until a short one."""
+        """Every item of a paged listing (limit/offset), page after page until a short one.
+
+        The page size is the server's `limit` when it names one (it may cap ours); a server
+        that ignores `offset` (the same first item again) or `limit` is read once.
+        """
         items: list[dict] = []
+        first: Any = None
         while True:
             data = self._json("GET", f"{path}?limit={PAGE_SIZE}&offset={len(items)}", **kwargs)
             page = items_of(data, key)
+            if not page or (items and page[0] == first):
+                return items
+            first = page[0]
             items.extend(page)
-            total = data.get("total") if isinstance(data, dict) else None
-            if (
-                isinstance(data, list)  # not paged
-                or len(page) != PAGE_SIZE  # the last page (or a server that ignores limit)
-                or (isinstance(total, int) and len(items) >= total)
-            ):
+            if not isinstance(data, dict):  # a bare list: not paged
+                return items
+            size, total = data.get("limit"), data.get("total")
+            size = size if isinstance(size, int) and 0 < size <= PAGE_SIZE else PAGE_SIZE
+            if len(page) != size or (isinstance(total, int) and len(items) >= total):
                 return items
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:

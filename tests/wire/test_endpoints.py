@@ -121,3 +121,27 @@ def test_create_and_delete_a_session_send_the_documented_requests() -> None:
         ("POST", "/api/agents/agt_demo/sessions", {"initial_messages": seed}),
         ("DELETE", "/api/agents/agt_demo/sessions/sess_00000000000a", None),
     ]
+
+
+def test_a_server_that_caps_the_page_size_is_still_read_to_the_end() -> None:
+    sessions = [{"session_id": f"sess_{i:012x}"} for i in range(120)]
+
+    def script(method: str, path: str, body: Any) -> Reply:
+        query = dict(p.split("=") for p in path.partition("?")[2].split("&"))
+        start = int(query["offset"])
+        return Reply(200, {"sessions": sessions[start : start + 50], "limit": 50})
+
+    with scripted_peer(script) as peer, PowabaseClient(peer.url, "key") as c:
+        assert c.list_sessions("agt_demo") == sessions
+    assert len(peer.requests) == 3  # 50 + 50 + 20
+
+
+def test_a_server_that_ignores_the_offset_is_read_once() -> None:
+    page = [{"session_id": f"sess_{i:012x}"} for i in range(PAGE_SIZE)]
+
+    def script(method: str, path: str, body: Any) -> Reply:
+        return Reply(200, {"sessions": page})
+
+    with scripted_peer(script) as peer, PowabaseClient(peer.url, "key") as c:
+        assert c.list_sessions("agt_demo") == page
+    assert len(peer.requests) == 2  # the second answer repeats the first: stop

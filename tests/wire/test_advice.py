@@ -8,6 +8,7 @@ like; a server error code is part of the message.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import re
 from typing import Any
@@ -15,8 +16,10 @@ from typing import Any
 import pytest
 from scripted_peer import Reply, scripted_peer
 
+from powawidget.cli import printers, terminal
+from powawidget.session import chat, history, usage
 from powawidget.wire import client as client_module
-from powawidget.wire import config, errors, stream
+from powawidget.wire import config, errors, stream, transport
 from powawidget.wire.client import PowabaseClient
 from powawidget.wire.errors import InvalidIdError, RunFailedError, error_for_status
 from powawidget.wire.events import EventNormaliser
@@ -116,17 +119,13 @@ def test_a_url_from_the_environment_is_named_in_connection_advice(
 
 
 def _message_literals(module: Any) -> list[str]:
-    """The string literals of a module's code (docstrings and comments left out)."""
-    source = inspect.getsource(module)
-    tree = __import__("ast").parse(source)
-    ast = __import__("ast")
+    """The string literals of a module's code; docstrings (bare string statements, those
+    after an assignment included) left out."""
+    tree = ast.parse(inspect.getsource(module))
     docstrings = {
-        id(node.body[0].value)
+        id(node.value)
         for node in ast.walk(tree)
-        if isinstance(node, ast.Module | ast.FunctionDef | ast.ClassDef)
-        and node.body
-        and isinstance(node.body[0], ast.Expr)
-        and isinstance(node.body[0].value, ast.Constant)
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
     }
     return [
         node.value
@@ -137,7 +136,10 @@ def _message_literals(module: Any) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("module", [errors, client_module, config, stream])
+@pytest.mark.parametrize(
+    "module",
+    [errors, client_module, transport, config, stream, chat, history, usage, terminal, printers],
+)
 def test_no_message_names_a_client_call_or_has_backticks(module: Any) -> None:
     for text in _message_literals(module):
         assert "`" not in text, text

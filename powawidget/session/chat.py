@@ -349,10 +349,11 @@ class ChatSession(TranscriptViews):
             self.report_error(str(error))
 
     def _let_stopping_run_end(self) -> None:
-        """Give a run the user already stopped up to `STOP_GRACE` s to end (Stop → Send)."""
+        """Give a run the user already stopped (Stop → Send), or one whose stream ended and
+        whose thread finishes its usage lookup (`session.usage`), up to `STOP_GRACE` s."""
         with self._lock:
             run = self._run
-        if run is not None and run.stopping:
+        if run is not None and (run.stopping or (run._ended and not run.done)):
             run.ended(STOP_GRACE)  # outside the lock: the run thread logs its last events
 
     def _require_idle(self, action: str) -> None:

@@ -21,8 +21,9 @@ __all__ = ["USAGE_TIMEOUT", "needs_usage", "usage_event"]
 
 logger = logging.getLogger(__name__)
 
-USAGE_TIMEOUT = 3.0
-"""Seconds the run's end may wait for its stored usage (one attempt, no retries)."""
+USAGE_TIMEOUT = 1.5
+"""Seconds to connect, and to wait for the answer, when looking up a run's stored usage
+(one attempt, no retries): at most 3 s in all, what a message sent meanwhile waits."""
 
 
 def needs_usage(events: Iterable[dict[str, Any]]) -> bool:

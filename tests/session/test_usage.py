@@ -109,3 +109,18 @@ def test_a_slow_lookup_gives_up_after_the_short_timeout(monkeypatch: pytest.Monk
         chat = run_once(peer.url)
     assert [e["event"] for e in chat.events][-1] == "complete"
     assert chat.last_run.status == "completed" and chat.error == ""
+
+
+def test_a_message_sent_during_the_lookup_waits_for_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    stored = Reply(200, {"usage": USAGE})
+    with scripted_peer(peer_script(tool_less(), stored, pause=0.5)) as peer:
+        client = PowabaseClient(peer.url, "key", max_retries=0)
+        chat = ChatSession(client, "agt_plain", owns_client=True)
+        first = chat.send("hi")
+        while not first._ended:  # the stream is over; the usage lookup is under way
+            time.sleep(0.01)
+        second = chat.send("again")  # no RunInProgressError: the lookup ends first
+        assert second.wait(10)
+        chat.close()
+    names = [e["event"] for e in chat.events]
+    assert names.count("usage") == 2 and names.index("usage") < names.index("user_message", 1)

@@ -36,4 +36,5 @@ def connect(
         f"Set {ENV_BASE_URL} and {ENV_API_KEY} (or pass base_url= and api_key=) to use your "
         "project."
     )
-    return PowabaseClient(server.base_url, server.api_key), True, banner
+    origin = "the built-in local server"  # advice must not say "the base_url= you passed"
+    return PowabaseClient(server.base_url, server.api_key, origin=origin), True, banner

@@ -58,6 +58,8 @@ class PowabaseClient(Transport):
             header is honoured up to `max_backoff`.
         sleep, jitter: injectable pause and `random.random` (for fast tests); by default a
             backoff waits on `stream_run`'s `cancel` event, so a stop cuts it short.
+        origin: who chose the URL and key when the user did not (e.g. "the built-in local
+            server"): advice names it instead of base_url= / POWABASE_BASE_URL.
     """
 
     def __repr__(self) -> str:

@@ -317,13 +317,23 @@ def error_for_status(
 
 
 def _the_key_in(key_setting: str) -> str:
-    """The key as the user gave it: "the api_key= you passed" or "the key in VARIABLE"."""
-    return "the api_key= you passed" if key_setting == "api_key=" else f"the key in {key_setting}"
+    """The key as the user gave it: "the api_key= you passed", "the key in VARIABLE", or
+    the key of whatever chose it ("the built-in local server's key")."""
+    if key_setting == "api_key=":
+        return "the api_key= you passed"
+    if key_setting.startswith("POWABASE_"):
+        return f"the key in {key_setting}"
+    return f"{key_setting}'s key"
 
 
 def _the_url_in(url_setting: str) -> str:
-    """The URL as the user gave it: "the base_url= you passed" or the variable's name."""
-    return "the base_url= you passed" if url_setting == "base_url=" else url_setting
+    """The URL as the user gave it: "the base_url= you passed", the variable's name, or the
+    address of whatever chose it ("the built-in local server's address")."""
+    if url_setting == "base_url=":
+        return "the base_url= you passed"
+    if url_setting.startswith("POWABASE_"):
+        return url_setting
+    return f"{url_setting}'s address"
 
 
 def send_failed_error(

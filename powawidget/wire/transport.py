@@ -76,11 +76,13 @@ class Transport:
         max_backoff: float = 30.0,
         sleep: Callable[[float], None] | None = None,
         jitter: Callable[[], float] = random.random,
+        origin: str | None = None,
     ) -> None:
         self._base_url = resolve_base_url(base_url)
         key = resolve_api_key(api_key)
-        self._url_setting = base_url_setting(base_url)
-        self._key_setting = api_key_setting(api_key)
+        # Advice names where the URL and key came from: the caller's setting, or `origin`.
+        self._url_setting = origin or base_url_setting(base_url)
+        self._key_setting = origin or api_key_setting(api_key)
         self.connect_timeout = connect_timeout
         self.idle_timeout = idle_timeout
         self.max_retries = max(0, int(max_retries))

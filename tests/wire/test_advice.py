@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import inspect
 import re
+import socket
 from typing import Any
 
 import pytest
@@ -145,3 +146,17 @@ def test_no_message_names_a_client_call_or_has_backticks(module: Any) -> None:
         assert "`" not in text, text
         assert not re.search(r"\bclient\.\w+\(", text), text
         assert "list_agents()" not in text, text
+
+
+def test_a_url_nobody_passed_is_named_by_who_chose_it() -> None:
+    with socket.socket() as probe:  # a port nobody listens on: the local server has stopped
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    origin = "the built-in local server"
+    with (
+        PowabaseClient(f"http://127.0.0.1:{port}", "k", max_retries=0, origin=origin) as c,
+        pytest.raises(errors.ConnectionFailedError) as info,
+    ):
+        c.list_agents()
+    assert "Check the built-in local server's address" in str(info.value)
+    assert "base_url=" not in str(info.value) and "POWABASE" not in str(info.value)

@@ -82,7 +82,10 @@ def chat_main(args: argparse.Namespace) -> int:
                 return EXIT_FAILED
             base_url, api_key = server.base_url, server.api_key
             write_line(err, style.dim(f"using the built-in local agent server at {base_url}"))
-        with PowabaseClient(base_url, api_key, idle_timeout=args.idle_timeout) as client:
+        origin = "the built-in local server" if server is not None else None
+        with PowabaseClient(
+            base_url, api_key, idle_timeout=args.idle_timeout, origin=origin
+        ) as client:
             return _chat(client, args, style)
     except PowabaseError as exc:
         write_line(err, style.error(printable(f"error: {exc}")))

@@ -23,6 +23,7 @@ import pytest
 import requests
 from tls_peer import tls_context
 
+from powawidget.session.history import UnknownSessionError, load_history
 from powawidget.wire import errors
 from powawidget.wire.client import PowabaseClient, RunStream
 from powawidget.wire.events import EVENT_KEYS
@@ -649,8 +650,6 @@ def test_agents_sessions_messages_and_runs(client: PowabaseClient) -> None:
 
 def test_unknown_session_and_run_are_not_found(client: PowabaseClient) -> None:
     assert client.session_messages("sess_000000000000") == []  # Powabase: 200 with []
-    from powawidget.session.history import UnknownSessionError, load_history
-
     with pytest.raises(UnknownSessionError, match="sess_000000000000"):
         load_history(client, "sess_000000000000")  # 200 with nothing from /runs and /messages
     with pytest.raises(errors.NotFoundError, match="run_000000000000"):

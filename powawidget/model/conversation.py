@@ -150,8 +150,15 @@ class Conversation:
             return self._open(user_text=_text(event.get("text")))
         if name == "history":
             return self._history_turn(event)
-        if current is None or current.from_history:
+        if current is None:
             return self._open()
+        if current.from_history:
+            # A stored run's events follow its history message (a session loaded from
+            # /runs): they belong to that turn; anything else starts a new one.
+            run_id = event.get("run_id")
+            if not (isinstance(run_id, str) and run_id == current.run_id):
+                return self._open()
+            return current
         if name == "start" and (current._has_start or current.finished):
             return self._open()
         return current

@@ -9,7 +9,9 @@ are one-way projections of the session (docs/architecture.md, "Who owns what").
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 from typing import Any
 
 import anywidget
@@ -29,6 +31,8 @@ from powawidget.wire.client import PowabaseClient
 from powawidget.wire.errors import PowabaseError
 
 THEMES = ("auto", "light", "dark")
+SESSIONS_SHOWN = 20
+"""How many recent sessions the panel's picker lists."""
 STATUSES = ("idle", "connecting", "streaming", "waiting_approval", "error", "stopped")
 
 logger = logging.getLogger(__name__)
@@ -290,6 +294,27 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         """One kernel → panel message (a snapshot or a patch)."""
         anywidget.AnyWidget.send(self, message)
 
+    def _in_thread(self, job: Any, *args: Any) -> None:
+        """Run a panel request that calls the server in its own thread (never in the comm
+        handler: the kernel must keep answering the panel)."""
+        threading.Thread(target=job, args=args, name="powawidget-panel", daemon=True).start()
+
+    def _send_sessions(self) -> None:
+        """Answer the session picker: the agent's recent sessions, or why there are none."""
+        try:
+            rows = list(self.sessions())[:SESSIONS_SHOWN]
+            message: dict[str, Any] = {"type": "sessions", "sessions": rows}
+        except (RuntimeError, PowabaseError) as error:
+            message = {"type": "sessions", "error": str(error)}
+        self._send_panel(json.loads(json.dumps(message, default=str)))
+
+    def _load_picked(self, session_id: str) -> None:
+        """Load the session picked in the panel; a failure shows as the panel's error."""
+        try:
+            self.load_session(session_id)
+        except (RuntimeError, ValueError, PowabaseError) as error:
+            self._chat.report_error(str(error))
+
     def _emit(self, event: dict[str, Any]) -> None:
         """Hand one event to the session, as a run thread does (benchmarks, tests)."""
         self._chat.record(event)
@@ -306,6 +331,10 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
             "retry": self._chat.retry,
             "approve": lambda: self._chat.approve_later(
                 bool(content.get("approved")), content.get("reason")
+            ),
+            "sessions_request": lambda: self._in_thread(self._send_sessions),
+            "load_session": lambda: self._in_thread(
+                self._load_picked, str(content.get("session_id") or "")
             ),
         }
         try:

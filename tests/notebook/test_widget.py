@@ -668,9 +668,17 @@ def test_load_session_fills_the_panel_with_history_and_continues_it(
     assert [e["text"] for e in history] == ["What is the refund policy?", "And for damaged items?"]
     ends = [e for e in again.events if e["event"] == "complete"]
     assert [e["text"] for e in ends] == [run["answer"] for run in first.runs]
-    assert again.history and again.history[0]["kind"] == "history-note"  # saved with it
+    # One turn per stored run, with its tool cards; the note says tools are included.
+    kinds = [e["kind"] for e in again.history]  # saved with the notebook
+    assert kinds == ["history-note", "turn", "turn"] and again.history[0]["tools"]
+    assert [t["userText"] for t in again.history[1:]] == [
+        "What is the refund policy?",
+        "And for damaged items?",
+    ]
+    assert len(again.runs) == 2 and len(again.tool_calls) == len(first.tool_calls)
     again.ask("Thanks!", timeout=30)
     assert again.session_id == first.session_id
+    assert len(again.runs) == 3
 
 
 def test_the_display_bundle_has_the_widget_view_and_a_static_copy(chat: Any) -> None:
@@ -697,3 +705,19 @@ def test_the_static_copy_says_which_turn_it_shows_and_hides_only_an_empty_widget
     # right before the copy; a live panel always has children.
     assert ":has(+ .jp-OutputArea-child .powawidget-static)" in style
     assert ".jupyter-widgets:not(:has(*))" in style
+
+
+def test_the_panels_session_picker_lists_sessions_and_loads_the_one_picked(chat: Any) -> None:
+    first, _ = chat()
+    first.ask("What is the refund policy?", timeout=30)
+    widget, comm = chat()
+    from_panel(widget, {"type": "sessions_request"})
+    answer = wait_until(lambda: comm.custom("sessions"), what="the sessions")[-1]
+    listed = {row["session_id"]: row for row in answer["sessions"]}
+    assert listed[first.session_id]["first_message"] == "What is the refund policy?"
+    from_panel(widget, {"type": "load_session", "session_id": first.session_id})
+    wait_until(lambda: widget.session_id == first.session_id, what="the loaded session")
+    assert widget.runs[0]["question"] == "What is the refund policy?"
+    from_panel(widget, {"type": "load_session", "session_id": "sess_000000000000"})
+    wait_until(lambda: widget.error, what="the refusal")
+    assert "No such session" in widget.error

@@ -11,7 +11,7 @@ from powawidget.evaluation.evaluation import Evaluation
 from powawidget.evaluation.executor import RunSettings
 from powawidget.evaluation.gate import Gate
 from powawidget.evaluation.prompts import prompt_items
-from powawidget.wire.errors import ENV_API_KEY, ENV_API_KEY_ALIAS, ENV_BASE_URL
+from powawidget.wire.config import ENV_API_KEY, ENV_API_KEY_ALIAS, ENV_BASE_URL
 
 DEFAULT_CONCURRENCY = 8
 

@@ -15,10 +15,9 @@ import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from powawidget.wire.config import ENV_API_KEY, ENV_API_KEY_ALIAS, ENV_BASE_URL
+
 __all__ = [
-    "ENV_API_KEY",
-    "ENV_API_KEY_ALIAS",
-    "ENV_BASE_URL",
     "AuthenticationError",
     "ConfigurationError",
     "ConnectionFailedError",
@@ -50,10 +49,6 @@ AGENT_ID_ADVICE = (
     "AGENT_ID of powawidget chat)."
 )
 DETAIL_LIMIT = 200
-
-ENV_BASE_URL = "POWABASE_BASE_URL"
-ENV_API_KEY = "POWABASE_API_KEY"
-ENV_API_KEY_ALIAS = "POWABASE_SERVICE_ROLE_KEY"
 
 
 class PowabaseError(Exception):

@@ -1,6 +1,6 @@
 """The local server's ASGI app: the Powabase agent-run API over Starlette.
 
-Routes, auth and JSON shapes follow shared/PROTOCOL.md; the event stream itself is written
+Routes, auth and JSON shapes follow docs/protocol.md; the event stream itself is written
 by `stream.EventStream` (framing, keepalives, wire faults), and runs live in `runs.Runs`.
 """
 

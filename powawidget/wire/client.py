@@ -11,11 +11,8 @@ import logging
 import threading
 from typing import Any
 
-from powawidget.wire.errors import (
-    AGENT_ID_ADVICE,
-    NotFoundError,
-    not_event_stream_error,
-)
+from powawidget.wire.answers import AGENT_ID_ADVICE, not_event_stream_error
+from powawidget.wire.errors import NotFoundError
 from powawidget.wire.stopping import CancelWatch, InflightRequest
 from powawidget.wire.stream import RunStream
 from powawidget.wire.transport import (

@@ -20,6 +20,13 @@ from urllib.parse import quote
 import requests
 
 from powawidget import __version__
+from powawidget.wire.answers import (
+    error_for_status,
+    not_json_error,
+    parse_retry_after,
+    redirect_error,
+    send_failed_error,
+)
 from powawidget.wire.config import (
     KeyAuth,
     api_key_setting,
@@ -27,17 +34,7 @@ from powawidget.wire.config import (
     resolve_api_key,
     resolve_base_url,
 )
-from powawidget.wire.errors import (
-    InvalidIdError,
-    PowabaseError,
-    describe_cause,
-    error_for_status,
-    not_json_error,
-    parse_retry_after,
-    redirect_error,
-    scrub,
-    send_failed_error,
-)
+from powawidget.wire.errors import InvalidIdError, PowabaseError, describe_cause, scrub
 from powawidget.wire.retry import IDEMPOTENT_METHODS, RETRY_STATUSES, backoff_delay, never_sent
 from powawidget.wire.stopping import InflightRequest, StoppableAdapter
 

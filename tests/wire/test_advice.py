@@ -21,8 +21,9 @@ from powawidget.cli import printers, terminal
 from powawidget.session import chat, history, usage
 from powawidget.wire import client as client_module
 from powawidget.wire import config, errors, stream, transport
+from powawidget.wire.answers import error_for_status
 from powawidget.wire.client import PowabaseClient
-from powawidget.wire.errors import InvalidIdError, RunFailedError, error_for_status
+from powawidget.wire.errors import InvalidIdError, RunFailedError
 from powawidget.wire.events import EventNormaliser
 from powawidget.wire.sse import ServerSentEvent
 

@@ -24,7 +24,7 @@ import requests
 from tls_peer import tls_context
 
 from powawidget.session.history import UnknownSessionError, load_history
-from powawidget.wire import errors
+from powawidget.wire import answers, errors
 from powawidget.wire.client import PowabaseClient, RunStream
 from powawidget.wire.events import EVENT_KEYS
 
@@ -215,7 +215,7 @@ def test_a_200_that_is_not_an_event_stream_quotes_the_body(make_client: MakeClie
 
 
 def test_403_asks_for_the_service_role_key() -> None:
-    error = errors.error_for_status(403, body='{"error": "forbidden"}')
+    error = answers.error_for_status(403, body='{"error": "forbidden"}')
     assert isinstance(error, errors.AuthenticationError) and error.code == "forbidden"
     assert "service role key" in str(error)
 
@@ -225,22 +225,22 @@ def test_html_error_pages_become_a_short_message() -> None:
         "<html><head><title>502 Bad Gateway</title><style>body{}</style></head>"
         "<body><center><h1>502 Bad Gateway</h1></center><hr>nginx</body></html>"
     )
-    error = errors.error_for_status(502, body=page, content_type="text/html")
+    error = answers.error_for_status(502, body=page, content_type="text/html")
     assert isinstance(error, errors.ServerError)
     assert "502 Bad Gateway" in str(error)
     assert "<" not in str(error)
-    untitled = errors.error_for_status(
+    untitled = answers.error_for_status(
         400, body="<p>Bad <b>message</b></p>", content_type="text/html"
     )
     assert "Bad message" in str(untitled) and untitled.code == "bad_request"
 
 
 def test_retry_after_accepts_seconds_and_http_dates() -> None:
-    assert errors.parse_retry_after("3") == 3.0
-    assert errors.parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
-    assert errors.parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412490.0) == 0.0
-    assert errors.parse_retry_after("soon") is None
-    assert errors.parse_retry_after(None) is None
+    assert answers.parse_retry_after("3") == 3.0
+    assert answers.parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
+    assert answers.parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412490.0) == 0.0
+    assert answers.parse_retry_after("soon") is None
+    assert answers.parse_retry_after(None) is None
 
 
 # -- retries before the first byte -----------------------------------------------------------

@@ -4,7 +4,6 @@ process group serving on 127.0.0.1, with its own config folders, stopped as a wh
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import requests
+from jupyter_host import stop_group
 
 VENV_BIN = Path(sys.executable).parent
 START_TIMEOUT = 60.0
@@ -85,17 +85,7 @@ class AppHost:
 
     def stop(self) -> None:
         """Stop the whole process group (server, kernels, local agent servers it started)."""
-        proc = self.process
-        if proc is None or proc.poll() is not None:
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
-        except ProcessLookupError:
-            pass
+        stop_group(self.process)
 
 
 @contextmanager

@@ -9,15 +9,13 @@ are one-way projections of the session (docs/architecture.md, "Who owns what").
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
 from typing import Any
 
 import anywidget
 import traitlets as t
 
-from powawidget.notebook import bundle
+from powawidget.notebook import bundle, panel
 from powawidget.notebook.kernel import in_kernel, warn_if_broken_ipykernel
 from powawidget.notebook.static import StaticCopy, static_html
 from powawidget.notebook.sync import PanelSync, saved_history
@@ -28,11 +26,8 @@ from powawidget.session.connect import connect
 from powawidget.session.replay import Source, load_recording, replay_delays
 from powawidget.session.run import RunHandle
 from powawidget.wire.client import PowabaseClient
-from powawidget.wire.errors import PowabaseError
 
 THEMES = ("auto", "light", "dark")
-SESSIONS_SHOWN = 20
-"""How many recent sessions the panel's picker lists."""
 STATUSES = ("idle", "connecting", "streaming", "waiting_approval", "error", "stopped")
 
 logger = logging.getLogger(__name__)
@@ -294,53 +289,13 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         """One kernel → panel message (a snapshot or a patch)."""
         anywidget.AnyWidget.send(self, message)
 
-    def _in_thread(self, job: Any, *args: Any) -> None:
-        """Run a panel request that calls the server in its own thread (never in the comm
-        handler: the kernel must keep answering the panel)."""
-        threading.Thread(target=job, args=args, name="powawidget-panel", daemon=True).start()
-
-    def _send_sessions(self) -> None:
-        """Answer the session picker: the agent's recent sessions, or why there are none."""
-        try:
-            rows = list(self.sessions())[:SESSIONS_SHOWN]
-            message: dict[str, Any] = {"type": "sessions", "sessions": rows}
-        except (RuntimeError, PowabaseError) as error:
-            message = {"type": "sessions", "error": str(error)}
-        self._send_panel(json.loads(json.dumps(message, default=str)))
-
-    def _load_picked(self, session_id: str) -> None:
-        """Load the session picked in the panel; a failure shows as the panel's error."""
-        try:
-            self.load_session(session_id)
-        except (RuntimeError, ValueError, PowabaseError) as error:
-            self._chat.report_error(str(error))
-
     def _emit(self, event: dict[str, Any]) -> None:
         """Hand one event to the session, as a run thread does (benchmarks, tests)."""
         self._chat.record(event)
 
     def _on_panel_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        """Messages from the panel: only start threads or set flags here, never stream."""
-        if not isinstance(content, dict):
-            return
-        verbs = {
-            "snapshot_request": self._sync.send_snapshot,
-            "send": lambda: self.send(str(content.get("text", ""))),
-            "stop": self.stop,
-            "new_session": self.new_session,
-            "retry": self._chat.retry,
-            "approve": lambda: self._chat.approve_later(
-                bool(content.get("approved")), content.get("reason")
-            ),
-            "sessions_request": lambda: self._in_thread(self._send_sessions),
-            "load_session": lambda: self._in_thread(
-                self._load_picked, str(content.get("session_id") or "")
-            ),
-        }
-        try:
-            verbs.get(str(content.get("type")), lambda: None)()
-        except (RuntimeError, ValueError, PowabaseError) as error:
-            self._chat.report_error(str(error))
+        """Messages from the panel (see `notebook.panel`): never stream or wait here."""
+        panel.handle(self, content)
 
 
 def _check_theme(theme: str) -> None:

@@ -1,0 +1,72 @@
+"""The panel's requests (`notebook.messages.PanelMessage`) turned into the widget's verbs.
+
+Handled in the comm's message handler, so nothing here streams or waits on the server:
+a run starts its own thread, an approval posts from its own, and the session picker's
+requests (which call the server) run in a thread of their own. A refused request comes
+back as the panel's `error`, in the user's words.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from powawidget.wire.errors import PowabaseError
+
+if TYPE_CHECKING:
+    from powawidget.notebook.widget import ChatWidget
+
+SESSIONS_SHOWN = 20
+"""How many recent sessions the panel's picker lists."""
+
+REFUSALS = (RuntimeError, ValueError, PowabaseError)
+"""What a request may be refused with (sending while a run streams, an unknown session)."""
+
+
+def handle(widget: ChatWidget, content: Any) -> None:
+    """Carry out one message from the panel; a refusal becomes the panel's error."""
+    if not isinstance(content, dict):
+        return
+    chat = widget._chat
+    verbs: dict[str, Callable[[], object]] = {
+        "snapshot_request": widget._sync.send_snapshot,
+        "send": lambda: widget.send(str(content.get("text", ""))),
+        "stop": widget.stop,
+        "new_session": widget.new_session,
+        "retry": chat.retry,
+        "approve": lambda: chat.approve_later(bool(content.get("approved")), content.get("reason")),
+        "sessions_request": lambda: _in_thread(_send_sessions, widget),
+        "load_session": lambda: _in_thread(
+            _load_picked, widget, str(content.get("session_id") or "")
+        ),
+    }
+    try:
+        verbs.get(str(content.get("type")), lambda: None)()
+    except REFUSALS as error:
+        chat.report_error(str(error))
+
+
+def _in_thread(job: Callable[..., None], *args: Any) -> None:
+    """Run a request that calls the server in its own thread (the kernel must keep
+    answering the panel meanwhile)."""
+    threading.Thread(target=job, args=args, name="powawidget-panel", daemon=True).start()
+
+
+def _send_sessions(widget: ChatWidget) -> None:
+    """Answer the session picker: the agent's recent sessions, or why there are none."""
+    try:
+        rows = list(widget.sessions())[:SESSIONS_SHOWN]
+        message: dict[str, Any] = {"type": "sessions", "sessions": rows}
+    except REFUSALS as error:
+        message = {"type": "sessions", "error": str(error)}
+    widget._send_panel(json.loads(json.dumps(message, default=str)))
+
+
+def _load_picked(widget: ChatWidget, session_id: str) -> None:
+    """Load the session picked in the panel; a failure shows as the panel's error."""
+    try:
+        widget.load_session(session_id)
+    except REFUSALS as error:
+        widget._chat.report_error(str(error))

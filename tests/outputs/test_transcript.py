@@ -10,14 +10,9 @@ from typing import Any
 
 import pytest
 
+from powawidget.outputs.rows import MESSAGE_COLUMNS, ROW_COLUMNS, RUN_COLUMNS, TOOL_CALL_COLUMNS
 from powawidget.outputs.tables import Table
-from powawidget.outputs.transcript import (
-    MESSAGE_COLUMNS,
-    ROW_COLUMNS,
-    RUN_COLUMNS,
-    TOOL_CALL_COLUMNS,
-    Transcript,
-)
+from powawidget.outputs.transcript import Transcript
 from powawidget.wire.events import EVENT_KEYS, format_timestamp, make_event, normalise_stream
 from powawidget.wire.sse import iter_events
 

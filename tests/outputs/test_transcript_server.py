@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from powawidget.model.conversation import ms_between
-from powawidget.outputs.transcript import CITATION_COLUMNS, ROW_COLUMNS, Transcript
+from powawidget.outputs.rows import CITATION_COLUMNS, ROW_COLUMNS
+from powawidget.outputs.transcript import Transcript
 from powawidget.wire.events import make_event
 
 SCALARS = (str, int, float, bool, type(None))

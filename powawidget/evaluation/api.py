@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from powawidget.evaluation.checkpoint import Checkpoint
-from powawidget.evaluation.client import GatedClient
+from powawidget.evaluation.client import gated_client
 from powawidget.evaluation.evaluation import Evaluation
 from powawidget.evaluation.executor import RunSettings
 from powawidget.evaluation.gate import Gate
@@ -101,7 +101,7 @@ def _connect(
 ) -> tuple[Any, bool, str]:
     """The client runs go through, whether the evaluation owns it, and a banner when local.
 
-    Like the chat panel's `session.run.connect`, but an owned client is a `GatedClient`, so
+    Like the chat panel's `session.run.connect`, but an owned client is a `gated_client`, so
     a 429 pauses the whole pool.
     """
     if client is not None:
@@ -110,7 +110,7 @@ def _connect(
         return client, False, ""
     names = (ENV_BASE_URL, ENV_API_KEY, ENV_API_KEY_ALIAS)
     if base_url or api_key or any(os.environ.get(name) for name in names):
-        return GatedClient(base_url, api_key, gate=gate), True, ""
+        return gated_client(base_url, api_key, gate=gate), True, ""
     from powawidget.server import start_local_server
 
     server = start_local_server()
@@ -119,4 +119,4 @@ def _connect(
         f"{server.base_url}. To use your project, set {ENV_BASE_URL} and {ENV_API_KEY} "
         "(or pass base_url= and api_key=)."
     )
-    return GatedClient(server.base_url, server.api_key, gate=gate), True, banner
+    return gated_client(server.base_url, server.api_key, gate=gate), True, banner

@@ -1,8 +1,8 @@
 """The evaluation's own client: a `PowabaseClient` that tells the pool about every 429.
 
 The client retries a 429 itself (before the first byte, honouring Retry-After), but only
-the run that got it would wait; this subclass also pauses the pool's `Gate`, so no other
-run starts meanwhile. Runs still go through `PowabaseClient.stream_run` and `RunStream`.
+the run that got it would wait; `on_error_answer` also pauses the pool's `Gate`, so no
+other run starts meanwhile. Runs still go through `PowabaseClient.stream_run`.
 """
 
 from __future__ import annotations
@@ -17,18 +17,16 @@ RATE_LIMIT_PAUSE = 1.0
 """Seconds the pool pauses after a 429 that names no Retry-After."""
 
 
-class GatedClient(PowabaseClient):
-    """A `PowabaseClient` whose 429 answers pause a whole pool (see the module docstring)."""
+def gated_client(*args: Any, gate: Gate | None = None, **kwargs: Any) -> PowabaseClient:
+    """A `PowabaseClient` whose 429 answers pause the whole pool behind `gate`."""
+    client = PowabaseClient(*args, **kwargs)
 
-    def __init__(self, *args: Any, gate: Gate | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.gate = gate
+    def pause_on_rate_limit(error: PowabaseError) -> None:
+        if isinstance(error, RateLimitedError) and gate is not None:
+            gate.pause(rate_limit_pause(error, client.max_backoff))
 
-    def _error(self, *args: Any, **kwargs: Any) -> PowabaseError:
-        error = super()._error(*args, **kwargs)
-        if isinstance(error, RateLimitedError) and self.gate is not None:
-            self.gate.pause(rate_limit_pause(error, self.max_backoff))
-        return error
+    client.on_error_answer = pause_on_rate_limit
+    return client
 
 
 def rate_limit_pause(error: RateLimitedError, cap: float = 60.0) -> float:

@@ -176,9 +176,9 @@ class Credentials(_worker_plugin_base()):  # type: ignore[misc]
 
     def client(self, gate: Gate) -> Any:
         """A client for this worker's partition (its 429s pause `gate`)."""
-        from powawidget.evaluation.client import GatedClient
+        from powawidget.evaluation.client import gated_client
 
-        return GatedClient(self.base_url, self._api_key, gate=gate)
+        return gated_client(self.base_url, self._api_key, gate=gate)
 
 
 def run_partition(

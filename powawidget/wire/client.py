@@ -57,6 +57,8 @@ class PowabaseClient(Transport):
             backoff waits on `stream_run`'s `cancel` event, so a stop cuts it short.
         origin: who chose the URL and key when the user did not (e.g. "the built-in local
             server"): advice names it instead of base_url= / POWABASE_BASE_URL.
+        on_error_answer: called with the typed error of every error answer, retried or not
+            (an evaluation pauses all its runs on a 429 this way).
     """
 
     def __repr__(self) -> str:

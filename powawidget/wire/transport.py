@@ -74,8 +74,10 @@ class Transport:
         sleep: Callable[[float], None] | None = None,
         jitter: Callable[[], float] = random.random,
         origin: str | None = None,
+        on_error_answer: Callable[[PowabaseError], None] | None = None,
     ) -> None:
         self._base_url = resolve_base_url(base_url)
+        self.on_error_answer = on_error_answer
         key = resolve_api_key(api_key)
         # Advice names where the URL and key came from: the caller's setting, or `origin`.
         self._url_setting = origin or base_url_setting(base_url)
@@ -200,6 +202,8 @@ class Transport:
                 error = self._error(
                     response, subject, not_found_advice, bad_id_advice, bad_request_advice
                 )
+                if self.on_error_answer is not None:
+                    self.on_error_answer(error)
                 check_stopped(cancel)
                 if (
                     isinstance(error, InvalidIdError)  # permanent, whatever its status

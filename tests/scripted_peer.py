@@ -56,7 +56,7 @@ class ScriptedPeer:
         return [f"{method} {path}" for method, path, _ in self.requests]
 
 
-def _read_request(conn: socket.socket) -> tuple[str, str, Any] | None:
+def read_request(conn: socket.socket) -> tuple[str, str, Any] | None:
     """(method, path, decoded JSON body or None) of one request, or None on EOF."""
     data = b""
     while b"\r\n\r\n" not in data:
@@ -92,7 +92,7 @@ def scripted_peer(script: Script) -> Iterator[ScriptedPeer]:
             while True:
                 conn, _ = listener.accept()
                 with conn:
-                    request = _read_request(conn)
+                    request = read_request(conn)
                     if request is None:
                         continue
                     peer.requests.append(request)

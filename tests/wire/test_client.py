@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from scripted_peer import read_request
 from tls_peer import tls_context
 
 from powawidget.session.history import UnknownSessionError, load_history
@@ -329,34 +330,14 @@ def hang_up_server() -> Iterator[dict]:
     listener = socket.create_server(("127.0.0.1", 0))
     state: dict = {"url": f"http://127.0.0.1:{listener.getsockname()[1]}", "requests": []}
 
-    def read_request(conn: socket.socket) -> bytes:
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = conn.recv(65536)
-            if not chunk:
-                return b""
-            data += chunk
-        head, _, body = data.partition(b"\r\n\r\n")
-        length = 0
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        while len(body) < length:
-            chunk = conn.recv(65536)
-            if not chunk:
-                break
-            body += chunk
-        return head.split(b"\r\n")[0]
-
     def serve() -> None:
         with contextlib.suppress(OSError):
             while True:
                 conn, _ = listener.accept()
                 with conn:
-                    line = read_request(conn)
-                    if line:
-                        state["requests"].append(line.decode())
+                    request = read_request(conn)  # the whole request, body included
+                    if request:
+                        state["requests"].append(f"{request[0]} {request[1]} HTTP/1.1")
 
     threading.Thread(target=serve, daemon=True).start()
     yield state

@@ -21,9 +21,8 @@ export function addUsage(total, usage) {
   return out;
 }
 
-/** Keys the panel keeps on an object of its own (not from Python): ids, revs, and an
- * approval's `sent` (the user clicked; the server has not answered yet). */
-const LOCAL = new Set(["id", "rev", "sent"]);
+/** Keys the panel keeps on an object of its own (not from Python). */
+const LOCAL = new Set(["id", "rev"]);
 
 /** Replace an object's own keys with `next`'s, keeping its identity and local keys. */
 function assignInPlace(target, next) {

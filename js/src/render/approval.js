@@ -39,10 +39,13 @@ export function approvalCard(item, ctx) {
     ],
   );
   let current = item;
+  /** The user's click, while the server has not answered: this card's own state, not
+   * Python's (the item is Python's and patches replace it). @type {boolean|null} */
+  let sent = null;
 
   function decide(approved) {
-    if (current.state !== "pending" || current.sent != null) return;
-    current.sent = approved;
+    if (current.state !== "pending" || sent !== null) return;
+    sent = approved;
     ctx.send({ type: "approve", approved });
     update(current);
   }
@@ -59,11 +62,11 @@ export function approvalCard(item, ctx) {
     if (it.arguments !== undefined && !args.firstChild) args.append(valueView(it.arguments));
     const pending = it.state === "pending";
     actions.hidden = !pending;
-    const waiting = pending && it.sent != null;
+    const waiting = pending && sent !== null;
     approve.disabled = deny.disabled = waiting || !ctx.canAct();
     if (pending) {
       outcome.textContent = waiting
-        ? it.sent
+        ? sent
           ? "Approving…"
           : "Denying…"
         : "Waiting for your answer.";

@@ -159,7 +159,7 @@ class RunPool:
         else:
             status = FAILED if error else STOPPED if handle.stopped else COMPLETED
             events = handle.events
-            row = run_row(prompt, events, status, error.message if error else None)
+            row = run_row(prompt, handle.turn, status, error.message if error else None)
             self.gate.spend(row.get("tokens"))
             outcome = Outcome(prompt, status, row, events)
         try:
@@ -178,7 +178,7 @@ class RunPool:
             self._refusals[prompt.key] = self._refusals.get(prompt.key, 0) + 1
             refusals = self._refusals[prompt.key]
         if refusals > MAX_RATE_LIMITED:
-            return Outcome(prompt, FAILED, run_row(prompt, [], FAILED, error.message), [])
+            return Outcome(prompt, FAILED, run_row(prompt, None, FAILED, error.message), [])
         self.gate.pause(rate_limit_pause(error))
         self.gate.refund()  # refused: it did not run, so it costs no budget
         self._hand_back(prompt)

@@ -1,4 +1,4 @@
-"""Result rows: one per prompt, built from a run's canonical events by the transcript fold."""
+"""Result rows: one per prompt, read off the run's turn as the run's own fold left it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import Any
 
 from powawidget.evaluation.columns import PENDING, RUN_COLUMNS
 from powawidget.evaluation.prompts import Prompt
-from powawidget.outputs.transcript import Transcript
+from powawidget.model.turns import Turn
+from powawidget.outputs import rows
 
 
 def pending_row(prompt: Prompt, status: str = PENDING, **fields: Any) -> dict[str, Any]:
@@ -17,27 +18,25 @@ def pending_row(prompt: Prompt, status: str = PENDING, **fields: Any) -> dict[st
     return row
 
 
-def run_row(
-    prompt: Prompt, events: list[dict[str, Any]], status: str, error: str | None
-) -> dict[str, Any]:
-    """The row of a finished run: answer, ids, timing, tokens and tool calls from its events.
+def run_row(prompt: Prompt, turn: Turn | None, status: str, error: str | None) -> dict[str, Any]:
+    """The row of a finished run: answer, ids, timing, tokens and tool calls from its turn
+    (folded once, as the run streamed: no second fold here).
 
-    Timing and tokens come from `Transcript.runs` (the same fold as the chat panel), so
+    Timing and tokens are `Transcript.runs`' (`outputs.rows.run_row`), so
     `time_to_first_token_ms` is counted from the user's message to the first answer text.
     """
-    runs = Transcript(events).runs
-    turn = runs[-1] if runs else {}
+    run: dict[str, Any] = rows.run_row(turn) if turn is not None else {}
     return pending_row(
         prompt,
         status=status,
-        answer=turn.get("answer") or "",
-        run_id=turn.get("run_id"),
-        session_id=turn.get("session_id"),
+        answer=run.get("answer") or "",
+        run_id=run.get("run_id"),
+        session_id=run.get("session_id"),
         error=error,
-        time_to_first_token_ms=turn.get("time_to_first_token_ms"),
-        duration_ms=turn.get("duration_ms"),
-        tokens=turn.get("total_tokens"),
-        tool_calls=turn.get("tool_calls") or 0,
+        time_to_first_token_ms=run.get("time_to_first_token_ms"),
+        duration_ms=run.get("duration_ms"),
+        tokens=run.get("total_tokens"),
+        tool_calls=run.get("tool_calls") or 0,
     )
 
 

@@ -141,7 +141,7 @@ def long_session() -> None:
         events = turn_events(n)
         for event in events:
             widget._emit(event)
-        widget._sync.flush(whole=True)
+        widget._sync.flush()
         ours.append(capture.bytes - before)
         # The 0.1 design: the run's slim events in batches, then `history` re-sent whole
         # (every event so far, deltas merged per run).

@@ -82,11 +82,10 @@ class PanelSync:
                 self._flusher.start()
             self._cond.notify()
 
-    def flush(self, *, whole: bool = False) -> None:
-        """Send what changed now, ignoring the rate limit; `whole` re-checks every entry
-        (at the end of a run), not just the tail."""
+    def flush(self) -> None:
+        """Send what changed now, ignoring the rate limit (e.g. at the end of a run)."""
         with self._send_lock:
-            self._send_patch(whole=whole)
+            self._send_patch()
 
     def snapshot(self) -> list[EntryView]:
         """Every entry as the panel draws it (what the saved `history` trait holds)."""
@@ -115,14 +114,14 @@ class PanelSync:
         if flusher is not None and flusher is not threading.current_thread():
             flusher.join(timeout=2.0)
 
-    def _send_patch(self, *, whole: bool = False) -> None:
-        """Diff the tail (or every entry) against what was sent; caller holds the send lock."""
+    def _send_patch(self) -> None:
+        """Diff the tail against what was sent; caller holds the send lock."""
         with self._cond:
             self._dirty = False
         with self._lock:
             conv = self._conversation
             positions = entry_positions(conv)
-            start = 0 if whole else max(len(self._sent) - 1, 0)
+            start = max(len(self._sent) - 1, 0)
             views = [entry_view(conv, p) for p in positions[start:]]
         ops: list[Op] = []
         for offset, view in enumerate(views):

@@ -268,7 +268,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
     def _settle(self, **changes: Any) -> None:
         """At rest: the panel catches up, the traits show the final state, the saved copies
         (the `history` trait when no live view keeps it, the static copy) are refreshed."""
-        self._sync.flush(whole=True)
+        self._sync.flush()
         self._show(**changes)
         if not self._sync.views_seen:
             self.history = saved_history(self._sync.snapshot())

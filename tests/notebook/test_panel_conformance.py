@@ -48,7 +48,7 @@ def messages_for(events: list[dict[str, Any]], seed: int) -> list[dict[str, Any]
         conversation.apply(event)
         if rng.random() < 0.3:
             sync.flush()
-    sync.flush(whole=True)
+    sync.flush()
     return sent
 
 

@@ -111,7 +111,7 @@ def test_a_view_following_the_patches_draws_exactly_what_python_folded(
         with client.stream_run("agt_demo", question) as stream:
             for event in stream:
                 session.record(event)
-        session.sync.flush(whole=True)
+        session.sync.flush()
     for message in session.sent.messages[1:]:
         view.receive(message)
     assert view.snapshot_requests == 0
@@ -243,7 +243,7 @@ def test_turns_late_in_a_long_session_cost_what_early_ones_do() -> None:
     for n in range(60):
         before = session.sent.bytes
         session.record(*turn_events(n))
-        session.sync.flush(whole=True)
+        session.sync.flush()
         per_turn.append(session.sent.bytes - before)
     early, late = sum(per_turn[:10]), sum(per_turn[50:])
     assert late <= 1.5 * early, (early, late)

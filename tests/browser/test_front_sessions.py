@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 
-def test_the_picker_lists_sessions_and_loads_the_one_picked(chat):
+def test_the_picker_lists_sessions_and_loads_the_one_picked(chat, artifacts_dir):
     chat.mount()
     chat.snapshot([])
     chat.page.evaluate("() => pw.clearSent()")
@@ -26,6 +26,7 @@ def test_the_picker_lists_sessions_and_loads_the_one_picked(chat):
     expect(options).to_have_count(2)
     expect(options.first).to_contain_text("What is the refund policy?")
     expect(options.nth(1)).to_contain_text("<img src=x onerror=alert(1)>")  # text, not HTML
+    chat.page.screenshot(path=str(artifacts_dir / "session_picker.png"))
     options.first.get_by_role("button").click()
     assert chat.sent()[-1] == {"type": "load_session", "session_id": "sess_aaaaaaaaaaaa"}
     expect(listing).to_be_hidden()

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
+from powawidget.wire.canonical import CanonicalEvent
 from powawidget.wire.events import blocked_result, citations, hook_outcome
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ class EventPrinter:
 
     exit_code = EXIT_OK
 
-    def show(self, event: dict[str, Any], client: PowabaseClient) -> None:
+    def show(self, event: CanonicalEvent, client: PowabaseClient) -> None:
         """Show one event."""
         raise NotImplementedError
 
@@ -56,7 +57,7 @@ class JsonLinesPrinter(EventPrinter):
     def __init__(self, out: TextIO) -> None:
         self.out = out
 
-    def show(self, event: dict[str, Any], client: PowabaseClient) -> None:
+    def show(self, event: CanonicalEvent, client: PowabaseClient) -> None:
         self.out.write(json.dumps(event, ensure_ascii=False, default=str) + "\n")
         self.out.flush()
         if event["event"] == "error" or (
@@ -65,7 +66,7 @@ class JsonLinesPrinter(EventPrinter):
             self.exit_code = EXIT_FAILED
 
 
-Decider = Callable[[dict[str, Any]], "tuple[bool, str | None] | None"]
+Decider = Callable[[CanonicalEvent], "tuple[bool, str | None] | None"]
 """Answers an approval request: (approved, reason), or None to leave it unanswered."""
 
 
@@ -83,7 +84,7 @@ class TerminalView(EventPrinter):
         # When stdout is redirected, the answer file stays exactly the answer.
         self.same_screen = (_isatty(out) and _isatty(err)) or _same_file(out, err)
 
-    def show(self, event: dict[str, Any], client: PowabaseClient) -> None:
+    def show(self, event: CanonicalEvent, client: PowabaseClient) -> None:
         name = event["event"]
         if name not in ("reasoning_delta", "reasoning"):
             self._flush_reasoning()
@@ -185,7 +186,7 @@ class TerminalView(EventPrinter):
             self._break_line()
             write_line(self.err, self.style.dim(f"thinking: {_shorten(text)}"))  # _shorten cleans
 
-    def _approval(self, event: dict[str, Any], client: PowabaseClient) -> None:
+    def _approval(self, event: CanonicalEvent, client: PowabaseClient) -> None:
         """Show an approval request and answer it (flag, prompt, or deny when no one can)."""
         args = _compact(event["arguments"])
         self._note(self.style.tool, f"? approval needed for {event['tool_name']}({args})")
@@ -199,7 +200,7 @@ class TerminalView(EventPrinter):
         client.approve(event["run_id"], approved, reason)
         self._note(self.style.dim, "  sent: approve" if approved else f"  sent: deny ({reason})")
 
-    def _hook_result(self, event: dict[str, Any]) -> None:
+    def _hook_result(self, event: CanonicalEvent) -> None:
         """The server's word on an approval: approved, denied (with why) or timed out."""
         outcome, message = hook_outcome(event)
         if outcome == "approved" and not self.awaiting_outcome:
@@ -217,7 +218,7 @@ class TerminalView(EventPrinter):
         else:
             self._note(self.style.error, f"  denied: {_shorten(message or 'no reason given')}")
 
-    def _complete(self, event: dict[str, Any]) -> None:
+    def _complete(self, event: CanonicalEvent) -> None:
         """Sources, usage, and the failure when the run failed."""
         sources = citations(event)
         if sources:

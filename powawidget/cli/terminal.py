@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from powawidget.cli.printers import (
     EXIT_FAILED,
@@ -28,6 +27,7 @@ from powawidget.cli.printers import (
     write_line,
 )
 from powawidget.session.usage import needs_usage, usage_event
+from powawidget.wire.canonical import CanonicalEvent
 from powawidget.wire.client import PowabaseClient
 from powawidget.wire.errors import AuthenticationError, ConfigurationError, PowabaseError
 
@@ -143,7 +143,7 @@ def _chat(client: PowabaseClient, args: argparse.Namespace, style: Style) -> int
 def _decider(args: argparse.Namespace) -> Decider:
     """How approval requests are answered: the flags, else a y/N prompt, else deny."""
 
-    def decide(event: dict[str, Any]) -> tuple[bool, str | None] | None:
+    def decide(event: CanonicalEvent) -> tuple[bool, str | None] | None:
         if args.approve:
             return True, None
         if args.deny:

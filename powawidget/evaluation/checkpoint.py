@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from powawidget.wire.canonical import CanonicalEvent
+
 
 @dataclass
 class CheckpointState:
@@ -95,7 +97,7 @@ class Checkpoint:
         """Record that a prompt marked as sent never left (a stop before the request, a 402)."""
         self._append({"type": "unsent", "key": key})
 
-    def finished(self, key: str, row: dict[str, Any], events: list[dict[str, Any]]) -> None:
+    def finished(self, key: str, row: dict[str, Any], events: list[CanonicalEvent]) -> None:
         """Record a run's outcome: its result row and its canonical events."""
         self._append({"type": "finished", "key": key, "row": row, "events": events})
 

@@ -28,6 +28,7 @@ from powawidget.evaluation.results import pending_row, with_carried
 from powawidget.evaluation.stats import progress
 from powawidget.outputs.tables import Table
 from powawidget.outputs.views import TranscriptViews
+from powawidget.wire.canonical import CanonicalEvent
 
 Listener = Callable[[], None]
 
@@ -45,7 +46,7 @@ class Evaluation(TranscriptViews):
         self._prompts = list(prompts)
         self._by_key = {p.key: p for p in self._prompts}
         self._rows: dict[str, dict[str, Any]] = {p.key: pending_row(p) for p in self._prompts}
-        self._events: dict[str, list[dict[str, Any]]] = {}
+        self._events: dict[str, list[CanonicalEvent]] = {}
         self._lock = threading.RLock()
         self._done = threading.Event()
         self._listeners: list[Listener] = []
@@ -122,12 +123,12 @@ class Evaluation(TranscriptViews):
         return Table(rows, [*RUN_COLUMNS, *carried])
 
     @property
-    def events(self) -> list[dict[str, Any]]:
+    def events(self) -> list[CanonicalEvent]:
         """Every run's canonical events, prompt after prompt (the transcript views' source)."""
         with self._lock:
             return [e for p in self._prompts for e in self._events.get(p.key, ())]
 
-    def run_events(self, index: int) -> list[dict[str, Any]]:
+    def run_events(self, index: int) -> list[CanonicalEvent]:
         """The canonical events of the run of prompt `index` (empty if it has not run)."""
         prompt = self._prompts[index]
         with self._lock:
@@ -226,7 +227,9 @@ class Evaluation(TranscriptViews):
             self._rows[prompt.key].update(run_id=run_id, session_id=session_id)
         self._changed()
 
-    def _finished(self, prompt: Prompt, status: str, row: dict, events: list[dict]) -> None:
+    def _finished(
+        self, prompt: Prompt, status: str, row: dict, events: list[CanonicalEvent]
+    ) -> None:
         if status == PENDING:  # handed back unsent (a stop before the request, a 402)
             if self._checkpoint is not None:
                 self._checkpoint.unsent(prompt.key)

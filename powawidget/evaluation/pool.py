@@ -23,6 +23,7 @@ from powawidget.evaluation.gate import Gate
 from powawidget.evaluation.prompts import Prompt
 from powawidget.evaluation.results import run_row
 from powawidget.session.run import RunHandle, start_run
+from powawidget.wire.canonical import CanonicalEvent
 from powawidget.wire.errors import InsufficientCreditsError, RateLimitedError
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ class Outcome:
     prompt: Prompt
     status: str
     row: dict[str, Any]
-    events: list[dict[str, Any]]
+    events: list[CanonicalEvent]
 
 
 class RunPool:
@@ -125,10 +126,11 @@ class RunPool:
         """Start one run through the chat panel's run path."""
         seen: list[str] = []
 
-        def emit(event: dict[str, Any]) -> None:
-            if not seen and event.get("run_id") and self._on_started is not None:
-                seen.append(event["run_id"])
-                self._on_started(prompt, event["run_id"], event.get("session_id"))
+        def emit(event: CanonicalEvent) -> None:
+            run_id = event.get("run_id")
+            if not seen and run_id and self._on_started is not None:
+                seen.append(run_id)
+                self._on_started(prompt, run_id, event.get("session_id"))
 
         if self._on_dispatch is not None:
             self._on_dispatch(prompt)

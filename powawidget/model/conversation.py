@@ -31,6 +31,7 @@ from powawidget.model.turns import (
     parse_time,
     usage_tokens,
 )
+from powawidget.wire.canonical import CanonicalEvent
 
 __all__ = [
     "Approval",
@@ -55,9 +56,9 @@ class Conversation:
     event, None after `new_session` — its one holder.
     """
 
-    def __init__(self, events: Iterable[dict] = ()) -> None:
+    def __init__(self, events: Iterable[CanonicalEvent] = ()) -> None:
         """Start empty, then fold `events` in order."""
-        self.events: list[dict] = []
+        self.events: list[CanonicalEvent] = []
         self.event_turns: list[int | None] = []
         self.turns: list[Turn] = []
         self.dividers: list[tuple[int, str | None]] = []  # (turns before it, received_at)
@@ -101,12 +102,12 @@ class Conversation:
             turn = self.turns[turn]
         return turn.text if turn is not None else ""
 
-    def extend(self, events: Iterable[dict]) -> None:
+    def extend(self, events: Iterable[CanonicalEvent]) -> None:
         """Apply events in order."""
         for event in events:
             self.apply(event)
 
-    def apply(self, event: dict) -> Turn | None:
+    def apply(self, event: CanonicalEvent) -> Turn | None:
         """Fold one canonical event in; returns the turn it belongs to (None for a divider)."""
         if not isinstance(event, dict):
             raise TypeError(f"a canonical event is a dict, not {type(event).__name__}")
@@ -143,7 +144,7 @@ class Conversation:
             turn.usage = event["usage"]
         return turn
 
-    def _turn_for(self, event: dict, name: Any) -> Turn:
+    def _turn_for(self, event: CanonicalEvent, name: Any) -> Turn:
         """The turn an event belongs to, opening a new one where the event starts one."""
         current = self._current
         if name == "user_message":
@@ -170,7 +171,7 @@ class Conversation:
         self._current = turn
         return turn
 
-    def _history_turn(self, event: dict) -> Turn:
+    def _history_turn(self, event: CanonicalEvent) -> Turn:
         """A stored message: a user message opens a completed turn, an answer fills it."""
         arguments = event.get("arguments")
         meta: dict = arguments if isinstance(arguments, dict) else {}

@@ -26,10 +26,11 @@ from powawidget.model.turns import (
     _str,
     _text,
 )
+from powawidget.wire.canonical import CanonicalEvent
 from powawidget.wire.events import citations, raw_field
 
 
-def _on_start(turn: Turn, event: dict) -> None:
+def _on_start(turn: Turn, event: CanonicalEvent) -> None:
     """The server names the run and its session (authoritative over the user_message's)."""
     turn._has_start = True
     for key in ("run_id", "session_id"):
@@ -40,7 +41,7 @@ def _on_start(turn: Turn, event: dict) -> None:
         turn.citation_candidates = candidates
 
 
-def _on_step_started(turn: Turn, event: dict) -> None:
+def _on_step_started(turn: Turn, event: CanonicalEvent) -> None:
     """A step of the agent loop begins (a step restarted after a reset keeps its marker)."""
     number = _int(event.get("step"))
     last = turn.steps[-1] if turn.steps else None
@@ -54,7 +55,7 @@ def _on_step_started(turn: Turn, event: dict) -> None:
     turn.items.append(step)
 
 
-def _on_step_completed(turn: Turn, event: dict) -> None:
+def _on_step_completed(turn: Turn, event: CanonicalEvent) -> None:
     """A step ends (with its finish reason when the server sends one)."""
     number = _int(event.get("step"))
     step = next((s for s in reversed(turn.steps) if s.number == number), None)
@@ -74,7 +75,7 @@ def _segments(turn: Turn) -> list[TextSegment]:
     return [i for i in turn.items if isinstance(i, TextSegment)]
 
 
-def _append_text(turn: Turn, piece: str, event: dict) -> None:
+def _append_text(turn: Turn, piece: str, event: CanonicalEvent) -> None:
     """Streamed text: to the segment being written, or a new one after a card or a step."""
     Turn.text.append(turn, piece)
     last = turn.items[-1] if turn.items else None
@@ -87,7 +88,7 @@ def _append_text(turn: Turn, piece: str, event: dict) -> None:
         turn.items.append(segment)
 
 
-def _replace_text(turn: Turn, text: str, event: dict) -> None:
+def _replace_text(turn: Turn, text: str, event: CanonicalEvent) -> None:
     """The whole answer: keep the segments shown when they already say the same thing."""
     turn.text = text
     segments = _segments(turn)
@@ -110,7 +111,7 @@ def _replace_text(turn: Turn, text: str, event: dict) -> None:
     segments[-1].text = text
 
 
-def _on_text(turn: Turn, event: dict) -> None:
+def _on_text(turn: Turn, event: CanonicalEvent) -> None:
     """Assistant text: deltas append, a whole text replaces."""
     text = event.get("text")
     if text is None:
@@ -126,7 +127,7 @@ def _on_text(turn: Turn, event: dict) -> None:
         turn.first_token_at = _at(event)
 
 
-def _on_reasoning(turn: Turn, event: dict) -> None:
+def _on_reasoning(turn: Turn, event: CanonicalEvent) -> None:
     """Reasoning: deltas append to the step's open block; a whole `reasoning` replaces the
     step's block (on the tool-less path it comes after the answer: it goes before it — that
     answer's text has no step, so a stepless segment counts as the reasoning's own)."""
@@ -171,7 +172,7 @@ def _on_reasoning(turn: Turn, event: dict) -> None:
         turn.first_token_at = _at(event)
 
 
-def _on_step_reset(turn: Turn, event: dict) -> None:
+def _on_step_reset(turn: Turn, event: CanonicalEvent) -> None:
     """The server restarts a step: its reasoning and unfinished tool calls go, text stays."""
     step = _int(event.get("step"))
     if step is None and turn.steps:
@@ -191,7 +192,7 @@ def _on_step_reset(turn: Turn, event: dict) -> None:
     turn.items.append(StepReset(step=step, reason=_str(event.get("text")), at=_at(event)))
 
 
-def _fail(turn: Turn, event: dict, default_message: str) -> None:
+def _fail(turn: Turn, event: CanonicalEvent, default_message: str) -> None:
     """Mark the turn failed (a stopped turn stays stopped); the first error's text is kept."""
     if turn.outcome != "stopped":
         turn.outcome = "failed"
@@ -211,7 +212,7 @@ def _settle(turn: Turn) -> None:
     tools.end_thinking(turn, turn.ended_at)
 
 
-def _on_complete(turn: Turn, event: dict) -> None:
+def _on_complete(turn: Turn, event: CanonicalEvent) -> None:
     """The run's end: authoritative text, usage, citations, status; full tool results."""
     failed = event.get("status") == "failed"
     text = event.get("text")
@@ -235,24 +236,24 @@ def _on_complete(turn: Turn, event: dict) -> None:
     _settle(turn)
 
 
-def _on_run_complete(turn: Turn, event: dict) -> None:
+def _on_run_complete(turn: Turn, event: CanonicalEvent) -> None:
     """`on_run_complete` (agents with hooks): the step count, before the terminal chunk."""
     steps = _int(raw_field(event, "steps"))
     if steps is not None:
         turn.steps_reported = max(steps, turn.steps_reported or 0)
 
 
-def _on_error(turn: Turn, event: dict) -> None:
+def _on_error(turn: Turn, event: CanonicalEvent) -> None:
     """An error event from the server fails the run (its chunk and complete may follow)."""
     _fail(turn, event, "the run failed")
 
 
-def _on_client_error(turn: Turn, event: dict) -> None:
+def _on_client_error(turn: Turn, event: CanonicalEvent) -> None:
     """A client-side failure (HTTP, connection, idle timeout) fails the run."""
     _fail(turn, event, "the connection failed")
 
 
-def _on_stopped(turn: Turn, event: dict) -> None:
+def _on_stopped(turn: Turn, event: CanonicalEvent) -> None:
     """The user stopped the run; a finished run keeps its outcome."""
     if turn.finished:
         return
@@ -261,12 +262,12 @@ def _on_stopped(turn: Turn, event: dict) -> None:
     _settle(turn)
 
 
-def _on_malformed(turn: Turn, event: dict) -> None:
+def _on_malformed(turn: Turn, event: CanonicalEvent) -> None:
     """A frame that was not a JSON object: kept, and noted as a warning."""
     turn.warnings.append(f"malformed frame at seq {event.get('seq')}: {_brief(event.get('raw'))}")
 
 
-HANDLERS: dict[str, Callable[[Turn, dict], None]] = {
+HANDLERS: dict[str, Callable[[Turn, CanonicalEvent], None]] = {
     "start": _on_start,
     "step_started": _on_step_started,
     "step_completed": _on_step_completed,

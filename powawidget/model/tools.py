@@ -21,6 +21,7 @@ from powawidget.model.turns import (
     _text,
     ms_between,
 )
+from powawidget.wire.canonical import CanonicalEvent
 from powawidget.wire.events import blocked_result, hook_outcome, tool_failed
 
 DENIED_WORDS = {"denied": "Denied", "timed_out": "Approval timed out"}
@@ -39,7 +40,7 @@ def open_calls(turn: Turn) -> list[ToolCall]:
     return [c for c in turn.tool_calls if not c._has_result]
 
 
-def current_step(turn: Turn, event: dict) -> int | None:
+def current_step(turn: Turn, event: CanonicalEvent) -> int | None:
     """The event's step, else the step in progress (the documented dialect omits it)."""
     step = _int(event.get("step"))
     if step is None and turn.steps:
@@ -55,7 +56,7 @@ def add_call(turn: Turn, call: ToolCall) -> ToolCall:
     return call
 
 
-def on_tool_call(turn: Turn, event: dict) -> None:
+def on_tool_call(turn: Turn, event: CanonicalEvent) -> None:
     """A tool call starts running (or names the call an approval request announced)."""
     call_id, name = _str(event.get("call_id")), _str(event.get("tool_name"))
     existing = None
@@ -90,7 +91,7 @@ def on_tool_call(turn: Turn, event: dict) -> None:
     )
 
 
-def _match_result(turn: Turn, event: dict) -> ToolCall | None:
+def _match_result(turn: Turn, event: CanonicalEvent) -> ToolCall | None:
     """The call a result answers: by call_id, else the oldest open call of that tool name."""
     call_id, name = _str(event.get("call_id")), _str(event.get("tool_name"))
     if call_id is not None:
@@ -105,7 +106,7 @@ def _match_result(turn: Turn, event: dict) -> ToolCall | None:
     return candidates[0] if candidates else None
 
 
-def on_tool_result(turn: Turn, event: dict) -> None:
+def on_tool_result(turn: Turn, event: CanonicalEvent) -> None:
     """A result finishes its call: done, error when the payload says the tool failed, or
     denied when it is the server's refusal of an approval."""
     call = _match_result(turn, event)
@@ -159,7 +160,7 @@ def _refuse(call: ToolCall, outcome: str, words: str | None) -> None:
     call.error = words or DENIED_WORDS.get(outcome, "Denied")
 
 
-def on_approval_requested(turn: Turn, event: dict) -> None:
+def on_approval_requested(turn: Turn, event: CanonicalEvent) -> None:
     """The run waits for the user: the latest open call of that tool becomes pending."""
     name = _str(event.get("tool_name"))
     approval = Approval(
@@ -215,7 +216,7 @@ def _reason(words: str) -> str | None:
     return tail.strip() or None if sep and "denied" in head.lower() else None
 
 
-def on_hook_result(turn: Turn, event: dict) -> None:
+def on_hook_result(turn: Turn, event: CanonicalEvent) -> None:
     """The server's decision on the oldest approval it has not yet decided."""
     outcome, words = hook_outcome(event)
     if outcome is None:
@@ -231,7 +232,7 @@ def on_hook_result(turn: Turn, event: dict) -> None:
     _decide(approval, outcome, words, _at(event))
 
 
-def on_approval_resolved(turn: Turn, event: dict) -> None:
+def on_approval_resolved(turn: Turn, event: CanonicalEvent) -> None:
     """The client's own note of the user's answer, logged once the approve call returned:
     it decides only what the stream has not decided yet, and keeps the user's reason."""
     arguments = event.get("arguments")

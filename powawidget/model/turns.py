@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from powawidget.model.status import turn_status
+from powawidget.wire.canonical import CanonicalEvent
 
 ToolState = Literal["pending", "running", "done", "error", "denied"]
 TurnStatus = Literal["streaming", "completed", "failed", "stopped", "waiting_approval"]
@@ -70,7 +71,7 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _at(event: dict) -> str | None:
+def _at(event: CanonicalEvent) -> str | None:
     """When the event was received (ISO string), or None."""
     return _str(event.get("received_at"))
 
@@ -244,7 +245,7 @@ class Turn:
     from_history: bool = False
     steps_reported: int | None = None
     warnings: list[str] = field(default_factory=list)
-    events: list[dict] = field(default_factory=list, repr=False)
+    events: list[CanonicalEvent] = field(default_factory=list, repr=False)
     items: list[Item] = field(default_factory=list, repr=False)
     citations: list[dict] | None = None
     citation_candidates: list[dict] | None = None

@@ -25,6 +25,7 @@ from powawidget.session.chat import ChatSession
 from powawidget.session.connect import connect
 from powawidget.session.replay import Source, load_recording, replay_delays
 from powawidget.session.run import RunHandle
+from powawidget.wire.canonical import CanonicalEvent
 from powawidget.wire.client import PowabaseClient
 
 THEMES = ("auto", "light", "dark")
@@ -85,7 +86,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         placeholder: str | None = None,
         options: dict[str, Any] | None = None,
         fetch_usage: bool = True,
-        _recording: list[dict[str, Any]] | None = None,
+        _recording: list[CanonicalEvent] | None = None,
     ) -> None:
         _check_theme(theme)
         replay = _recording is not None
@@ -220,7 +221,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
     # ---- views (the rest are `outputs.views.TranscriptViews`) ---------------------------
 
     @property
-    def events(self) -> list[dict[str, Any]]:
+    def events(self) -> list[CanonicalEvent]:
         """A copy of every canonical event so far (raw payloads included)."""
         return self._chat.events
 
@@ -289,7 +290,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         """One kernel → panel message (a snapshot or a patch)."""
         anywidget.AnyWidget.send(self, message)
 
-    def _emit(self, event: dict[str, Any]) -> None:
+    def _emit(self, event: CanonicalEvent) -> None:
         """Hand one event to the session, as a run thread does (benchmarks, tests)."""
         self._chat.record(event)
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from powawidget.model.conversation import Conversation, Turn
 from powawidget.outputs.markdown import render_markdown
+from powawidget.wire.canonical import CanonicalEvent
 
 if TYPE_CHECKING:
     from powawidget.outputs.transcript import Transcript
@@ -35,7 +36,7 @@ _STATUS_LABEL = {
 }
 
 
-def _conversation(source: Transcript | Conversation | Iterable[dict]) -> Conversation:
+def _conversation(source: Transcript | Conversation | Iterable[CanonicalEvent]) -> Conversation:
     """The conversation of a Transcript, a Conversation, or a list of canonical events."""
     if isinstance(source, Conversation):
         return source
@@ -145,7 +146,7 @@ def _md_safe(text: str) -> str:
 
 
 def to_markdown(
-    source: Transcript | Conversation | Iterable[dict],
+    source: Transcript | Conversation | Iterable[CanonicalEvent],
     *,
     title: str = "Conversation",
     max_result_chars: int = MAX_RESULT_CHARS,
@@ -274,7 +275,7 @@ _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
 def to_html(
-    source: Transcript | Conversation | Iterable[dict],
+    source: Transcript | Conversation | Iterable[CanonicalEvent],
     *,
     title: str = "Conversation",
     max_result_chars: int = MAX_RESULT_CHARS,

@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from powawidget.model.conversation import Turn, ms_between, usage_tokens
+from powawidget.wire.canonical import CanonicalEvent
 
 ROW_COLUMNS: tuple[str, ...] = (
     "session_id",
@@ -140,7 +141,7 @@ def _source(turn: Turn) -> str:
     return "history" if turn.from_history else "stream"
 
 
-def event_row(event: dict, turn: Turn | None) -> dict:
+def event_row(event: CanonicalEvent, turn: Turn | None) -> dict:
     """The flat transcript row of one event."""
     name = event.get("event")
     prompt, completion, total = usage_tokens(event.get("usage"))

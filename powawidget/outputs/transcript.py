@@ -40,12 +40,13 @@ from powawidget.outputs.rows import (
 )
 from powawidget.outputs.tables import Table
 from powawidget.session.recording import load_events, save_events
+from powawidget.wire.canonical import CanonicalEvent
 
 
 class Transcript:
     """A recorded conversation: its canonical events and the views derived from them."""
 
-    def __init__(self, events: Iterable[dict] = ()) -> None:
+    def __init__(self, events: Iterable[CanonicalEvent] = ()) -> None:
         """Start from `events` (canonical event dicts, in order)."""
         self._conversation = Conversation()
         self.extend(events)
@@ -59,12 +60,12 @@ class Transcript:
         """The number of events."""
         return len(self._conversation.events)
 
-    def __iter__(self) -> Iterator[dict]:
+    def __iter__(self) -> Iterator[CanonicalEvent]:
         """The events in order."""
         return iter(self._conversation.events)
 
     @property
-    def events(self) -> list[dict]:
+    def events(self) -> list[CanonicalEvent]:
         """Every canonical event, in order (do not mutate: use append/extend)."""
         return self._conversation.events
 
@@ -73,11 +74,11 @@ class Transcript:
         """The conversation model folded from the events (turns, tool calls, usage)."""
         return self._conversation
 
-    def append(self, event: dict) -> None:
+    def append(self, event: CanonicalEvent) -> None:
         """Add one canonical event."""
         self._conversation.apply(event)
 
-    def extend(self, events: Iterable[dict]) -> None:
+    def extend(self, events: Iterable[CanonicalEvent]) -> None:
         """Add canonical events in order."""
         self._conversation.extend(events)
 
@@ -132,7 +133,7 @@ class Transcript:
         return save_events(self.events, path)
 
     @classmethod
-    def load(cls, source: str | os.PathLike[str] | Iterable[dict]) -> Transcript:
+    def load(cls, source: str | os.PathLike[str] | Iterable[CanonicalEvent]) -> Transcript:
         """Read a transcript saved by `save` (or take a list of canonical events).
 
         A last line cut short (no newline, not JSON) is skipped with a warning; any other bad

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from powawidget.outputs.tables import Table
 from powawidget.outputs.transcript import Transcript
+from powawidget.wire.canonical import CanonicalEvent
 
 
 class TranscriptViews:
     """The DataFrame-ready views of anything with `events` (a session, a widget)."""
 
     @property
-    def events(self) -> list[dict[str, Any]]:
+    def events(self) -> list[CanonicalEvent]:
         """Every canonical event so far (the subclass provides them)."""
         raise NotImplementedError
 

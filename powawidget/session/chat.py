@@ -35,6 +35,7 @@ from powawidget.session.history import load_history
 from powawidget.session.listing import sessions_table
 from powawidget.session.replay import Replay
 from powawidget.session.run import RunHandle, start_run
+from powawidget.wire.canonical import CanonicalEvent
 from powawidget.wire.errors import PowabaseError, RunInProgressError
 from powawidget.wire.events import make_event
 
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-OnEvent = Callable[[dict[str, Any]], None]
+OnEvent = Callable[[CanonicalEvent], None]
 OnState = Callable[..., None]
 
 STATE = ("status", "session_id", "error", "agent_id", "agent_name")
@@ -121,7 +122,7 @@ class ChatSession(TranscriptViews):
             return len(self.conversation.events)
 
     @property
-    def events(self) -> list[dict[str, Any]]:
+    def events(self) -> list[CanonicalEvent]:
         """A copy of every canonical event so far (raw payloads included)."""
         with self._lock:
             return list(self.conversation.events)
@@ -193,7 +194,8 @@ class ChatSession(TranscriptViews):
                 (e for e in reversed(self.conversation.events) if e.get("event") == "user_message"),
                 None,
             )
-        return self.send(last["text"]) if last is not None and last.get("text") else None
+        text = last["text"] if last is not None else None
+        return self.send(text) if text else None
 
     def stop(self) -> None:
         """Stop the streaming run (or the replay); what arrived so far stays."""
@@ -283,7 +285,7 @@ class ChatSession(TranscriptViews):
         client = self._connected("list the agent's sessions")
         return sessions_table(client.list_sessions(self.agent_id))
 
-    def play(self, events: Sequence[dict[str, Any]], speed: float, max_gap: float) -> None:
+    def play(self, events: Sequence[CanonicalEvent], speed: float, max_gap: float) -> None:
         """Play recorded events into the log at their recorded pace (see `replay.Replay`)."""
         replay = Replay(
             events, emit=self.record, on_finish=self._finish_replay, speed=speed, max_gap=max_gap
@@ -309,7 +311,7 @@ class ChatSession(TranscriptViews):
 
     # ---- the event sink and the state it derives ------------------------------------------
 
-    def record(self, event: dict[str, Any]) -> Turn | None:
+    def record(self, event: CanonicalEvent) -> Turn | None:
         """The sink of every event: fold it into the conversation, report it and the state
         it changed; returns the event's turn (None for a divider)."""
         with self._lock:

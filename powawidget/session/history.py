@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from powawidget.model.turns import parse_time
+from powawidget.wire.canonical import CanonicalEvent
 from powawidget.wire.errors import NotFoundError, PowabaseError
 from powawidget.wire.events import EventNormaliser, format_timestamp, make_event
 from powawidget.wire.sse import ServerSentEvent
@@ -51,7 +52,7 @@ class UnknownSessionError(NotFoundError):
     default_code = "unknown_session"
 
 
-def load_history(client: Any, session_id: str) -> list[dict[str, Any]]:
+def load_history(client: Any, session_id: str) -> list[CanonicalEvent]:
     """The canonical events of a stored session, from its runs, else its messages."""
     runs: list[dict] | None
     try:
@@ -73,7 +74,7 @@ def load_history(client: Any, session_id: str) -> list[dict[str, Any]]:
     return message_events(messages, session_id)
 
 
-def message_events(messages: Iterable[dict], session_id: str) -> list[dict[str, Any]]:
+def message_events(messages: Iterable[dict], session_id: str) -> list[CanonicalEvent]:
     """One `history` event per stored message (role and timestamp in `arguments`)."""
     return [
         make_event(
@@ -88,19 +89,19 @@ def message_events(messages: Iterable[dict], session_id: str) -> list[dict[str, 
     ]
 
 
-def runs_events(runs: Iterable[dict], session_id: str) -> list[dict[str, Any]]:
+def runs_events(runs: Iterable[dict], session_id: str) -> list[CanonicalEvent]:
     """The events of every run, oldest first (runs without a time keep the server's order)."""
     ordered = sorted(
         (r for r in runs if isinstance(r, dict)),
         key=lambda r: _epoch(r.get("created_at") or r.get("started_at")) or 0.0,
     )
-    events: list[dict[str, Any]] = []
+    events: list[CanonicalEvent] = []
     for run in ordered:
         events.extend(run_events(run, session_id))
     return events
 
 
-def run_events(run: dict, session_id: str) -> list[dict[str, Any]]:
+def run_events(run: dict, session_id: str) -> list[CanonicalEvent]:
     """One stored run as canonical events: the user's message, what happened, its end."""
     run_id = run.get("run_id") if isinstance(run.get("run_id"), str) else None
     started = run.get("created_at") or run.get("started_at")
@@ -109,7 +110,7 @@ def run_events(run: dict, session_id: str) -> list[dict[str, Any]]:
     normaliser = EventNormaliser(clock)
     ids = {"run_id": run_id, "session_id": session_id}
 
-    def normalise(payload: dict) -> dict[str, Any]:
+    def normalise(payload: dict) -> CanonicalEvent:
         return normaliser.normalise(ServerSentEvent(data=json.dumps({**payload, **ids})))
 
     out = [

@@ -15,8 +15,9 @@ import uuid
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from powawidget.wire.canonical import CanonicalEvent
 from powawidget.wire.events import EVENT_KEYS
 
 __all__ = ["checked_event", "load_events", "save_events"]
@@ -24,7 +25,7 @@ __all__ = ["checked_event", "load_events", "save_events"]
 _EVENT_KEY_SET = frozenset(EVENT_KEYS)
 
 
-def save_events(events: Iterable[dict], path: str | os.PathLike[str]) -> Path:
+def save_events(events: Iterable[CanonicalEvent], path: str | os.PathLike[str]) -> Path:
     """Write `events` as JSON Lines (one canonical event a line), atomically; returns the path.
 
     The file is written beside `path` and renamed over it, so a crash mid-save leaves
@@ -44,7 +45,7 @@ def save_events(events: Iterable[dict], path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def load_events(source: str | os.PathLike[str] | Iterable[dict]) -> list[dict]:
+def load_events(source: str | os.PathLike[str] | Iterable[Any]) -> list[CanonicalEvent]:
     """Canonical events from a file written by `save_events` (or from a list of events).
 
     A last line cut short (no newline, not JSON) is skipped with a warning (attributed to
@@ -74,15 +75,15 @@ def load_events(source: str | os.PathLike[str] | Iterable[dict]) -> list[dict]:
     return events
 
 
-def checked_event(value: Any, where: str) -> dict:
+def checked_event(value: Any, where: str) -> CanonicalEvent:
     """A canonical event from loaded data: an object with an `event` name; missing keys None."""
     if not isinstance(value, dict) or not isinstance(value.get("event"), str):
         raise ValueError(f"{where}: expected a canonical event (a JSON object with an 'event')")
     if value.keys() >= _EVENT_KEY_SET:
-        return value
+        return cast(CanonicalEvent, value)
     event = {key: value.get(key) for key in EVENT_KEYS}
     event.update(value)
-    return event
+    return cast(CanonicalEvent, event)
 
 
 def _write_atomically(target: Path, text: str) -> None:

@@ -11,23 +11,23 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
 
 from powawidget.model.conversation import parse_time
 from powawidget.outputs.transcript import Transcript
+from powawidget.wire.canonical import CanonicalEvent
 
 logger = logging.getLogger(__name__)
 
-Source = str | os.PathLike[str] | Iterable[dict[str, Any]] | Transcript
+Source = str | os.PathLike[str] | Iterable[CanonicalEvent] | Transcript
 
 
-def load_recording(source: Source) -> list[dict[str, Any]]:
+def load_recording(source: Source) -> list[CanonicalEvent]:
     """Canonical events from a saved JSONL transcript, a Transcript or a list of events."""
     return list(Transcript.load(source).events)
 
 
 def replay_delays(
-    events: Sequence[dict[str, Any]], speed: float = 1.0, max_gap: float = 2.0
+    events: Sequence[CanonicalEvent], speed: float = 1.0, max_gap: float = 2.0
 ) -> list[float]:
     """Seconds to wait before each event: the recorded gaps divided by `speed`, capped."""
     if speed < 0:
@@ -50,9 +50,9 @@ class Replay:
 
     def __init__(
         self,
-        events: Sequence[dict[str, Any]],
+        events: Sequence[CanonicalEvent],
         *,
-        emit: Callable[[dict[str, Any]], object],
+        emit: Callable[[CanonicalEvent], object],
         on_finish: Callable[[], None] | None = None,
         speed: float = 1.0,
         max_gap: float = 2.0,

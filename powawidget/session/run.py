@@ -25,6 +25,7 @@ from powawidget.model.conversation import Conversation
 from powawidget.model.status import RunStatus, run_status
 from powawidget.model.turns import Turn
 from powawidget.session.usage import needs_usage, usage_event
+from powawidget.wire.canonical import CanonicalEvent
 from powawidget.wire.errors import PowabaseError, RunFailedError, RunInProgressError
 from powawidget.wire.events import TERMINAL_EVENTS, from_server, is_failure, make_event
 
@@ -35,7 +36,7 @@ __all__ = ["Fold", "RunHandle", "RunInProgressError", "start_run"]
 
 logger = logging.getLogger(__name__)
 
-Emit = Callable[[dict[str, Any]], None]
+Emit = Callable[[CanonicalEvent], None]
 
 
 class Fold(Protocol):
@@ -43,7 +44,7 @@ class Fold(Protocol):
 
     lock: threading.RLock
 
-    def record(self, event: dict[str, Any]) -> Turn | None: ...
+    def record(self, event: CanonicalEvent) -> Turn | None: ...
 
 
 class OwnFold:
@@ -54,7 +55,7 @@ class OwnFold:
         self.conversation = Conversation()
         self._emit = emit
 
-    def record(self, event: dict[str, Any]) -> Turn | None:
+    def record(self, event: CanonicalEvent) -> Turn | None:
         """Fold the event in, then hand it to `emit` (both under the lock, in event order)."""
         with self.lock:
             turn = self.conversation.apply(event)
@@ -110,7 +111,7 @@ class RunHandle:
             return self._turn.session_id if self._turn is not None else None
 
     @property
-    def events(self) -> list[dict[str, Any]]:
+    def events(self) -> list[CanonicalEvent]:
         """A copy of this run's canonical events so far (the user message first)."""
         with self._lock:
             return list(self._turn.events) if self._turn is not None else []
@@ -218,7 +219,7 @@ class RunHandle:
         if stream is not None:
             stream.stop()
 
-    def record(self, event: dict[str, Any]) -> None:
+    def record(self, event: CanonicalEvent) -> None:
         """Hand one event of this run to the conversation that owns it."""
         turn = self._fold.record(event)
         with self._lock:

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from powawidget.wire.canonical import CanonicalEvent
 from powawidget.wire.events import make_event
 
 __all__ = ["USAGE_TIMEOUT", "needs_usage", "usage_event"]
@@ -26,7 +27,7 @@ USAGE_TIMEOUT = 1.5
 (one attempt, no retries): at most 3 s in all, what a message sent meanwhile waits."""
 
 
-def needs_usage(events: Iterable[dict[str, Any]]) -> bool:
+def needs_usage(events: Iterable[CanonicalEvent]) -> bool:
     """True when a run completed without any event carrying its usage."""
     completed = False
     for event in events:
@@ -37,7 +38,7 @@ def needs_usage(events: Iterable[dict[str, Any]]) -> bool:
     return completed
 
 
-def usage_event(client: Any, run_id: str, session_id: str | None) -> dict[str, Any] | None:
+def usage_event(client: Any, run_id: str, session_id: str | None) -> CanonicalEvent | None:
     """The `usage` event for a finished run, from its stored record; None when unavailable."""
     try:
         run = client.get_run(run_id, timeout=USAGE_TIMEOUT)

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from powawidget.wire.canonical import EVENT_KEYS, CanonicalEvent
 from powawidget.wire.sse import ServerSentEvent
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "REASONING_EVENTS",
     "TERMINAL_EVENTS",
     "TEXT_EVENTS",
+    "CanonicalEvent",
     "EventNormaliser",
     "blocked_result",
     "citations",
@@ -35,26 +37,6 @@ __all__ = [
     "raw_field",
 ]
 
-EVENT_KEYS: tuple[str, ...] = (
-    "event",
-    "seq",
-    "received_at",
-    "run_id",
-    "session_id",
-    "step",
-    "text",
-    "text_mode",
-    "tool_name",
-    "call_id",
-    "arguments",
-    "result",
-    "duration_ms",
-    "usage",
-    "status",
-    "error_message",
-    "error_code",
-    "raw",
-)
 
 TERMINAL_EVENTS: frozenset[str] = frozenset({"complete", "error", "client_error"})
 """The events that end a run: after one, a stop changes nothing (the one home of the rule)."""
@@ -87,7 +69,7 @@ def format_timestamp(seconds: float) -> str:
     return stamp
 
 
-def make_event(event: str, **fields: Any) -> dict[str, Any]:
+def make_event(event: str, **fields: Any) -> CanonicalEvent:
     """A canonical event with every key (None when not given), seq -1 and received_at now.
 
     For client-side events (`user_message`, `client_error`, `stopped`, ...) made by the
@@ -102,7 +84,7 @@ def make_event(event: str, **fields: Any) -> dict[str, Any]:
     out.update(fields)
     if out["received_at"] is None:
         out["received_at"] = format_timestamp(time.time())
-    return out
+    return out  # type: ignore[return-value]  # every key is set: a CanonicalEvent
 
 
 def from_server(event: Mapping[str, Any]) -> bool:
@@ -170,7 +152,7 @@ class EventNormaliser:
         self.run_id: str | None = None
         self.session_id: str | None = None
 
-    def normalise(self, sse: ServerSentEvent) -> dict[str, Any]:
+    def normalise(self, sse: ServerSentEvent) -> CanonicalEvent:
         """The canonical event for one server-sent event (never raises on bad data)."""
         seq = self._seq
         self._seq = seq + 1
@@ -276,10 +258,11 @@ class EventNormaliser:
             "status": status,
             "error_message": error_message,
             "error_code": error_code,
+            "dropped": None,
             "raw": obj,
         }
 
-    def _malformed(self, data: str, seq: int, received_at: str) -> dict[str, Any]:
+    def _malformed(self, data: str, seq: int, received_at: str) -> CanonicalEvent:
         """A frame whose data is not a JSON object: keep its text, carry the ids."""
         out: dict[str, Any] = dict.fromkeys(EVENT_KEYS)
         out["event"] = "malformed"
@@ -288,7 +271,7 @@ class EventNormaliser:
         out["run_id"] = self.run_id
         out["session_id"] = self.session_id
         out["raw"] = data
-        return out
+        return out  # type: ignore[return-value]  # every key is set: a CanonicalEvent
 
 
 def tool_failed(payload: Any) -> bool:
@@ -358,7 +341,7 @@ def raw_field(event: Mapping[str, Any], key: str) -> Any:
 
 def normalise_stream(
     events: Iterable[ServerSentEvent], *, clock: Clock | None = None
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[CanonicalEvent]:
     """Canonical events for one stream of server-sent events, lazily, one per event."""
     normalise = EventNormaliser(clock).normalise
     for sse in events:

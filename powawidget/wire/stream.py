@@ -19,6 +19,7 @@ from collections.abc import Iterator
 import requests
 import urllib3.exceptions
 
+from powawidget.wire.canonical import CanonicalEvent
 from powawidget.wire.errors import StreamError, describe_cause
 from powawidget.wire.events import EventNormaliser
 from powawidget.wire.sse import ServerSentEvent, iter_events
@@ -53,7 +54,7 @@ class RunStream:
         cancel: threading.Event | None = None,
     ) -> None:
         self.agent_id = agent_id
-        self.events: list[dict] = []
+        self.events: list[CanonicalEvent] = []
         self.stopped = False
         self._response = response
         self._idle_timeout = idle_timeout
@@ -96,7 +97,7 @@ class RunStream:
     def __iter__(self) -> RunStream:
         return self
 
-    def __next__(self) -> dict:
+    def __next__(self) -> CanonicalEvent:
         if self._finished:
             raise StopIteration
         if self._cancel is not None:

@@ -6,12 +6,12 @@ import os
 from typing import Any
 
 from powawidget.evaluation.checkpoint import Checkpoint
-from powawidget.evaluation.client import gated_client
+from powawidget.evaluation.client import pause_on_rate_limits
 from powawidget.evaluation.evaluation import Evaluation
 from powawidget.evaluation.executor import RunSettings
 from powawidget.evaluation.gate import Gate
 from powawidget.evaluation.prompts import prompt_items
-from powawidget.wire.config import ENV_API_KEY, ENV_API_KEY_ALIAS, ENV_BASE_URL
+from powawidget.session.connect import connect
 
 DEFAULT_CONCURRENCY = 8
 
@@ -59,7 +59,11 @@ def evaluate(
     todo = items
     if checkpoint is not None:
         todo = evaluation._resume(Checkpoint(checkpoint), retry_unfinished)
-    run_client, owned, banner = _connect(client, base_url, api_key, gate)
+    run_client, owned, banner = connect(
+        client, base_url, api_key, doing="evaluating a built-in local demo agent"
+    )
+    if owned:  # a 429 pauses the whole pool, not only the run that got it
+        pause_on_rate_limits(run_client, gate)
     try:
         run_client.get_agent(agent_id)  # a wrong id fails here, once, not once per prompt
     except BaseException:
@@ -94,29 +98,3 @@ def evaluate(
             run_client.close()
         evaluation._end(None)
     return evaluation
-
-
-def _connect(
-    client: Any, base_url: str | None, api_key: str | None, gate: Gate
-) -> tuple[Any, bool, str]:
-    """The client runs go through, whether the evaluation owns it, and a banner when local.
-
-    Like the chat panel's `session.run.connect`, but an owned client is a `gated_client`, so
-    a 429 pauses the whole pool.
-    """
-    if client is not None:
-        if base_url is not None or api_key is not None:
-            raise TypeError("pass either client= or base_url=/api_key=, not both")
-        return client, False, ""
-    names = (ENV_BASE_URL, ENV_API_KEY, ENV_API_KEY_ALIAS)
-    if base_url or api_key or any(os.environ.get(name) for name in names):
-        return gated_client(base_url, api_key, gate=gate), True, ""
-    from powawidget.server import start_local_server
-
-    server = start_local_server()
-    banner = (
-        f"Not connected to Powabase: evaluating a built-in local demo agent at "
-        f"{server.base_url}. To use your project, set {ENV_BASE_URL} and {ENV_API_KEY} "
-        "(or pass base_url= and api_key=)."
-    )
-    return gated_client(server.base_url, server.api_key, gate=gate), True, banner

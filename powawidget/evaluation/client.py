@@ -19,7 +19,11 @@ RATE_LIMIT_PAUSE = 1.0
 
 def gated_client(*args: Any, gate: Gate | None = None, **kwargs: Any) -> PowabaseClient:
     """A `PowabaseClient` whose 429 answers pause the whole pool behind `gate`."""
-    client = PowabaseClient(*args, **kwargs)
+    return pause_on_rate_limits(PowabaseClient(*args, **kwargs), gate)
+
+
+def pause_on_rate_limits(client: PowabaseClient, gate: Gate | None) -> PowabaseClient:
+    """Make `client`'s 429 answers pause the whole pool behind `gate`; returns `client`."""
 
     def pause_on_rate_limit(error: PowabaseError) -> None:
         if isinstance(error, RateLimitedError) and gate is not None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from powawidget.evaluation.checkpoint import Checkpoint
 from powawidget.evaluation.columns import RESERVED, RUN_COLUMNS
 from powawidget.evaluation.prompts import Prompt
-from powawidget.outputs.tables import _require
+from powawidget.outputs.tables import require
 
 if TYPE_CHECKING:
     from powawidget.evaluation.evaluation import Evaluation
@@ -25,8 +25,8 @@ AGENT_KEY = b"powawidget.agent_id"
 
 def write_parquet(evaluation: Evaluation, path: str | os.PathLike[str]) -> Path:
     """Write beside `path`, then rename over it: a crash leaves the old file or the new one."""
-    pa = _require("pyarrow", "to_parquet", "pyarrow")
-    pq = _require("pyarrow.parquet", "to_parquet", "pyarrow")
+    pa = require("pyarrow", "to_parquet", "pyarrow")
+    pq = require("pyarrow.parquet", "to_parquet", "pyarrow")
     runs = evaluation.runs
     rows = []
     for index, row in enumerate(runs):
@@ -52,7 +52,7 @@ def read_evaluation(cls: type[Evaluation], path: str | os.PathLike[str]) -> Eval
         raise FileNotFoundError(f"no evaluation at {source}")
     if source.suffix.lower() in (".jsonl", ".ndjson"):
         return _from_checkpoint(cls, source)
-    pq = _require("pyarrow.parquet", "Evaluation.load", "pyarrow")
+    pq = require("pyarrow.parquet", "Evaluation.load", "pyarrow")
     table = pq.read_table(source)
     missing = [c for c in (*RUN_COLUMNS, "key", "events") if c not in table.column_names]
     if missing:

@@ -10,6 +10,8 @@ are one-way projections of the session (docs/architecture.md, "Who owns what").
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Iterable
 from typing import Any
 
 import anywidget
@@ -20,10 +22,12 @@ from powawidget.notebook.kernel import in_kernel, warn_if_broken_ipykernel
 from powawidget.notebook.static import StaticCopy, static_html
 from powawidget.notebook.sync import PanelSync, saved_history
 from powawidget.outputs.tables import Table
+from powawidget.outputs.transcript import Transcript
 from powawidget.outputs.views import TranscriptViews
 from powawidget.session.chat import ChatSession
 from powawidget.session.connect import connect
-from powawidget.session.replay import Source, load_recording, replay_delays
+from powawidget.session.listing import SESSION_COLUMNS
+from powawidget.session.replay import replay_delays
 from powawidget.session.run import RunHandle
 from powawidget.wire.canonical import CanonicalEvent
 from powawidget.wire.client import PowabaseClient
@@ -123,14 +127,19 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
 
     @classmethod
     def replay(
-        cls, source: Source, speed: float = 1.0, *, max_gap: float = 2.0, theme: str = "auto"
+        cls,
+        source: str | os.PathLike[str] | Iterable[CanonicalEvent],
+        speed: float = 1.0,
+        *,
+        max_gap: float = 2.0,
+        theme: str = "auto",
     ) -> ChatWidget:
         """A read-only panel playing a recorded conversation (a saved .jsonl or events).
 
         Timing is the original divided by `speed` (0 = at once), pauses capped at `max_gap`
         seconds. No server, no key. `w.wait()` blocks until it has played; `w.stop()` ends it.
         """
-        events = load_recording(source)
+        events = list(Transcript.load(source).events)
         replay_delays(events, speed, max_gap)  # bad timing arguments fail before a comm opens
         widget = cls(theme=theme, _recording=events)
         try:
@@ -216,7 +225,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
     def sessions(self) -> Table:
         """This agent's sessions (session_id, first_message, last_activity, runs), newest
         first: w.load_session(id) continues one."""
-        return self._chat.sessions()
+        return Table(self._chat.sessions(), SESSION_COLUMNS)
 
     # ---- views (the rest are `outputs.views.TranscriptViews`) ---------------------------
 

@@ -16,7 +16,7 @@ _PREVIEW_ROWS = 10
 _PREVIEW_CHARS = 80
 
 
-def _require(module: str, method: str, package: str) -> Any:
+def require(module: str, method: str, package: str) -> Any:
     """Import an optional dataframe library, or say how to install it."""
     try:
         return import_module(module)
@@ -55,7 +55,7 @@ class Table(list):
 
     def to_pandas(self) -> Any:
         """A pandas DataFrame with the table's columns in order (pandas is imported lazily)."""
-        pd = _require("pandas", "to_pandas", "pandas")
+        pd = require("pandas", "to_pandas", "pandas")
         frame = pd.DataFrame(list(self), columns=self.columns)
         integers = [name for name in self.columns if _is_integer_column(self.column(name))]
         # Nullable Int64: a count with a missing value prints as 897, not 897.0.
@@ -63,13 +63,13 @@ class Table(list):
 
     def to_polars(self) -> Any:
         """A polars DataFrame with the table's columns in order (polars is imported lazily)."""
-        pl = _require("polars", "to_polars", "polars")
+        pl = require("polars", "to_polars", "polars")
         data = {name: [row.get(name) for row in self] for name in self.columns}
         return pl.DataFrame(data, strict=False)
 
     def to_arrow(self) -> Any:
         """A pyarrow Table with the table's columns in order (pyarrow is imported lazily)."""
-        pa = _require("pyarrow", "to_arrow", "pyarrow")
+        pa = require("pyarrow", "to_arrow", "pyarrow")
         return pa.table({name: [row.get(name) for row in self] for name in self.columns})
 
     def _repr_html_(self) -> str:

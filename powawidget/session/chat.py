@@ -16,7 +16,8 @@ and testable without a kernel:
 
 The verbs run in the caller's thread (`approve_later` excepted); a run streams in its own
 thread (`run`), a replay in its own (`replay`), and both hand their events to `record`.
-`views.TranscriptViews` gives the session (and the widget) its DataFrame-ready views.
+The DataFrame-ready views of its events are the widget's (`outputs.views.TranscriptViews`):
+the session sits below outputs/ and imports nothing from it.
 """
 
 from __future__ import annotations
@@ -29,10 +30,8 @@ from typing import TYPE_CHECKING, Any
 from powawidget.model.conversation import Conversation
 from powawidget.model.status import SessionStatus, session_status
 from powawidget.model.turns import Turn
-from powawidget.outputs.tables import Table
-from powawidget.outputs.views import TranscriptViews
 from powawidget.session.history import load_history
-from powawidget.session.listing import sessions_table
+from powawidget.session.listing import session_rows
 from powawidget.session.replay import Replay
 from powawidget.session.run import RunHandle, start_run
 from powawidget.wire.canonical import CanonicalEvent
@@ -58,7 +57,7 @@ def _ignore(*_args: Any, **_changes: Any) -> None:
     """The default callback: a session with nobody watching."""
 
 
-class ChatSession(TranscriptViews):
+class ChatSession:
     """A conversation with one agent: send, stop, wait, approve, switch or load sessions.
 
     Args:
@@ -279,11 +278,11 @@ class ChatSession(TranscriptViews):
             self._run, self.error = None, ""
             self._report(self._on_settle, every=True)
 
-    def sessions(self) -> Table:
-        """The agent's sessions (session_id, first_message, last_activity, runs), newest
-        first; pass an id to `load_session` to continue one."""
+    def sessions(self) -> list[dict[str, Any]]:
+        """The agent's sessions (`listing.SESSION_COLUMNS`), newest first; pass an id to
+        `load_session` to continue one."""
         client = self._connected("list the agent's sessions")
-        return sessions_table(client.list_sessions(self.agent_id))
+        return session_rows(client.list_sessions(self.agent_id))
 
     def play(self, events: Sequence[CanonicalEvent], speed: float, max_gap: float) -> None:
         """Play recorded events into the log at their recorded pace (see `replay.Replay`)."""

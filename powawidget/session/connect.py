@@ -1,23 +1,38 @@
-"""Which server a new chat talks to: the caller's client, Powabase, or the local demo."""
+"""Which server a new chat or evaluation talks to: the caller's client, Powabase, or the
+local demo.
+
+The one function in the library that starts the built-in local server (the layer contract
+in pyproject.toml allows this import and no other below the CLI; docs/architecture.md).
+"""
 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from powawidget.wire.config import ENV_API_KEY, ENV_API_KEY_ALIAS, ENV_BASE_URL
 
 if TYPE_CHECKING:
     from powawidget.wire.client import PowabaseClient
 
+Client = TypeVar("Client")
+
+LOCAL_ORIGIN = "the built-in local server"
+"""How advice names the local server's origin (never "the base_url= you passed")."""
+
 
 def connect(
-    client: PowabaseClient | None, base_url: str | None, api_key: str | None
-) -> tuple[PowabaseClient, bool, str]:
+    client: Client | None,
+    base_url: str | None,
+    api_key: str | None,
+    *,
+    doing: str = "chatting with the local demo agents",
+) -> tuple[Client | PowabaseClient, bool, str]:
     """The client runs go through, whether the caller owns it, and a banner when local.
 
     With no URL or key anywhere (arguments, POWABASE_* variables) the built-in local agent
-    server starts, and the banner says so and how to connect to Powabase instead.
+    server starts, and the banner says what the user is `doing` there and how to connect to
+    Powabase instead.
     """
     if client is not None and (base_url is not None or api_key is not None):
         raise TypeError("pass either client= or base_url=/api_key=, not both")
@@ -32,9 +47,7 @@ def connect(
 
     server = start_local_server()
     banner = (
-        f"Not connected to Powabase: chatting with the local demo agents at {server.base_url}. "
-        f"Set {ENV_BASE_URL} and {ENV_API_KEY} (or pass base_url= and api_key=) to use your "
-        "project."
+        f"Not connected to Powabase: {doing} at {server.base_url}. Set {ENV_BASE_URL} and "
+        f"{ENV_API_KEY} (or pass base_url= and api_key=) to use your project."
     )
-    origin = "the built-in local server"  # advice must not say "the base_url= you passed"
-    return PowabaseClient(server.base_url, server.api_key, origin=origin), True, banner
+    return PowabaseClient(server.base_url, server.api_key, origin=LOCAL_ORIGIN), True, banner

@@ -1,4 +1,4 @@
-"""An agent's sessions as a `Table`: id, first message, last activity, runs — newest first.
+"""An agent's sessions as rows: id, first message, last activity, runs — newest first.
 
 Servers name the fields differently (the local server: `last_activity_at`, `first_message`;
 the open-source backend: `last_run_at`, `updated_at`, no first message), so each column
@@ -11,18 +11,18 @@ from collections.abc import Iterable
 from typing import Any
 
 from powawidget.model.turns import parse_time
-from powawidget.outputs.tables import Table
 
-__all__ = ["SESSION_COLUMNS", "sessions_table"]
+__all__ = ["SESSION_COLUMNS", "session_rows"]
 
 SESSION_COLUMNS = ("session_id", "first_message", "last_activity", "runs")
 
 
-def sessions_table(sessions: Iterable[Any]) -> Table:
-    """One row per session, the most recently active first (sessions without a time last)."""
+def session_rows(sessions: Iterable[Any]) -> list[dict[str, Any]]:
+    """One row (`SESSION_COLUMNS`) per session, the most recently active first (sessions
+    without a time last); the widget shows them as a `Table`."""
     rows = [_row(s) for s in sessions if isinstance(s, dict)]
     rows.sort(key=_recency, reverse=True)
-    return Table(rows, SESSION_COLUMNS)
+    return rows
 
 
 def _row(session: dict) -> dict[str, Any]:

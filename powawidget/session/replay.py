@@ -8,22 +8,13 @@ user thinking between turns) are capped at `max_gap` seconds so a replay never s
 from __future__ import annotations
 
 import logging
-import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 
 from powawidget.model.conversation import parse_time
-from powawidget.outputs.transcript import Transcript
 from powawidget.wire.canonical import CanonicalEvent
 
 logger = logging.getLogger(__name__)
-
-Source = str | os.PathLike[str] | Iterable[CanonicalEvent] | Transcript
-
-
-def load_recording(source: Source) -> list[CanonicalEvent]:
-    """Canonical events from a saved JSONL transcript, a Transcript or a list of events."""
-    return list(Transcript.load(source).events)
 
 
 def replay_delays(

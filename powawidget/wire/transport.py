@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import requests
 
-from powawidget import __version__
+from powawidget._version import __version__
 from powawidget.wire.answers import (
     error_for_status,
     not_json_error,

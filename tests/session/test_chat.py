@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from powawidget.outputs.transcript import Transcript
 from powawidget.session.chat import ChatSession
 from powawidget.session.run import RunInProgressError
 from powawidget.wire.errors import RunFailedError
@@ -286,14 +287,15 @@ def test_a_replay_session_plays_without_a_server_and_cannot_send(session: Any) -
         replay.new_session()
 
 
-def test_transcript_views_come_with_the_session(session: Any, tmp_path: Any) -> None:
+def test_the_session_log_makes_a_transcript(session: Any, tmp_path: Any) -> None:
     chat, _ = session()
     chat.send("What is the refund policy?").wait(30)
-    assert [r["status"] for r in chat.runs] == ["completed"]
-    roles = [m["role"] for m in chat.messages]
+    transcript = Transcript(chat.events)
+    assert [r["status"] for r in transcript.runs] == ["completed"]
+    roles = [m["role"] for m in transcript.messages]
     assert roles[0] == "user" and roles[-1] == "assistant"
-    assert len(chat.transcript) == len(chat.events)
-    path = chat.save(tmp_path / "chat.jsonl")
+    assert len(transcript.rows) == len(chat.events)
+    path = transcript.save(tmp_path / "chat.jsonl")
     assert len(path.read_text().splitlines()) == len(chat.events)
 
 
@@ -437,8 +439,8 @@ def test_a_decision_logged_after_the_run_ended_settles_again_and_keeps_the_outco
     assert names[-1] == "approval_resolved" and "complete" in names
     assert chat.status == "idle" and watcher.values("status")[-1] == "idle"
     assert watcher.changes[-1][0] == "settle"  # a view re-saves with the decision
-    assert [r["status"] for r in chat.runs] == ["completed"]
-    assert [c["status"] for c in chat.tool_calls] == ["done"]
+    assert [r["status"] for r in Transcript(chat.events).runs] == ["completed"]
+    assert [c["status"] for c in Transcript(chat.events).tool_calls] == ["done"]
     assert handle.status == "completed"
 
 

@@ -223,11 +223,13 @@ def test_chat_session_loads_runs_and_lists_sessions_newest_first() -> None:
     }
     with scripted_peer(serving(routes)) as peer, PowabaseClient(peer.url, "key") as c:
         chat = ChatSession(c, "agt_demo")
-        table = chat.sessions()
+        rows = chat.sessions()
         chat.load_session(SESSION)
-    assert table.columns == ["session_id", "first_message", "last_activity", "runs"]
-    assert table.column("session_id") == [SESSION, "sess_old", "sess_none"]
-    assert table[0]["first_message"] == "What is the refund policy?" and table[0]["runs"] == 2
+    assert all(
+        list(row) == ["session_id", "first_message", "last_activity", "runs"] for row in rows
+    )
+    assert [row["session_id"] for row in rows] == [SESSION, "sess_old", "sess_none"]
+    assert rows[0]["first_message"] == "What is the refund policy?" and rows[0]["runs"] == 2
     assert chat.session_id == SESSION
     names = [e["event"] for e in chat.events]
     assert names.count("history") == 2 and "tool_call" in names and names[-1] == "session_loaded"

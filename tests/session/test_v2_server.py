@@ -70,7 +70,7 @@ def test_an_old_session_comes_back_with_its_tool_calls(client: Any) -> None:
     assert loaded_calls == live_calls and loaded_calls
     users = [e["text"] for e in again.events if e["event"] == "history"]
     assert users == ["How much is the cheapest kettle?", "and the most expensive one?"]
-    assert first.session_id in again.sessions().column("session_id")
+    assert first.session_id in [row["session_id"] for row in again.sessions()]
 
 
 def test_an_unknown_session_is_refused(client: Any) -> None:

@@ -1,0 +1,50 @@
+"""The layer contract ([tool.importlinter] in pyproject.toml, docs/architecture.md) holds,
+and it covers every package of the library, so a new one cannot slip past it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from importlinter.cli import lint_imports
+
+import powawidget
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10 (import-linter depends on tomli there)
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _config() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["importlinter"]
+
+
+def test_layers_only_import_downward_and_the_server_stands_apart(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    code = lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True, no_logo=True)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "3 kept, 0 broken" in out
+
+
+def test_every_package_is_in_the_contract() -> None:
+    packages = {
+        f"powawidget.{p.name}"
+        for p in Path(powawidget.__file__).parent.iterdir()
+        if (p / "__init__.py").exists()
+    }
+    layers, apart, starts = _config()["contracts"]
+    layered = set(layers["layers"]) | {"powawidget.server"}
+    assert packages == layered, "a package outside the layer contract: add it to pyproject.toml"
+    assert set(apart["source_modules"]) | set(apart["forbidden_modules"]) == layered
+    # Below the CLI, nothing starts the server but the one connect function.
+    assert set(starts["source_modules"]) == layered - {"powawidget.cli", "powawidget.server"}
+    assert starts["ignore_imports"] == ["powawidget.session.connect -> powawidget.server"]

@@ -59,6 +59,7 @@ __all__ = [
     "__version__",
     "compare",
     "evaluate",
+    "scorers",
     "start_local_server",
 ]
 
@@ -90,6 +91,10 @@ if TYPE_CHECKING:
 
 def __getattr__(name: str) -> Any:
     """Import public names on first use (PEP 562)."""
+    if name == "scorers":
+        value = import_module("powawidget.scorers")
+        globals()[name] = value
+        return value
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'powawidget' has no attribute {name!r}")

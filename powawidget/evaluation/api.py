@@ -10,7 +10,8 @@ from powawidget.evaluation.client import pause_on_rate_limits
 from powawidget.evaluation.evaluation import Evaluation
 from powawidget.evaluation.executor import RunSettings
 from powawidget.evaluation.gate import Gate
-from powawidget.evaluation.prompts import prompt_items
+from powawidget.evaluation.prompts import prompt_items, with_repeats
+from powawidget.evaluation.scoring import Scoring
 from powawidget.session.connect import connect
 
 DEFAULT_CONCURRENCY = 8
@@ -20,6 +21,8 @@ def evaluate(
     agent_id: str,
     prompts: Any,
     *,
+    scorers: Any = (),
+    repeat: int = 1,
     concurrency: int = DEFAULT_CONCURRENCY,
     base_url: str | None = None,
     api_key: str | None = None,
@@ -27,6 +30,7 @@ def evaluate(
     options: dict[str, Any] | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
     retry_unfinished: bool = False,
+    retry_failed: bool = False,
     max_runs: int | None = None,
     max_tokens: int | None = None,
     executor: Any = None,
@@ -39,10 +43,16 @@ def evaluate(
             other columns (id, expected answer, tags) are carried into `ev.runs`.
         base_url, api_key, client: as for `ChatWidget`; with none of them (and no POWABASE_*
             variables) the built-in local agent server answers.
+        scorers: callables `row -> bool | float | dict` grading each run as it finishes
+            (`powawidget.scorers`: contains, exact, regex, number, tool_called, judge);
+            each fills a column of `ev.runs` named after it, then `passed` and `score`.
+        repeat: run every prompt this many times (`ev.runs` has a `repeat` column).
         options: run options sent with every prompt (temperature, ...).
         checkpoint: a JSON Lines file appended as runs start and finish; running again with
             it skips every finished prompt. A prompt that started but never finished is
-            reported (status "unfinished"), not sent again, unless `retry_unfinished=True`.
+            recovered from the server by its run id (never sent again); one that has no run id
+            is reported (status "unfinished") and sent again only with
+            `retry_unfinished=True`; `retry_failed=True` sends failed prompts again.
         max_runs, max_tokens: stop sending once this many runs were sent / tokens used.
         executor: a `dask.distributed.Client` to spread the prompts over its workers
             (`concurrency` is then the total, shared out between the workers).
@@ -53,17 +63,25 @@ def evaluate(
         raise TypeError("evaluate() needs the agent id first, e.g. evaluate('agt_demo', prompts)")
     if int(concurrency) < 1:
         raise ValueError(f"concurrency must be at least 1, not {concurrency!r}")
-    items = prompt_items(prompts)
+    items = with_repeats(prompt_items(prompts), repeat)
+    scoring = Scoring(scorers)
+    clash = sorted(set(scoring.names) & {k for p in items for k in p.carried})
+    if clash:
+        raise ValueError(
+            f"a scorer is named like a column of the prompts ({', '.join(clash)}); "
+            "pass name=... to the scorer."
+        )
     gate = Gate(max_runs=max_runs, max_tokens=max_tokens)
-    evaluation = Evaluation(agent_id, items)
+    evaluation = Evaluation(agent_id, items, scoring)
     todo = items
     if checkpoint is not None:
-        todo = evaluation._resume(Checkpoint(checkpoint), retry_unfinished)
+        todo = evaluation._resume(Checkpoint(checkpoint), retry_unfinished, retry_failed)
     run_client, owned, banner = connect(
         client, base_url, api_key, doing="evaluating a built-in local demo agent"
     )
     if owned:  # a 429 pauses the whole pool, not only the run that got it
         pause_on_rate_limits(run_client, gate)
+    scoring.bind(run_client, gate)
     try:
         run_client.get_agent(agent_id)  # a wrong id fails here, once, not once per prompt
     except BaseException:
@@ -98,3 +116,21 @@ def evaluate(
             run_client.close()
         evaluation._end(None)
     return evaluation
+
+
+def connect_for_judge(scoring: Scoring, connection: dict[str, Any]) -> Any:
+    """Bind `scoring`'s judges to a client (`rescore`); returns what closes it."""
+    unknown = set(connection) - {"client", "base_url", "api_key"}
+    if unknown:
+        raise TypeError(f"rescore() takes client=, base_url= or api_key=, not {sorted(unknown)}")
+    gate = Gate()
+    run_client, owned, _ = connect(
+        connection.get("client"),
+        connection.get("base_url"),
+        connection.get("api_key"),
+        doing="judging with a built-in local demo agent",
+    )
+    if owned:
+        pause_on_rate_limits(run_client, gate)
+    scoring.bind(run_client, gate)
+    return run_client.close if owned else None

@@ -97,9 +97,18 @@ class Checkpoint:
         """Record that a prompt marked as sent never left (a stop before the request, a 402)."""
         self._append({"type": "unsent", "key": key})
 
-    def finished(self, key: str, row: dict[str, Any], events: list[CanonicalEvent]) -> None:
-        """Record a run's outcome: its result row and its canonical events."""
-        self._append({"type": "finished", "key": key, "row": row, "events": events})
+    def finished(
+        self,
+        key: str,
+        row: dict[str, Any],
+        events: list[CanonicalEvent],
+        scores: dict[str, Any] | None = None,
+    ) -> None:
+        """Record a run's outcome: its result row, its canonical events and its scores."""
+        record: dict[str, Any] = {"type": "finished", "key": key, "row": row, "events": events}
+        if scores is not None:
+            record["scores"] = scores
+        self._append(record)
 
     def close(self) -> None:
         """Close the file (a later write opens it again)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 RUN_COLUMNS: tuple[str, ...] = (
     "prompt",
+    "repeat",
     "answer",
     "status",
     "run_id",
@@ -13,8 +14,10 @@ RUN_COLUMNS: tuple[str, ...] = (
     "duration_ms",
     "tokens",
     "tool_calls",
+    "tool_names",
 )
-"""One row per prompt, then the prompt's carried columns (id, expected answer, tags...)."""
+"""One row per (prompt, repeat), then the prompt's carried columns (id, expected answer,
+tags...), then the scorers' columns with `passed`, `score` and `errors`."""
 
 PENDING = "pending"  # not sent (yet): a stop, a budget or a 402 keeps it unsent
 RUNNING = "running"
@@ -27,8 +30,11 @@ DONE_STATUSES = frozenset({COMPLETED, FAILED})
 """Statuses a resumed evaluation skips; STOPPED and UNFINISHED are re-sent only with
 `retry_unfinished=True` (a run bills and acts, so it is never repeated by accident)."""
 
+SCORED_STATUSES = frozenset({COMPLETED, FAILED, STOPPED})
+"""Statuses whose runs are scored (they have an outcome, even an empty answer)."""
+
 STORED_COLUMNS: tuple[str, ...] = ("key", "events")
 """Extra columns of a saved evaluation (Parquet): the prompt's key and its events as JSON."""
 
-RESERVED = frozenset(RUN_COLUMNS) | frozenset(STORED_COLUMNS)
+RESERVED = frozenset(RUN_COLUMNS) | frozenset(STORED_COLUMNS) | {"passed", "score", "errors"}
 """Names a prompt's carried columns may not use."""

@@ -17,21 +17,48 @@ COMPARED: tuple[str, ...] = (
     "duration_ms",
     "time_to_first_token_ms",
     "tool_calls",
+    "passed",
 )
-FLAGS: tuple[str, ...] = ("same_answer", "same_status", "same_tool_calls", "differences")
+FLAGS: tuple[str, ...] = (
+    "same_answer",
+    "same_status",
+    "same_tool_calls",
+    "same_passed",
+    "differences",
+)
 
 
 class Comparison(Table):
     """A `Table` of two evaluations per prompt; in Jupyter, the answers side by side."""
 
     labels: tuple[str, str] = ("a", "b")
+    sources: tuple[Evaluation, Evaluation] | None = None
 
     def differing(self) -> Comparison:
-        """Only the prompts whose answer, status or tool call count differ."""
+        """Only the prompts whose answer, status, tool call count or pass/fail differ."""
         rows = [row for row in self if row["differences"]]
         out = Comparison(rows, self.columns)
         out.labels = self.labels
+        out.sources = self.sources
         return out
+
+    def flipped(self) -> Comparison:
+        """Only the prompts that passed on one side and failed on the other."""
+        rows = [row for row in self if not row["same_passed"]]
+        out = Comparison(rows, self.columns)
+        out.labels = self.labels
+        out.sources = self.sources
+        return out
+
+    def summary(self, *, seed: int = 0) -> Table:
+        """Per metric (pass_rate, each scorer, tokens, latency_ms): a, b, difference (b - a)
+        with its 95 % interval, and the p-value of a paired test on the same prompts, named
+        in `test` (see `evaluation.paired`); `seed` fixes the bootstrap."""
+        if self.sources is None:
+            raise ValueError("this comparison holds no evaluations; make it with compare(a, b)")
+        from powawidget.evaluation.paired import paired_summary
+
+        return paired_summary(*self.sources, seed=seed)
 
     def _repr_html_(self) -> str:
         """Side by side: the prompt, then each evaluation's answer (differences marked)."""
@@ -72,7 +99,7 @@ def compare(a: Evaluation, b: Evaluation, *, labels: tuple[str, str] | None = No
                 f"not {type(side).__name__}"
             )
     rows_a, rows_b = list(a.runs), list(b.runs)
-    carried = list(a.runs.columns[len(RUN_COLUMNS) :])
+    carried = [c for c in a.runs.columns[len(RUN_COLUMNS) :] if c in _carried(a)]
     waiting: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows_b:
         waiting[row["prompt"]].append(row)
@@ -82,6 +109,7 @@ def compare(a: Evaluation, b: Evaluation, *, labels: tuple[str, str] | None = No
     columns = ["prompt", *carried]
     columns += [f"{name}_{side}" for name in COMPARED for side in ("a", "b")]
     table = Comparison(out, [*columns, *FLAGS])
+    table.sources = (a, b)
     table.labels = labels or (a.agent_id or "a", b.agent_id or "b")
     if table.labels[0] == table.labels[1]:
         table.labels = (f"{table.labels[0]} (a)", f"{table.labels[1]} (b)")
@@ -100,12 +128,18 @@ def _pair(ra: dict | None, rb: dict | None, carried: list[str]) -> dict[str, Any
     row["same_answer"] = _norm(row["answer_a"]) == _norm(row["answer_b"])
     row["same_status"] = row["status_a"] == row["status_b"]
     row["same_tool_calls"] = row["tool_calls_a"] == row["tool_calls_b"]
+    row["same_passed"] = row["passed_a"] == row["passed_b"]
     if ra is None or rb is None:
         row["differences"] = "missing"
     else:
-        names = [n for n in ("answer", "status", "tool_calls") if not row[f"same_{n}"]]
+        names = [n for n in ("answer", "status", "tool_calls", "passed") if not row[f"same_{n}"]]
         row["differences"] = ", ".join(names)
     return row
+
+
+def _carried(evaluation: Evaluation) -> set[str]:
+    """The columns the prompts brought (not the scorers')."""
+    return {k for p in evaluation._prompts for k in p.carried}
 
 
 def _norm(text: Any) -> str:

@@ -18,13 +18,16 @@ from typing import Any
 from powawidget.evaluation.checkpoint import Checkpoint
 from powawidget.evaluation.columns import (
     DONE_STATUSES,
+    FAILED,
     PENDING,
     RUN_COLUMNS,
     RUNNING,
+    SCORED_STATUSES,
     UNFINISHED,
 )
 from powawidget.evaluation.prompts import Prompt
 from powawidget.evaluation.results import pending_row, with_carried
+from powawidget.evaluation.scoring import SCORE_TAIL, Scoring, finish
 from powawidget.evaluation.stats import progress
 from powawidget.outputs.tables import Table
 from powawidget.outputs.views import TranscriptViews
@@ -39,14 +42,18 @@ class Evaluation(TranscriptViews):
     Made by `powawidget.evaluate(...)` (running) or `Evaluation.load(path)` (finished).
     """
 
-    def __init__(self, agent_id: str, prompts: list[Prompt]) -> None:
+    def __init__(
+        self, agent_id: str, prompts: list[Prompt], scoring: Scoring | None = None
+    ) -> None:
         self.agent_id = agent_id
+        self.scoring = scoring if scoring is not None else Scoring()
         self.stop_reason: str | None = None
         self.banner = ""
         self._prompts = list(prompts)
         self._by_key = {p.key: p for p in self._prompts}
         self._rows: dict[str, dict[str, Any]] = {p.key: pending_row(p) for p in self._prompts}
         self._events: dict[str, list[CanonicalEvent]] = {}
+        self._scores: dict[str, dict[str, Any]] = {}
         self._lock = threading.RLock()
         self._done = threading.Event()
         self._listeners: list[Listener] = []
@@ -83,7 +90,12 @@ class Evaluation(TranscriptViews):
         """Counts (done, running, failed, ...), throughput, TTFT p50/p95 and ETA."""
         with self._lock:
             end = self._ended_at if self._ended_at is not None else time.monotonic()
-            return progress(list(self._rows.values()), end - self._started_at, self._finished_here)
+            stats = progress(list(self._rows.values()), end - self._started_at, self._finished_here)
+            verdicts = [s["passed"] for s in self._scores.values() if s.get("passed") is not None]
+        stats["passed"] = sum(1 for v in verdicts if v)
+        stats["scored"] = len(verdicts)
+        stats["pass_rate"] = round(stats["passed"] / len(verdicts), 4) if verdicts else None
+        return stats
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until every prompt ran (or the evaluation stopped); True when it ended.
@@ -114,13 +126,72 @@ class Evaluation(TranscriptViews):
 
     @property
     def runs(self) -> Table:
-        """One row per prompt, in the prompts' order: `RUN_COLUMNS`, then carried columns."""
+        """One row per (prompt, repeat), in the prompts' order: `RUN_COLUMNS`, the carried
+        columns, then (with scorers) a column per scorer, `passed`, `score` and `errors`."""
         with self._lock:
             rows = [with_carried(self._rows[p.key], p) for p in self._prompts]
+            scores = [self._scores.get(p.key) for p in self._prompts]
         carried: list[str] = []
         for prompt in self._prompts:
             carried.extend(k for k in prompt.carried if k not in carried)
-        return Table(rows, [*RUN_COLUMNS, *carried])
+        columns = [*RUN_COLUMNS, *carried]
+        if self.scoring or any(scores):
+            names = self.score_columns
+            for row, score in zip(rows, scores, strict=True):
+                row.update(dict.fromkeys(names))
+                row.update(passed=None, score=None, errors=[])
+                if score:
+                    row.update(score)
+            columns += [*names, *SCORE_TAIL]
+        return Table(rows, columns)
+
+    @property
+    def score_columns(self) -> list[str]:
+        """The scorers' columns, in order (a scorer returning a dict has one per key)."""
+        names = list(self.scoring.names)
+        with self._lock:
+            for score in self._scores.values():
+                for name in score:
+                    if name not in names and name not in SCORE_TAIL:
+                        names.append(name)
+        return names
+
+    def summary(self, by: str | list[str] | None = None) -> Table:
+        """Per group of `by` (columns of `runs`): n, pass_rate with its 95 % Wilson interval,
+        each scorer's mean with its 95 % interval, tokens, latency p50/p95 (see
+        `evaluation.summary`)."""
+        from powawidget.evaluation.summary import summarise
+
+        return summarise(self.runs, self.score_columns, by)
+
+    def rescore(self, scorers: Any, **connection: Any) -> Evaluation:
+        """The same runs scored by `scorers`, as a new (ended) evaluation: no run is sent.
+
+        `connection` (base_url=, api_key=, client=) is only needed by `scorers.judge`, which
+        sends its own runs to grade.
+        """
+        if not self.done:
+            raise RuntimeError("this evaluation is still running: ev.wait() first, then rescore")
+        scoring = Scoring(scorers)
+        if connection or any(hasattr(s, "bind") for _, s in scoring.scorers):
+            from powawidget.evaluation.api import connect_for_judge
+
+            closer = connect_for_judge(scoring, connection)
+        else:
+            closer = None
+        try:
+            other = Evaluation(self.agent_id, self._prompts, scoring)
+            other.banner = self.banner
+            with self._lock:
+                other._rows = {k: dict(v) for k, v in self._rows.items()}
+                other._events = self._events
+            for prompt in self._prompts:
+                other._score(prompt, other._rows[prompt.key])
+        finally:
+            if closer is not None:
+                closer()
+        other._end(self.stop_reason)
+        return other
 
     @property
     def events(self) -> list[CanonicalEvent]:
@@ -174,7 +245,9 @@ class Evaluation(TranscriptViews):
 
                 logging.getLogger(__name__).exception("powawidget: evaluation listener failed")
 
-    def _resume(self, checkpoint: Checkpoint, retry_unfinished: bool) -> list[Prompt]:
+    def _resume(
+        self, checkpoint: Checkpoint, retry_unfinished: bool, retry_failed: bool = False
+    ) -> list[Prompt]:
         """Take what the checkpoint holds; return the prompts still to send."""
         state = checkpoint.load()
         todo: list[Prompt] = []
@@ -189,9 +262,13 @@ class Evaluation(TranscriptViews):
                     )
             if finished is not None:
                 row = {k: finished["row"].get(k) for k in RUN_COLUMNS}
+                row["repeat"] = prompt.repeat
                 self._rows[prompt.key] = row
                 self._events[prompt.key] = list(finished.get("events") or [])
-                if row["status"] in DONE_STATUSES or not retry_unfinished:
+                self._score(prompt, row, finished.get("scores"))
+                if row["status"] == FAILED and retry_failed:
+                    pass
+                elif row["status"] in DONE_STATUSES or not retry_unfinished:
                     continue
             elif started is not None:
                 self._rows[prompt.key] = pending_row(
@@ -237,13 +314,32 @@ class Evaluation(TranscriptViews):
                 self._rows[prompt.key] = pending_row(prompt)
             self._changed()
             return
+        row["repeat"] = prompt.repeat
+        scores = self._score(prompt, row)
         if self._checkpoint is not None:
-            self._checkpoint.finished(prompt.key, row, events)
+            self._checkpoint.finished(prompt.key, row, events, scores)
         with self._lock:
             self._rows[prompt.key] = row
             self._events[prompt.key] = events
             self._finished_here += 1
         self._changed()
+
+    def _score(
+        self, prompt: Prompt, row: dict[str, Any], stored: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        """Score a finished run (stored scores of the same scorers are taken as they are)."""
+        if not self.scoring or row.get("status") not in SCORED_STATUSES:
+            self._scores.pop(prompt.key, None)
+            return None
+        names = self.scoring.names
+        if stored and all(n in stored or any(k.startswith(n + ".") for k in stored) for n in names):
+            values = dict(stored)
+        else:
+            values = self.scoring.score(with_carried(row, prompt))
+        scores = finish(values, row.get("status"))
+        with self._lock:
+            self._scores[prompt.key] = scores
+        return scores
 
     def _end(self, stop_reason: str | None) -> None:
         """Nothing more will run: settle the state, close the checkpoint, wake waiters."""

@@ -134,6 +134,7 @@ def _compact(row: dict[str, Any]) -> dict[str, Any]:
         "prompt": _clip(row["prompt"]),
         "answer": _clip(row["answer"] or ""),
         "status": row["status"],
+        "passed": row.get("passed"),
         "ttft": row["time_to_first_token_ms"],
         "duration": row["duration_ms"],
         "tokens": row["tokens"],

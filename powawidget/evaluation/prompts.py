@@ -19,12 +19,46 @@ from powawidget.evaluation.columns import RESERVED
 
 @dataclass(frozen=True)
 class Prompt:
-    """One prompt to run: its key, position, text and the columns carried with it."""
+    """One run to make: its key, position, text, the columns carried with it, and which
+    repeat of its prompt it is (`unit`: the key shared by a prompt's repeats)."""
 
     key: str
     index: int
     prompt: str
     carried: dict[str, Any] = field(default_factory=dict)
+    repeat: int = 0
+
+    @property
+    def unit(self) -> str:
+        """The prompt's own key, shared by all its repeats (what a paired test pairs on)."""
+        return unit_of(self.key, self.repeat)
+
+
+REPEAT_MARK = "@"
+
+
+def repeat_key(unit: str, repeat: int) -> str:
+    """A run's key: the prompt's for the first repeat (so a checkpoint written without
+    repeats is resumed by one with them), `unit@r` for the others."""
+    return unit if repeat == 0 else f"{unit}{REPEAT_MARK}{repeat}"
+
+
+def unit_of(key: str, repeat: int) -> str:
+    """The prompt key of a run key."""
+    return key if not repeat else key.rsplit(REPEAT_MARK, 1)[0]
+
+
+def with_repeats(items: list[Prompt], repeat: int) -> list[Prompt]:
+    """Each prompt `repeat` times in a row (repeat 0, 1, ...), indexed anew."""
+    if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+        raise ValueError(f"repeat must be a whole number >= 1, not {repeat!r}")
+    if repeat == 1:
+        return items
+    out: list[Prompt] = []
+    for item in items:
+        for r in range(repeat):
+            out.append(Prompt(repeat_key(item.key, r), len(out), item.prompt, item.carried, r))
+    return out
 
 
 def prompt_items(prompts: Any) -> list[Prompt]:

@@ -13,7 +13,7 @@ from powawidget.outputs import rows
 def pending_row(prompt: Prompt, status: str = PENDING, **fields: Any) -> dict[str, Any]:
     """The row of a prompt with no outcome yet (pending, running, unfinished)."""
     row: dict[str, Any] = dict.fromkeys(RUN_COLUMNS)
-    row.update(prompt=prompt.prompt, status=status, tool_calls=0)
+    row.update(prompt=prompt.prompt, repeat=prompt.repeat, status=status, tool_calls=0)
     row.update(fields)
     return row
 
@@ -37,6 +37,7 @@ def run_row(prompt: Prompt, turn: Turn | None, status: str, error: str | None) -
         duration_ms=run.get("duration_ms"),
         tokens=run.get("total_tokens"),
         tool_calls=run.get("tool_calls") or 0,
+        tool_names=[call.tool_name for call in turn.tool_calls] if turn is not None else [],
     )
 
 

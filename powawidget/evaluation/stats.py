@@ -57,11 +57,16 @@ def progress(rows: Iterable[dict[str, Any]], elapsed_s: float, finished_now: int
 
 
 def progress_line(stats: dict[str, Any], state: str) -> str:
-    """One terminal line: done/total, running, failed, runs/s, TTFT, ETA."""
+    """One terminal line: done/total, running, failed, the pass rate so far, runs/s, TTFT, ETA."""
     eta = f"ETA {stats['eta_s']:.0f}s" if stats["eta_s"] is not None else "ETA –"
     p50 = stats["ttft_p50_ms"]
     ttft = f"TTFT p50 {p50:.0f} ms" if p50 is not None else "TTFT –"
+    rate = stats.get("pass_rate")
+    passing = (
+        f"pass {rate:.0%} ({stats['passed']}/{stats['scored']}) · " if rate is not None else ""
+    )
     return (
         f"{stats['done']}/{stats['total']} done · {stats['running']} running · "
-        f"{stats['failed']} failed · {stats['throughput']:.1f} runs/s · {ttft} · {eta} [{state}]"
+        f"{stats['failed']} failed · {passing}{stats['throughput']:.1f} runs/s · {ttft} · "
+        f"{eta} [{state}]"
     )

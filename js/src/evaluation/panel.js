@@ -9,9 +9,10 @@ import { runView } from "./run.js";
 import { formatMs, formatEta } from "./format.js";
 
 /** @typedef {{prompt: string, answer: string, status: string, ttft: number|null,
- *   duration: number|null, tokens: number|null, tools: number, error: string}} Row */
+ *   duration: number|null, tokens: number|null, tools: number, error: string,
+ *   passed?: boolean|null}} Row */
 
-const COLUMNS = ["#", "status", "prompt", "answer", "TTFT", "duration", "tokens", "tools"];
+const COLUMNS = ["#", "status", "pass", "prompt", "answer", "TTFT", "duration", "tokens", "tools"];
 
 /**
  * Mount the evaluation panel into `el`; returns the cleanup function anywidget calls.
@@ -78,6 +79,9 @@ export function mountEvaluation(model, el) {
     const done = s.done || 0;
     counts.textContent =
       `${done}/${total} done · ${s.running || 0} running · ${s.failed || 0} failed · ` +
+      (s.pass_rate == null
+        ? ""
+        : `pass ${Math.round(100 * s.pass_rate)}% (${s.passed}/${s.scored}) · `) +
       `${(s.throughput || 0).toFixed(1)} runs/s · TTFT p50 ${formatMs(s.ttft_p50_ms)} · ` +
       `p95 ${formatMs(s.ttft_p95_ms)}`;
     const pct = total ? Math.round((100 * done) / total) : 0;
@@ -128,6 +132,7 @@ export function mountEvaluation(model, el) {
         ...[
           String(index),
           row.status,
+          row.passed == null ? "–" : row.passed ? "✓" : "✗",
           row.prompt,
           row.error && !row.answer ? row.error : row.answer,
           formatMs(row.ttft),

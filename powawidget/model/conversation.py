@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from powawidget.model import delegations
 from powawidget.model.folding import HANDLERS
 from powawidget.model.turns import (
     Approval,
@@ -137,11 +138,21 @@ class Conversation:
         if not isinstance(name, str):
             turn.warnings.append(f"event without a name ignored: {_brief(event)}")
             return turn
+        run = delegations.route(turn, event)  # an orchestration's sub-agent run, or the turn
+        if run is not turn:
+            run.events.append(event)
+        if run is turn and turn.delegations and event.get("text_mode") == "replace":
+            own = delegations.own_text(turn, event.get("text") or "")
+            if own != (event.get("text") or ""):
+                turn.server_text = event.get("text")
+                event = {**event, "text": own}  # the log keeps the server's words
         handler = HANDLERS.get(name)
         if handler is not None:
-            handler(turn, event)
-        if isinstance(event.get("usage"), dict):
-            turn.usage = event["usage"]
+            handler(run, event)
+        if isinstance(event.get("usage"), dict) and name != "delegation_completed":
+            run.usage = event["usage"]
+        if turn.delegations:
+            delegations.after_event(run, turn)
         return turn
 
     def _turn_for(self, event: CanonicalEvent, name: Any) -> Turn:

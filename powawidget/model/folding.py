@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from powawidget.model import tools
+from powawidget.model import delegations, tools
 from powawidget.model.turns import (
     ReasoningBlock,
     Step,
@@ -287,4 +287,7 @@ HANDLERS: dict[str, Callable[[Turn, CanonicalEvent], None]] = {
     "client_error": _on_client_error,
     "stopped": _on_stopped,
     "malformed": _on_malformed,
+    "orchestration_started": delegations.on_orchestration_started,
+    "delegation_started": delegations.on_delegation_started,
+    "delegation_completed": delegations.on_delegation_completed,
 }

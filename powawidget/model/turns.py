@@ -209,7 +209,36 @@ class StepReset:
     at: str | None = None
 
 
-Item = Step | TextSegment | ReasoningBlock | ToolCall | Approval | StepReset
+@dataclass(eq=False)
+class Delegation:
+    """An orchestrator handed a task to one of its agents: the card of a child run.
+
+    `run` is the sub-agent's own run (a `Turn` with `depth` one more than its parent's),
+    folded from the events between `delegation_started` and `delegation_completed`.
+    `call` is the orchestrator's `delegate_to_<agent>` tool call the delegation answers
+    (its result is the sub-agent's answer, or its error text).
+    """
+
+    agent: str | None
+    task: str | None
+    child_run_id: str | None
+    run: Turn
+    started_at: str | None = None
+    ended_at: str | None = None
+    call: ToolCall | None = field(default=None, repr=False)
+
+    @property
+    def open(self) -> bool:
+        """True until `delegation_completed` (or the end of the orchestration) closed it."""
+        return self.run.outcome is None
+
+    @property
+    def status(self) -> str:
+        """running, completed, failed or stopped: the child run's own status."""
+        return "running" if self.run.outcome is None else self.run.outcome
+
+
+Item = Step | TextSegment | ReasoningBlock | ToolCall | Approval | StepReset | Delegation
 """What a turn shows, in the order it arrived (see `Turn.items`)."""
 
 
@@ -222,7 +251,10 @@ class Turn:
     /api/sessions/{id}/messages, which carry no tool calls. `text` is the authoritative
     answer so far; `events` holds every event folded into the turn, unknown ones included.
     `items` is what the turn shows, in arrival order (steps, text segments, reasoning, tool
-    calls, approvals, step resets): the panel draws exactly these. `status` is derived
+    calls, approvals, step resets, delegations): the panel draws exactly these. An
+    orchestration's turn holds its sub-agents' runs as `delegations` (docs/protocol.md,
+    Orchestrations); `text` is the orchestrator's own answer and `server_text` the glued
+    string the server sent where it differs. `status` is derived
     (`powawidget.model.status.turn_status`): `outcome` once the run ended, else live.
     """
 
@@ -249,6 +281,12 @@ class Turn:
     items: list[Item] = field(default_factory=list, repr=False)
     citations: list[dict] | None = None
     citation_candidates: list[dict] | None = None
+    agent: str | None = None  #: who answered: the sub-agent's name on a child run
+    parent_run_id: str | None = None  #: the orchestration run a child run belongs to
+    depth: int = 0  #: 0 for a turn, 1 for a delegation's run, 2 for its own delegations…
+    delegations: list[Delegation] = field(default_factory=list, repr=False)
+    orchestration: dict | None = None  #: `orchestration_started`'s name and strategy
+    server_text: str | None = None  #: the server's answer when it differs from `text`
     _has_start: bool = field(default=False, repr=False, compare=False)
 
     text = _Joined()  #: the answer so far (str)

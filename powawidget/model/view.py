@@ -13,6 +13,7 @@ from typing import Any, Literal, TypedDict
 from powawidget.model.conversation import Conversation
 from powawidget.model.turns import (
     Approval,
+    Delegation,
     ReasoningBlock,
     Step,
     StepReset,
@@ -77,7 +78,34 @@ class ResetView(TypedDict):
     reason: str | None
 
 
-ItemView = StepView | TextView | ReasoningView | ToolView | ApprovalView | ResetView
+class DelegationView(TypedDict):
+    """An orchestrator's delegation: one card holding the sub-agent's run, drawn as a turn."""
+
+    kind: Literal["delegation"]
+    agent: str | None
+    task: str | None
+    childRunId: str | None
+    callId: str | None
+    status: str
+    startedAt: str | None
+    durationMs: float | None
+    steps: int
+    usage: dict[str, Any] | None
+    run: TurnView
+
+
+class RunUsageView(TypedDict):
+    """One run's token usage in an orchestration's footer (the orchestrator, each child)."""
+
+    agent: str | None
+    runId: str | None
+    depth: int
+    usage: dict[str, Any] | None
+
+
+ItemView = (
+    StepView | TextView | ReasoningView | ToolView | ApprovalView | ResetView | DelegationView
+)
 
 
 class ErrorView(TypedDict):
@@ -101,6 +129,10 @@ class TurnView(TypedDict):
     citations: list[dict[str, Any]] | None
     startedAt: str | None
     endedAt: str | None
+    agent: str | None
+    depth: int
+    runUsage: list[RunUsageView] | None
+    usageTotal: dict[str, Any] | None
 
 
 class DividerView(TypedDict):
@@ -171,7 +203,48 @@ def _item(item: Any, finished: bool) -> ItemView:
         }
     if isinstance(item, StepReset):
         return {"kind": "reset", "step": item.step, "reason": item.reason}
+    if isinstance(item, Delegation):
+        return _delegation(item)
     raise TypeError(f"not a turn item: {type(item).__name__}")
+
+
+def _delegation(delegation: Delegation) -> DelegationView:
+    run = delegation.run
+    return {
+        "kind": "delegation",
+        "agent": delegation.agent,
+        "task": delegation.task,
+        "childRunId": delegation.child_run_id,
+        "callId": delegation.call.call_id if delegation.call is not None else None,
+        "status": delegation.status,
+        "startedAt": delegation.started_at,
+        "durationMs": ms_between(delegation.started_at, delegation.ended_at),
+        "steps": run.step_count,
+        "usage": run.usage,
+        "run": turn_view(run),
+    }
+
+
+def run_usages(turn: Turn) -> list[RunUsageView]:
+    """The turn's own usage, then each delegated run's, depth first (an orchestration's
+    usage counts only the orchestrator's own model calls: docs/protocol.md)."""
+    out: list[RunUsageView] = [
+        {"agent": turn.agent, "runId": turn.run_id, "depth": turn.depth, "usage": turn.usage}
+    ]
+    for delegation in turn.delegations:
+        out.extend(run_usages(delegation.run))
+    return out
+
+
+def add_usage(total: dict[str, Any] | None, usage: Any) -> dict[str, Any] | None:
+    """Usage dictionaries summed key by key (numbers only; None stays None)."""
+    if not isinstance(usage, dict):
+        return total
+    out = dict(total or {})
+    for key, value in usage.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[key] = out.get(key, 0) + value
+    return out
 
 
 def turn_view(turn: Turn) -> TurnView:
@@ -182,6 +255,12 @@ def turn_view(turn: Turn) -> TurnView:
     if text and not any(i["kind"] == "text" for i in items):
         items.append({"kind": "text", "text": text})  # a turn loaded from history
     shown = "".join(i["text"] for i in items if i["kind"] == "text")
+    usages: list[RunUsageView] | None = None
+    total: dict[str, Any] | None = None
+    if turn.delegations:  # an orchestration: who spent what, and the sum
+        usages = run_usages(turn)
+        for row in usages:
+            total = add_usage(total, row["usage"])
     error: ErrorView | None = None
     if turn.error_message is not None:
         error = {"message": turn.error_message, "code": turn.error_code, "step": turn.error_step}
@@ -200,6 +279,10 @@ def turn_view(turn: Turn) -> TurnView:
         "citations": turn.citations,
         "startedAt": turn.started_at,
         "endedAt": turn.ended_at,
+        "agent": turn.agent,
+        "depth": turn.depth,
+        "runUsage": usages,
+        "usageTotal": total,
     }
 
 

@@ -145,7 +145,7 @@ class Conversation:
             own = delegations.own_text(turn, event.get("text") or "")
             if own != (event.get("text") or ""):
                 turn.server_text = event.get("text")
-                event = {**event, "text": own}  # the log keeps the server's words
+                event = CanonicalEvent(**{**event, "text": own})  # the log keeps the server's
         handler = HANDLERS.get(name)
         if handler is not None:
             handler(run, event)

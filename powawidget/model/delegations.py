@@ -11,10 +11,9 @@ takes it apart again. Pure, no I/O.
 
 from __future__ import annotations
 
-from typing import Any
-
 from powawidget.model import tools
 from powawidget.model.turns import Delegation, TextSegment, ToolCall, Turn, _at, _int, _str
+from powawidget.wire.canonical import CanonicalEvent
 from powawidget.wire.events import raw_field
 
 DELEGATE_PREFIX = "delegate_to_"
@@ -48,7 +47,7 @@ def open_chain(turn: Turn) -> list[Turn]:
         chain.append(inner.run)
 
 
-def route(turn: Turn, event: dict[str, Any]) -> Turn:
+def route(turn: Turn, event: CanonicalEvent) -> Turn:
     """The run an event of `turn` folds into (`turn` itself unless a delegation is open)."""
     if not turn.delegations:
         return turn
@@ -65,7 +64,7 @@ def route(turn: Turn, event: dict[str, Any]) -> Turn:
     return chain[-1]
 
 
-def on_orchestration_started(turn: Turn, event: dict[str, Any]) -> None:
+def on_orchestration_started(turn: Turn, event: CanonicalEvent) -> None:
     """The orchestration names itself and its strategy (shown above its answer)."""
     turn.orchestration = {
         "name": _str(raw_field(event, "name")),
@@ -85,7 +84,7 @@ def _delegate_call(run: Turn, agent: str | None) -> ToolCall | None:
     return anyone[-1] if anyone else None
 
 
-def on_delegation_started(run: Turn, event: dict[str, Any]) -> None:
+def on_delegation_started(run: Turn, event: CanonicalEvent) -> None:
     """A child run opens; its card takes the place of the delegate tool call's card."""
     agent = _str(raw_field(event, "agent"))
     task = _str(raw_field(event, "task"))
@@ -111,7 +110,7 @@ def on_delegation_started(run: Turn, event: dict[str, Any]) -> None:
         run.items[position] = delegation
 
 
-def on_delegation_completed(run: Turn, event: dict[str, Any]) -> None:
+def on_delegation_completed(run: Turn, event: CanonicalEvent) -> None:
     """A child run ends with the status, steps and usage the server counted for it."""
     child_id = _str(raw_field(event, "child_execution_id"))
     delegation = next((d for d in run.delegations if d.open and d.child_run_id == child_id), None)

@@ -159,7 +159,13 @@ class Conversation:
         """The turn an event belongs to, opening a new one where the event starts one."""
         current = self._current
         if name == "user_message":
-            return self._open(user_text=_text(event.get("text")))
+            turn = self._open(user_text=_text(event.get("text")))
+            request = event.get("arguments")
+            if isinstance(request, dict):  # what the message asked for besides its text
+                context, answer_format = request.get("context"), request.get("response_format")
+                turn.context = context if isinstance(context, list) else None
+                turn.response_format = answer_format if isinstance(answer_format, dict) else None
+            return turn
         if name == "history":
             return self._history_turn(event)
         if current is None:

@@ -287,6 +287,11 @@ class Turn:
     delegations: list[Delegation] = field(default_factory=list, repr=False)
     orchestration: dict | None = None  #: `orchestration_started`'s name and strategy
     server_text: str | None = None  #: the server's answer when it differs from `text`
+    context: list[dict] | None = None  #: what the message sent as context (records, no content)
+    response_format: dict | None = None  #: the structured answer the message asked for
+    #: What the context chip shows (the text or image sent): set by the session that sent
+    #: it, never logged (the server keeps no context, and the transcript keeps no image).
+    context_shown: list[dict] | None = field(default=None, repr=False, compare=False)
     _has_start: bool = field(default=False, repr=False, compare=False)
 
     text = _Joined()  #: the answer so far (str)

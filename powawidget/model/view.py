@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Literal, TypedDict
 
 from powawidget.model.conversation import Conversation
+from powawidget.model.structured import NotJson, answer_json
 from powawidget.model.turns import (
     Approval,
     Delegation,
@@ -133,6 +134,8 @@ class TurnView(TypedDict):
     depth: int
     runUsage: list[RunUsageView] | None
     usageTotal: dict[str, Any] | None
+    context: list[dict[str, Any]] | None
+    answerJson: Any
 
 
 class DividerView(TypedDict):
@@ -283,7 +286,20 @@ def turn_view(turn: Turn) -> TurnView:
         "depth": turn.depth,
         "runUsage": usages,
         "usageTotal": total,
+        "context": turn.context_shown or turn.context,
+        "answerJson": _answer_json(turn),
     }
+
+
+def _answer_json(turn: Turn) -> Any:
+    """A finished structured answer's JSON object or list (the panel's table), else None."""
+    if turn.response_format is None or not turn.finished or not turn.text:
+        return None
+    try:
+        value = answer_json(turn.text)
+    except NotJson:
+        return None
+    return value if isinstance(value, (dict, list)) else None
 
 
 def entry_positions(conversation: Conversation) -> list[tuple[str, int]]:

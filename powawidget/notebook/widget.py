@@ -26,6 +26,7 @@ from powawidget.outputs.transcript import Transcript
 from powawidget.outputs.views import TranscriptViews
 from powawidget.session.chat import ChatSession
 from powawidget.session.connect import connect
+from powawidget.session.context import ContextLimits, build_context
 from powawidget.session.listing import SESSION_COLUMNS
 from powawidget.session.replay import replay_delays
 from powawidget.session.run import RunHandle
@@ -159,8 +160,22 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
 
     # ---- the user's verbs (the conversation's, see `session.chat.ChatSession`) ----------
 
-    def send(self, text: str | dict[str, Any], buffers: Any = None) -> RunHandle:
+    def send(
+        self,
+        text: str | dict[str, Any],
+        buffers: Any = None,
+        *,
+        context: Any = None,
+        response_format: Any = None,
+        options: dict[str, Any] | None = None,
+    ) -> RunHandle:
         """Send a message to the agent; returns a `RunHandle` at once (the run streams).
+
+        `context`: notebook objects the agent sees with this message (a str, a DataFrame or
+        Series, a dict, a matplotlib Figure, an image, a Path, or a list of these; see
+        `w.context` to keep one for every message). `response_format`: a Pydantic model, a
+        dataclass or a JSON schema for a structured answer (`handle.parsed`). `options`:
+        run options for this message only, over the widget's.
 
         A second message while a run streams raises `RunInProgressError` (runs are never
         queued): wait for the handle, or `stop()` first. A failed run never raises here:
@@ -170,24 +185,68 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         if isinstance(text, dict):
             super().send(text, buffers)
             return None  # type: ignore[return-value]
-        return self._chat.send(text)
+        return self._chat.send(
+            text, context=context, response_format=response_format, options=options
+        )
 
-    def ask(self, text: str, timeout: float | None = None) -> str:
-        """Send a message and block until the answer; returns its final text.
+    def ask(
+        self,
+        text: str,
+        timeout: float | None = None,
+        *,
+        context: Any = None,
+        response_format: Any = None,
+        options: dict[str, Any] | None = None,
+    ) -> Any:
+        """Send a message and block until the answer; returns its final text, or with
+        `response_format` the validated object (`StructuredAnswerError` when the answer
+        does not fit; `w.last_run.text` keeps it).
 
         Raises the run's typed error (`RunFailedError`, `StreamError`, an HTTP error...)
         when it fails; what arrived stays in the panel and the transcript. A cell blocked
         here handles no panel clicks: use `await w.ask_async(...)` to Stop or Approve.
         """
-        return self.send(text).result(timeout)
+        handle = self.send(text, context=context, response_format=response_format, options=options)
+        return handle.answer(timeout)
 
-    async def ask_async(self, text: str, timeout: float | None = None) -> str:
+    async def ask_async(
+        self,
+        text: str,
+        timeout: float | None = None,
+        *,
+        context: Any = None,
+        response_format: Any = None,
+        options: dict[str, Any] | None = None,
+    ) -> Any:
         """Like `ask`, but awaitable, so the panel's Stop and Approve work meanwhile."""
-        handle = self.send(text)
+        handle = self.send(text, context=context, response_format=response_format, options=options)
         if not await handle.wait_async(timeout):
             handle.stop()
             raise TimeoutError(f"The run did not finish within {timeout:g} s and was stopped.")
-        return handle.result(0)
+        return handle.answer(0)
+
+    @property
+    def context(self) -> Any:
+        """Context sent with EVERY message until set to None (the server keeps none between
+        messages); each message's own `context=` comes after it."""
+        return self._chat.context
+
+    @context.setter
+    def context(self, value: Any) -> None:
+        if value is not None:  # refuse what cannot be sent now, not at the next message
+            build_context(value, limits=self._chat.context_limits, kept=True)
+        self._chat.context = value
+
+    @property
+    def context_limits(self) -> ContextLimits:
+        """Caps on the context of one message (`w.context_limits.max_chars = 50_000`)."""
+        return self._chat.context_limits
+
+    @context_limits.setter
+    def context_limits(self, value: ContextLimits) -> None:
+        if not isinstance(value, ContextLimits):
+            raise TypeError("context_limits takes a ContextLimits (change its fields instead).")
+        self._chat.context_limits = value
 
     def stop(self) -> None:
         """Stop the streaming run (or the replay); what arrived so far stays."""

@@ -30,10 +30,18 @@ from typing import TYPE_CHECKING, Any
 from powawidget.model.conversation import Conversation
 from powawidget.model.status import SessionStatus, session_status
 from powawidget.model.turns import Turn
+from powawidget.session.context import (
+    Context,
+    ContextLimits,
+    build_context,
+    check_limits,
+    check_sources,
+)
 from powawidget.session.history import load_history
 from powawidget.session.listing import session_rows
 from powawidget.session.replay import Replay
 from powawidget.session.run import RunHandle, start_run
+from powawidget.session.structured import response_format as as_response_format
 from powawidget.wire.canonical import CanonicalEvent
 from powawidget.wire.errors import PowabaseError, RunInProgressError
 from powawidget.wire.events import make_event
@@ -84,6 +92,9 @@ class ChatSession:
     ) -> None:
         self.client = client
         self.options = dict(options or {})
+        self.context: Any = None  # sent with every message until set to None (w.context)
+        self.context_limits = ContextLimits()
+        self._last_request: tuple[str, dict[str, Any]] | None = None  # for retry()
         self.fetch_usage = fetch_usage  # look up usage the stream lacked (session.usage)
         self._owns_client = owns_client
         self._on_event = on_event
@@ -158,13 +169,35 @@ class ChatSession:
 
     # ---- verbs --------------------------------------------------------------------------
 
-    def send(self, text: str) -> RunHandle:
-        """Start a run for `text`; returns its handle at once (the run streams in a thread)."""
+    def send(
+        self,
+        text: str,
+        *,
+        context: Any = None,
+        response_format: Any = None,
+        options: dict[str, Any] | None = None,
+    ) -> RunHandle:
+        """Start a run for `text`; returns its handle at once (the run streams in a thread).
+
+        `context`: notebook objects sent with this message (`session.context`), after the
+        kept `self.context`; `response_format`: a structured answer (`session.structured`);
+        `options`: run options for this message, over the session's (None drops one).
+        Everything is checked before anything is sent.
+        """
         if self.replaying:
             raise RuntimeError("This is a replay: it plays a recording and cannot send.")
         text = str(text)
         if not text.strip():
             raise ValueError("Cannot send an empty message.")
+        request = {"context": context, "response_format": response_format, "options": options}
+        sent_context = self._context_for(context)
+        answer_format = as_response_format(response_format) if response_format is not None else None
+        merged = {**self.options, **(options or {})}
+        merged = {key: value for key, value in merged.items() if value is not None}
+        if sent_context is not None:
+            check_sources({**merged, "context_override": sent_context.override})
+        else:
+            check_sources(merged)
         self._let_stopping_run_end()
         with self._lock:
             busy = self._run
@@ -178,23 +211,48 @@ class ChatSession:
                 fold=self,
                 on_waited=self._on_waited,
                 session_id=self.session_id,
-                options=self.options,
+                options=merged,
                 on_finish=self._finish_run,
                 fetch_usage=self.fetch_usage,
+                context=sent_context,
+                response_format=answer_format,
             )
             self._run = handle
+            self._last_request = (text, request)
             self._report(self._on_state)
         return handle
 
     def retry(self) -> RunHandle | None:
-        """Send the last user message again; None when there is none."""
+        """Send the last user message again (with the context and format it was sent
+        with, when this session sent it); None when there is none."""
         with self._lock:
             last = next(
                 (e for e in reversed(self.conversation.events) if e.get("event") == "user_message"),
                 None,
             )
+            sent = self._last_request
         text = last["text"] if last is not None else None
-        return self.send(text) if text else None
+        if not text:
+            return None
+        if sent is not None and sent[0] == text:
+            return self.send(text, **sent[1])
+        return self.send(text)
+
+    def _context_for(self, context: Any) -> Context | None:
+        """The kept context (`self.context`) then this message's, built and checked."""
+        limits = self.context_limits
+        parts: list[Context] = []
+        if self.context is not None:
+            parts.append(build_context(self.context, limits=limits, kept=True))
+        if context is not None:
+            parts.append(
+                context if isinstance(context, Context) else build_context(context, limits=limits)
+            )
+        if not parts:
+            return None
+        whole = parts[0] if len(parts) == 1 else parts[0] + parts[1]
+        check_limits(whole, limits)
+        return whole
 
     def stop(self) -> None:
         """Stop the streaming run (or the replay); what arrived so far stays."""

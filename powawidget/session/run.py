@@ -30,6 +30,8 @@ from powawidget.wire.errors import PowabaseError, RunFailedError, RunInProgressE
 from powawidget.wire.events import TERMINAL_EVENTS, from_server, is_failure, make_event
 
 if TYPE_CHECKING:
+    from powawidget.session.context import Context
+    from powawidget.session.structured import ResponseFormat
     from powawidget.wire.client import PowabaseClient, RunStream
 
 __all__ = ["Fold", "RunHandle", "RunInProgressError", "start_run"]
@@ -72,8 +74,18 @@ class RunHandle:
     failed (`RunFailedError`, `StreamError`, an HTTP error...), else None.
     """
 
-    def __init__(self, message: str, fold: Fold | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        fold: Fold | None = None,
+        *,
+        context: Context | None = None,
+        response_format: ResponseFormat | None = None,
+    ) -> None:
         self.message = message
+        self.context = context  # what the message sent as context (session.context)
+        self.response_format = response_format  # the structured answer asked for
+        self._parsed: tuple[Any, str | None] | None = None
         self.error: PowabaseError | None = None
         self._fold: Fold = fold if fold is not None else OwnFold()
         self._lock = self._fold.lock
@@ -151,6 +163,27 @@ class RunHandle:
             return self._turn.text if self._turn is not None else ""
 
     @property
+    def parsed(self) -> Any:
+        """The structured answer, validated (a model or dataclass instance, or the JSON),
+        once the run completed with one; None otherwise (`parse_error` says why)."""
+        return self._structured()[0]
+
+    @property
+    def parse_error(self) -> str | None:
+        """Why `parsed` is None, in one sentence (None when it is not, or no
+        response_format was asked for, or the run has not completed)."""
+        return self._structured()[1]
+
+    def _structured(self) -> tuple[Any, str | None]:
+        """(parsed, parse_error), worked out once, when the run completed."""
+        if self._parsed is not None:
+            return self._parsed
+        if self.response_format is None or not self.done or self.error is not None:
+            return None, None
+        self._parsed = self.response_format.parse(self.text)
+        return self._parsed
+
+    @property
     def elapsed(self) -> float:
         """Seconds since the run was sent."""
         return time.monotonic() - self._started_at
@@ -205,6 +238,19 @@ class RunHandle:
             raise self.error
         return self.text
 
+    def answer(self, timeout: float | None = None) -> Any:
+        """`result`, but with a response_format the validated object (`parsed`); an answer
+        that does not fit raises `StructuredAnswerError` (its `.text` keeps the answer)."""
+        text = self.result(timeout)
+        if self.response_format is None:
+            return text
+        parsed, problem = self._structured()
+        if problem is not None:
+            from powawidget.session.structured import StructuredAnswerError
+
+            raise StructuredAnswerError(problem, text)
+        return parsed
+
     def stop(self) -> None:
         """Stop the run: the stream closes within ~200 ms and a `stopped` event is added.
 
@@ -249,6 +295,8 @@ def start_run(
     on_finish: Callable[[RunHandle], None] | None = None,
     on_waited: Callable[[], None] | None = None,
     fetch_usage: bool = True,
+    context: Context | None = None,
+    response_format: ResponseFormat | None = None,
 ) -> RunHandle:
     """Record the user's message, then stream the run in a new thread; returns at once.
 
@@ -262,10 +310,35 @@ def start_run(
     and before the handle counts as done, so `handle.wait()` returns once state is final;
     `on_waited` runs once, in the main thread, when a `wait()` there returns (a notebook
     view re-publishes its saved state from the cell that waited).
+
+    `context` (`session.context.Context`) is sent as `context_override` and
+    `response_format` (`session.structured.ResponseFormat`) as `response_format`; the
+    user_message event records them (the context's records: kind, name, size, hash, never
+    its content) and the turn shows what was sent (`Turn.context_shown`, not logged).
     """
-    handle = RunHandle(message, fold if fold is not None else OwnFold(emit))
+    options = dict(options or {})
+    request: dict[str, Any] = {}
+    if context is not None:
+        options["context_override"] = context.override
+        request["context"] = context.records()
+    if response_format is not None:
+        options["response_format"] = response_format.body
+        request["response_format"] = response_format.body
+    handle = RunHandle(
+        message,
+        fold if fold is not None else OwnFold(emit),
+        context=context,
+        response_format=response_format,
+    )
     handle._on_waited = on_waited
-    handle.record(make_event("user_message", text=message, session_id=session_id))
+    with handle._lock:  # the sync reads the turn under this lock: it sees both at once
+        handle.record(
+            make_event(
+                "user_message", text=message, session_id=session_id, arguments=request or None
+            )
+        )
+        if context is not None and handle.turn is not None:
+            handle.turn.context_shown = context.shown()
     thread = threading.Thread(
         target=_stream_run,
         args=(
@@ -273,7 +346,7 @@ def start_run(
             agent_id,
             message,
             session_id,
-            dict(options or {}),
+            options,
             handle,
             on_finish,
             fetch_usage,

@@ -146,6 +146,7 @@ class DividerView(TypedDict):
 class HistoryNoteView(TypedDict):
     kind: Literal["history-note"]
     tools: bool
+    text: str
 
 
 EntryView = TurnView | DividerView | HistoryNoteView
@@ -329,8 +330,34 @@ def entry_view(conversation: Conversation, position: tuple[str, int]) -> EntryVi
         return turn_view(conversation.turns[index])
     if kind == "divider":
         return {"kind": "divider", "at": conversation.dividers[index][1]}
-    restored = any(isinstance(i, ToolCall) for i in conversation.turns[index].items)
-    return {"kind": "history-note", "tools": restored}
+    group = history_group(conversation, index)
+    return {"kind": "history-note", "tools": _restored(group), "text": history_note(group)}
+
+
+def history_group(conversation: Conversation, index: int) -> list[Turn]:
+    """The turns loaded from history that run on from turn `index` in its session: the
+    turns one history note introduces."""
+    first = conversation.turns[index]
+    group: list[Turn] = []
+    for turn in conversation.turns[index:]:
+        if not turn.from_history or turn.session_index != first.session_index:
+            break
+        group.append(turn)
+    return group
+
+
+def _restored(turns: list[Turn]) -> bool:
+    """Whether any of these history turns came back with its tool calls."""
+    return any(isinstance(i, ToolCall) for t in turns for i in t.items)
+
+
+def history_note(turns: list[Turn]) -> str:
+    """The note above turns loaded from session history, true of the turns it introduces:
+    it says tool calls are missing only when none came back (servers that keep no run
+    events). The panel, the static copy and the handouts all show this text."""
+    if _restored(turns):
+        return "Loaded from session history."
+    return "Loaded from session history (tool calls are not stored there)."
 
 
 def entries(conversation: Conversation) -> list[EntryView]:

@@ -17,6 +17,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from powawidget.model.conversation import Conversation, Turn
+from powawidget.model.view import history_group, history_note
 from powawidget.outputs.markdown import render_markdown
 from powawidget.wire.canonical import CanonicalEvent
 
@@ -162,15 +163,31 @@ def to_markdown(
         if turn.session_index != session:
             session = turn.session_index
             lines += ["---", "", "_New session_", ""]
-        lines += _markdown_turn(turn, max_result_chars)
+        note = _history_note(conv, turn)
+        lines += _markdown_turn(turn, max_result_chars, f"_{note}_" if note else "")
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _markdown_turn(turn: Turn, limit: int) -> list[str]:
-    """The Markdown lines of one turn."""
+def _history_note(conv: Conversation, turn: Turn) -> str:
+    """The history note that introduces `turn` (the first of a run of turns loaded from
+    session history, as the panel places it), else ""."""
+    if not turn.from_history:
+        return ""
+    previous = conv.turns[turn.index - 1] if turn.index else None
+    if (
+        previous is not None
+        and previous.from_history
+        and previous.session_index == turn.session_index
+    ):
+        return ""
+    return history_note(history_group(conv, turn.index))
+
+
+def _markdown_turn(turn: Turn, limit: int, note: str = "") -> list[str]:
+    """The Markdown lines of one turn (under `note`, a history note, if given)."""
     lines = [f"## Turn {turn.index + 1}", ""]
-    if turn.from_history:
-        lines += ["_Loaded from session history (tool calls are not stored there)._", ""]
+    if note:
+        lines += [note, ""]
     if turn.user_text is not None:
         quoted = "\n".join("> " + line for line in _md_safe(turn.user_text).split("\n"))
         lines += ["**You:**", "", quoted, ""]
@@ -298,7 +315,7 @@ def to_html(
         if turn.session_index != session:
             session = turn.session_index
             parts.append('<hr class="session"><p class="note">New session</p>')
-        parts.append(_html_turn(turn, max_result_chars))
+        parts.append(_html_turn(turn, max_result_chars, _history_note(conv, turn)))
     parts.append("</main>")
     main = "\n".join(parts)
     if not full_page:
@@ -312,13 +329,11 @@ def to_html(
     )
 
 
-def _html_turn(turn: Turn, limit: int) -> str:
-    """The <section> of one turn."""
+def _html_turn(turn: Turn, limit: int, note: str = "") -> str:
+    """The <section> of one turn (under `note`, a history note, if given)."""
     out = [f'<section class="turn" id="turn-{turn.index + 1}">']
-    if turn.from_history:
-        out.append(
-            '<p class="note">Loaded from session history (tool calls are not stored there).</p>'
-        )
+    if note:
+        out.append(f'<p class="note">{escape(note)}</p>')
     if turn.user_text is not None:
         out.append(
             f'<div class="msg user"><div class="who">You</div>'

@@ -343,7 +343,7 @@ def test_history_trait_renders_when_no_kernel_answers(chat):
     ]
     chat.mount(history=chat.saved(history), session_id="sess_0123456789ab")
     expect(chat.page.get_by_test_id("history-note")).to_have_text(
-        "Loaded from session history — tool calls not included"
+        "Loaded from session history (tool calls are not stored there)."
     )
     expect(chat.page.locator("[data-role=assistant] strong")).to_have_text("parts and labour")
     expect(chat.page.get_by_test_id("status-text")).to_contain_text("no kernel")

@@ -671,6 +671,7 @@ def test_load_session_fills_the_panel_with_history_and_continues_it(
     # One turn per stored run, with its tool cards; the note says tools are included.
     kinds = [e["kind"] for e in again.history]  # saved with the notebook
     assert kinds == ["history-note", "turn", "turn"] and again.history[0]["tools"]
+    assert again.history[0]["text"] == "Loaded from session history."
     assert [t["userText"] for t in again.history[1:]] == [
         "What is the refund policy?",
         "And for damaged items?",

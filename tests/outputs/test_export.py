@@ -210,3 +210,28 @@ def test_approvals_appear_with_their_question_and_verdict() -> None:
     ]
     assert "- Approval for `delete` “Delete 1?”: **denied** (no)" in to_markdown(events)
     assert "Approval for delete: Delete 1? — denied (no)" in to_html(events)
+
+
+def test_a_history_note_says_only_what_is_true_of_the_turns_it_introduces(client: Any) -> None:
+    from powawidget.notebook.static import static_html
+    from powawidget.session.history import load_history
+
+    events = list(client.stream_run("agt_demo", "How much for 12 people for 6 months?"))
+    session_id = next(e["session_id"] for e in events if e.get("session_id"))
+    loaded = Transcript(load_history(client, session_id))  # tool calls come back from /runs
+    assert loaded.tool_calls, "the stored run lost its tool calls"
+    for page in (static_html(loaded, "Chat"), loaded.to_html(), loaded.to_markdown()):
+        assert "Loaded from session history." in page and "not stored" not in page
+        assert page.count("Loaded from session history") == 1
+    # Messages alone (an older server keeps no run events): the note says so, once.
+    meta = {"role": "user", "timestamp": "2026-11-18T10:00:00Z"}
+    plain = Transcript(
+        [
+            make_event("history", text="Q1", arguments=meta),
+            make_event("history", text="A1", arguments={**meta, "role": "assistant"}),
+            make_event("history", text="Q2", arguments=meta),
+            make_event("history", text="A2", arguments={**meta, "role": "assistant"}),
+        ]
+    )
+    for page in (static_html(plain, "Chat"), plain.to_markdown()):
+        assert page.count("Loaded from session history (tool calls are not stored there).") == 1

@@ -25,7 +25,7 @@
  *   usage: Record<string, number>|null, error: ErrorView|null, fromHistory: boolean,
  *   citations: any[]|null, startedAt: string|null, endedAt: string|null}} TurnView
  * @typedef {{kind: "divider", at: string|null}} DividerView
- * @typedef {{kind: "history-note", tools: boolean}} HistoryNoteView
+ * @typedef {{kind: "history-note", tools: boolean, text: string}} HistoryNoteView
  * @typedef {TurnView|DividerView|HistoryNoteView} EntryView
  *
  * @typedef {{op: "entry", at: number, entry: EntryView}} EntryOp

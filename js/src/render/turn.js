@@ -219,14 +219,12 @@ export function dividerView() {
   return { el, update() {} };
 }
 
-/** The note above runs loaded from session history (older servers keep no tool calls). */
+/** The note above runs loaded from session history; Python words it (model/view.py). */
 export function historyNoteView(entry) {
   const el = h("div", {
     class: "pw-history-note",
     dataset: { testid: "history-note" },
-    text: entry?.tools
-      ? "Loaded from session history"
-      : "Loaded from session history — tool calls not included",
+    text: entry?.text ?? "Loaded from session history.",
   });
   return { el, update() {} };
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,9 +12,11 @@ import pytest
 JS_DIR = Path(__file__).resolve().parents[2] / "js"
 
 
+@functools.cache
 def bundle_module(entry: str) -> str:
     """An IIFE bundle of `entry` (ESM importing from js/src), built by the project's esbuild:
-    a piece of the panel on its own page, for tests of one module in a real browser."""
+    a piece of the panel on its own page, for tests of one module in a real browser. Built
+    once per entry and test session (an esbuild start costs about a second)."""
     npx = shutil.which("npx")
     if npx is None:
         pytest.fail("npx (Node.js 18+) is needed to bundle a front-end module.")

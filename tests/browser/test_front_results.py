@@ -64,3 +64,30 @@ def test_small_values_read_inline_and_large_ones_fold(results):
     results.evaluate("(v) => showValue(v)", big)
     toggles = results.locator("[aria-expanded=false]")
     assert toggles.count() >= 1  # nested rows fold in a value this large
+
+
+COPY = """([selector, whole]) => {
+  const tree = document.querySelector(selector);
+  const range = document.createRange();
+  range.selectNodeContents(whole ? tree : tree.querySelector('.pw-json-children'));
+  getSelection().removeAllRanges();
+  getSelection().addRange(range);
+  const event = new ClipboardEvent('copy', {clipboardData: new DataTransfer(), bubbles: true,
+                                            cancelable: true});
+  tree.querySelector('.pw-json-key').dispatchEvent(event);
+  return {copied: event.clipboardData.getData('text/plain'), selected: getSelection().toString()};
+}"""
+
+
+def test_a_json_view_copies_as_valid_json_folded_parts_included(results):
+    small = {"order": "ORD-1042", "amount": 49, "items": [{"sku": "DCK-2H", "qty": 1}], "ok": True}
+    results.evaluate("(v) => showValue(v)", small)
+    unfolded = results.locator("[data-testid=json]")
+    assert json.loads(unfolded.inner_text()) == small  # commas between the rows
+    assert json.loads(results.evaluate(COPY, ["[data-testid=json]", True])["copied"]) == small
+    big = {"rows": [{"id": i, "name": f"row number {i}", "tags": ["a", "b"]} for i in range(15)]}
+    results.evaluate("(v) => showValue(v)", big)
+    assert results.locator("[aria-expanded=false]").count() >= 1  # folded parts
+    assert json.loads(results.evaluate(COPY, ["[data-testid=json]", True])["copied"]) == big
+    part = results.evaluate(COPY, ["[data-testid=json]", False])
+    assert part["copied"] == ""  # a part of the tree copies as the browser selected it

@@ -223,18 +223,33 @@ def test_errors_render_code_and_the_status_line_stays_short(chat):
     expect(chat.page.get_by_test_id("status-text")).to_have_text("Failed — see below")
 
 
-def test_the_banner_is_one_dismissable_line_even_at_340px(chat):
-    chat.page.set_viewport_size({"width": 388, "height": 700})  # 340 px panel + page margins
-    chat.mount(banner=LONG_BANNER)
+@pytest.mark.parametrize(("width", "theme"), [(1400, "light"), (1400, "dark"), (388, "light")])
+def test_the_banner_wraps_to_show_the_whole_notice_and_is_dismissable(
+    chat, artifacts_dir: Path, width: int, theme: str
+):
+    chat.page.set_viewport_size({"width": width, "height": 500})  # 388: a 340 px panel
+    if theme == "dark":
+        chat.page.evaluate("() => document.body.classList.add('host-dark')")
+    chat.page.evaluate("() => document.getElementById('host').style.maxWidth = 'none'")
+    chat.mount(theme=theme, banner=LONG_BANNER)
     chat.snapshot([])
     note = chat.page.get_by_test_id("banner")
     expect(note).to_be_visible()
     line = chat.page.get_by_test_id("banner-text")
-    height = line.evaluate("e => e.getBoundingClientRect().height")
-    line_height = line.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
-    assert height < 2 * line_height, "the banner wraps"
-    line.click()  # unfolds for reading
-    expect(line).to_have_attribute("aria-expanded", "true")
+    expect(line).to_have_text(LONG_BANNER)
+    cut = line.evaluate(
+        "e => e.scrollWidth > e.clientWidth || e.scrollHeight > e.clientHeight"
+        " || getComputedStyle(e).textOverflow === 'ellipsis'"
+    )
+    assert not cut, "the notice is cut"
+    box, panel = line.bounding_box(), chat.page.get_by_test_id("chat").bounding_box()
+    assert box and panel and box["x"] + box["width"] <= panel["x"] + panel["width"]
+    lines = line.evaluate(
+        "e => Math.round(e.getBoundingClientRect().height"
+        " / parseFloat(getComputedStyle(e).lineHeight))"
+    )
+    assert lines >= (3 if width < 400 else 1)
+    note.screenshot(path=str(artifacts_dir / f"banner_{width}_{theme}.png"))
     chat.page.get_by_role("button", name="Dismiss this notice").click()
     expect(note).to_be_hidden()
     chat.set("banner", "Another notice")

@@ -52,17 +52,12 @@ export function header(send, extra = null) {
 }
 
 /**
- * Banner (e.g. "not connected to Powabase"): one line, cut with an ellipsis; the text is a
- * button that unfolds it (the whole text is always there for screen readers), and × hides
- * it until Python sends a different banner.
+ * Banner (e.g. "not connected to Powabase"): the whole notice, wrapped over as many lines
+ * as the width needs (a cut notice hid what to do next); × hides it until Python sends a
+ * different banner.
  */
 export function banner() {
-  const text = h("button", {
-    type: "button",
-    class: "pw-banner-text",
-    "aria-expanded": "false",
-    dataset: { testid: "banner-text" },
-  });
+  const text = h("span", { class: "pw-banner-text", dataset: { testid: "banner-text" } });
   const close = h("button", {
     type: "button",
     class: "pw-banner-close",
@@ -78,11 +73,6 @@ export function banner() {
   );
   let shown = "";
   let dismissed = null;
-  text.addEventListener("click", () => {
-    const open = text.getAttribute("aria-expanded") !== "true";
-    text.setAttribute("aria-expanded", String(open));
-    el.classList.toggle("pw-banner-open", open);
-  });
   close.addEventListener("click", () => {
     dismissed = shown;
     el.hidden = true;
@@ -90,7 +80,6 @@ export function banner() {
   function update(value) {
     shown = value || "";
     text.textContent = shown;
-    text.title = shown;
     el.hidden = !shown || dismissed === shown;
   }
   return { el, update };

@@ -94,13 +94,15 @@ function jsonNode(value, depth, unfold = false) {
   const [open, close] = isArray ? ["[", "]"] : ["{", "}"];
   if (!keys.length) return h("span", { class: "pw-json-punct", text: open + close });
   const list = h("div", { class: "pw-json-children" });
-  for (const k of keys) {
+  keys.forEach((k, i) => {
     const row = h("div", { class: "pw-json-row" });
     if (!isArray)
       row.append(h("span", { class: "pw-json-key", text: JSON.stringify(String(k)) }), ": ");
     row.append(jsonNode(value[k], depth + 1, unfold));
+    // The commas are text, so a copied selection of an unfolded tree is valid JSON.
+    if (i < keys.length - 1) row.append(h("span", { class: "pw-json-punct", text: "," }));
     list.append(row);
-  }
+  });
   const n = keys.length;
   const folded = `${open} ${n} ${isArray ? (n === 1 ? "item" : "items") : n === 1 ? "key" : "keys"} ${close}`;
   const toggle = h("button", { type: "button", class: "pw-json-toggle" });
@@ -123,6 +125,32 @@ function jsonNode(value, depth, unfold = false) {
 }
 
 /**
+ * A selection that takes in the whole tree copies the value as pretty JSON, folded parts
+ * included (a folded node shows "{ 3 keys }", which is no JSON). A part of the tree copies
+ * as selected.
+ * @param {HTMLElement} tree @param {string} pretty @param {ClipboardEvent} event
+ */
+function copyWhole(tree, pretty, event) {
+  const selection = tree.ownerDocument.getSelection();
+  if (!selection || !selection.rangeCount || !event.clipboardData) return;
+  const texts = tree.ownerDocument.createTreeWalker(tree, NodeFilter.SHOW_TEXT);
+  const first = texts.nextNode();
+  let last = first;
+  for (let node = first; node; node = texts.nextNode()) last = node;
+  if (!first || !last) return;
+  const range = selection.getRangeAt(0);
+  const whole = tree.ownerDocument.createRange();
+  whole.setStart(first, 0);
+  whole.setEnd(last, last.textContent?.length ?? 0);
+  const covers =
+    range.compareBoundaryPoints(Range.START_TO_START, whole) <= 0 &&
+    range.compareBoundaryPoints(Range.END_TO_END, whole) >= 0;
+  if (!covers) return;
+  event.clipboardData.setData("text/plain", pretty);
+  event.preventDefault();
+}
+
+/**
  * View of a tool argument/result value: JSON → folded tree (or pretty text when large),
  * anything else → text, truncated with "Show all".
  */
@@ -133,7 +161,11 @@ export function valueView(value) {
     if (pretty.length <= PREVIEW_CHARS * 2) {
       // A value that fits in a screenful is shown whole; larger ones fold below the top.
       const open = pretty.split("\n").length <= OPEN_LINES;
-      return h("div", { class: "pw-json", dataset: { testid: "json" } }, [jsonNode(data, 0, open)]);
+      const tree = h("div", { class: "pw-json", dataset: { testid: "json" } }, [
+        jsonNode(data, 0, open),
+      ]);
+      tree.addEventListener("copy", (event) => copyWhole(tree, pretty, event));
+      return tree;
     }
     return textBlock(pretty, "pw-json-text");
   }

@@ -19,7 +19,7 @@ from powawidget.server.agents import (
 )
 from powawidget.server.agents.approval import refund_request
 from powawidget.server.agents.loop import ServerRun, ToolRequest
-from powawidget.server.agents.timing import LONG_TOKEN_DELAY, long_answer_seconds
+from powawidget.server.agents.timing import LONG_TOKEN_DELAY, long_answer, long_answer_seconds
 from powawidget.server.protocol import Agent, RunContext
 from powawidget.server.tools import TOOLS
 
@@ -274,6 +274,20 @@ def test_long_agent_streams_slowly_whatever_the_delay_and_can_be_stopped() -> No
     text = "".join(e["delta"] for e in events if e["event"] == "content_delta")
     assert text.startswith("# A field guide to streaming agent runs")
     assert events[-1]["event"] == "content_delta"  # stopped mid-answer: no complete
+
+
+def test_the_long_agent_answers_what_it_is_asked_at_length() -> None:
+    hub, refunds, other = (
+        long_answer(q)
+        for q in ("Tell me about Orbit Hub", "What is your refund policy?", "What is 31 * 56?")
+    )
+    assert hub.startswith("# Tell me about Orbit Hub") and "## Orbit Hub" in hub
+    assert hub.index("## Orbit Hub") < hub.index("## Everything we sell")
+    assert "Full refund within 30 days" in refunds.split("## ", 2)[1]
+    assert "nothing on that" in other
+    assert len({hub, refunds, other, long_answer("Explain streaming")}) == 4
+    for question in ("Tell me about Orbit Hub", "What is 31 * 56?", "Explain streaming"):
+        assert 15 <= long_answer_seconds(question) <= 30  # long enough to press Stop
 
 
 def test_an_agent_without_tools_takes_the_standard_path_and_keeps_usage_for_the_run() -> None:

@@ -1,5 +1,6 @@
 """Agents for timing tests: `agt_slow_tool` (a tool that takes exactly 300 ms) and
-`agt_long` (a long answer streamed at ≥ 0.05 s a token, ~20 s, for stop tests)."""
+`agt_long` (a long answer to what it is asked, streamed at ≥ 0.05 s a token, ~20 s, for
+stop tests)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ from powawidget.server.protocol import Dialect, RunContext
 from powawidget.server.tools import Tool
 
 LONG_TOKEN_DELAY = 0.05
+LONG_MIN_TOKENS = 320
+"""The shortest long answer, in stream tokens: at LONG_TOKEN_DELAY, at least 16 s to stop."""
+STREAMING_WORDS = frozenset({"stream", "streaming", "streams", "sse", "event", "events", "run",
+                             "runs", "stop", "stopping", "wire", "protocol", "delta"})  # fmt: skip
 
 
 def check_stock(product: str = "Orbit Hub") -> dict[str, Any]:
@@ -110,25 +115,86 @@ That is all there is to it. Happy streaming!
 """
 
 
+def _product_section(product: knowledge.Product) -> str:
+    """One product at length: what it is, its price and seats, who it suits, its features."""
+    seats = f" for {product.seats_phrase}" if product.seats_phrase else ""
+    features = "\n".join(f"- {feature}" for feature in product.features)
+    return (
+        f"## {product.name}\n\n{product.summary}\n\n"
+        f"It costs **{product.price_label}**{seats}, and it is best for {product.best_for}.\n\n"
+        f"What you get:\n\n{features}\n"
+    )
+
+
+def _policy_section(policy: knowledge.Policy) -> str:
+    """One policy at length: its summary and every point."""
+    points = "\n".join(f"- {point}" for point in policy.points)
+    return f"## {policy.title}\n\n{policy.summary}\n\n{points}\n"
+
+
+def _catalogue_table() -> str:
+    """The whole catalogue as a Markdown table."""
+    rows = "\n".join(
+        f"| {p.name} | {p.kind} | {p.price_label} | {p.seats_label} |"
+        for p in knowledge.catalogue()
+    )
+    return (
+        f"## Everything we sell\n\n| Product | Kind | Price | Seats |\n|---|---|---|---|\n{rows}\n"
+    )
+
+
+def long_answer(message: str) -> str:
+    """A long, structured answer to `message`: the products and policies it names or finds
+    (the streaming field guide when it asks about streaming runs), then the catalogue and
+    policies as background until it is long enough (≥ LONG_MIN_TOKENS) to be worth stopping."""
+    words = set(knowledge.search_terms(message))
+    if words & STREAMING_WORDS and not knowledge.mentioned_products(message):
+        return LONG_ANSWER
+    named = knowledge.mentioned_products(message)
+    products = named or knowledge.search_products(message)[:3]
+    policies = knowledge.mentioned_policies(message)
+    topic = ", ".join([p.name for p in products] + [p.title for p in policies])
+    if named or policies:
+        opening = f"You asked about {topic}. Here is all I know, section by section."
+    elif products:
+        opening = f"The closest I have in Orbit Labs' catalogue: {topic}. In detail:"
+    else:
+        opening = (
+            "I have nothing on that in Orbit Labs' records, so here is the long tour of what "
+            "I can tell you about: the catalogue and the customer policies."
+        )
+    parts = [f"# {' '.join(message.split())[:80]}\n\n{opening}\n"]
+    parts += [_product_section(p) for p in products] + [_policy_section(p) for p in policies]
+    background = [_catalogue_table()]
+    background += [_policy_section(p) for p in knowledge.policies().values() if p not in policies]
+    background += [_product_section(p) for p in knowledge.catalogue() if p not in products]
+    for section in background:
+        if len(tokens("\n".join(parts))) >= LONG_MIN_TOKENS:
+            break
+        parts.append(section)
+    return "\n".join(parts)
+
+
 class LongAgent:
-    """Streams a long markdown guide slowly (≥ 0.05 s a token, about 20 s in all)."""
+    """Answers what it is asked at length, slowly (≥ 0.05 s a token, about 20 s in all)."""
 
     id = "agt_long"
     name = "Long answer (slow stream)"
     model = "powabase-demo-1"
     dialect: Dialect = "server"
-    description = "Streams a long markdown answer over about 20 seconds: try the Stop button."
+    description = "Answers at length, streamed over about 20 seconds: try the Stop button."
     system_prompt = "You write long, well-structured explanations."
 
     async def run(self, ctx: RunContext, message: str) -> AsyncIterator[dict[str, Any]]:
         """One step: a long answer at a fixed slow pace, whatever the server delay."""
         run = ServerRun(ctx, message, self.system_prompt, {})
         yield run.start()
-        thinking = "A long, structured explanation: headings, a table, a code sample."
-        async for event in run.answer(LONG_ANSWER, thinking=thinking, min_delay=LONG_TOKEN_DELAY):
+        thinking = "A long, structured explanation of what was asked: headings, lists, a table."
+        text = long_answer(message)
+        async for event in run.answer(text, thinking=thinking, min_delay=LONG_TOKEN_DELAY):
             yield event
 
 
-def long_answer_seconds() -> float:
-    """How long agt_long takes to stream its answer at the minimum pace."""
-    return len(tokens(LONG_ANSWER)) * LONG_TOKEN_DELAY
+def long_answer_seconds(message: str = "Explain streaming") -> float:
+    """How long agt_long takes to stream its answer to `message` at the minimum pace."""
+    return len(tokens(long_answer(message))) * LONG_TOKEN_DELAY

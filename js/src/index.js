@@ -4,6 +4,7 @@
 import "./styles/theme.css";
 import "./styles/messages.css";
 import "./styles/cards.css";
+import "./styles/delegation.css";
 import "./styles/chrome.css";
 import { mount } from "./app.js";
 import { mountEvaluation } from "./evaluation/panel.js";

@@ -89,3 +89,51 @@ def test_real_runs_draw_what_python_folded(client: PowabaseClient, agent: str) -
     [shown] = node_apply([messages_for(events, 7) for events in runs])
     assert shown == json.loads(json.dumps(entries(Conversation(events))))
     assert len(shown) == 2
+
+
+ORCHESTRATIONS = ROOT / "tests" / "fixtures" / "orchestrations"
+ORCHESTRATION_CASES = {
+    "nested-delegation": "o11_run_delegate_tool.sse",
+    "failed-child": "o22_run_subagent_fail_500.rebuilt.sse",
+    "orchestrator-failure": "o20_run_fail_429.sse",
+}
+
+
+def orchestration_events(name: str) -> list[dict[str, Any]]:
+    """A recorded orchestration stream as canonical events, after the user's question."""
+    from powawidget.wire.sse import SSEDecoder
+
+    decoder = SSEDecoder()
+    frames = decoder.feed((ORCHESTRATIONS / name).read_bytes()) + decoder.close()
+    normaliser = EventNormaliser()
+    return [make_event("user_message", text="Which cities are biggest?")] + [
+        normaliser.normalise(f) for f in frames
+    ]
+
+
+@pytest.mark.parametrize("case", sorted(ORCHESTRATION_CASES))
+def test_orchestrations_draw_what_python_folded_live_and_replayed(case: str) -> None:
+    live = orchestration_events(ORCHESTRATION_CASES[case])
+    # A replay: the saved log (one JSON object per event) read back and played again,
+    # into a panel that already shows an earlier turn.
+    saved = [json.loads(json.dumps(e)) for e in live]
+    replayed = [make_event("user_message", text="earlier"), *saved]
+    runs = [live, replayed]
+    shown = node_apply([messages_for(events, seed) for seed, events in enumerate(runs * 3)])
+    expected = [json.loads(json.dumps(entries(Conversation(events)))) for events in runs * 3]
+    assert shown == expected
+    live_turn, replayed_turn = expected[0][-1], expected[1][-1]
+    assert replayed_turn == live_turn  # the replay draws the same turn
+    kinds = [i["kind"] for i in live_turn["items"]]
+    cards = [i for i in live_turn["items"] if i["kind"] == "delegation"]
+    if case == "nested-delegation":
+        assert kinds == ["step", "delegation", "step", "text"]
+        assert cards[0]["status"] == "completed"
+        assert [i["kind"] for i in cards[0]["run"]["items"]] == ["step", "tool", "step", "text"]
+        assert live_turn["usageTotal"]["total_tokens"] == 602
+    elif case == "failed-child":
+        assert live_turn["status"] == "completed" and cards[0]["status"] == "failed"
+        assert cards[0]["run"]["error"]["message"].startswith("litellm.InternalServerError")
+    else:
+        assert live_turn["status"] == "failed" and cards == []
+        assert live_turn["error"]["message"].startswith("litellm.RateLimitError")

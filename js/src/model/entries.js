@@ -66,7 +66,9 @@ export class Entries {
     for (let i = this.entries.length - 1; i >= 0; i--) {
       const e = this.entries[i];
       if (e.kind === "divider") break;
-      if (e.kind === "turn" && e.usage) total = addUsage(total, e.usage);
+      // An orchestration's turn counts its sub-agents' runs too (usageTotal).
+      if (e.kind === "turn" && (e.usageTotal || e.usage))
+        total = addUsage(total, e.usageTotal || e.usage);
     }
     return total;
   }

@@ -17,13 +17,22 @@
  *   state: "pending"|"approved"|"denied"|"timed_out", reason: string|null,
  *   timeoutS: number|null}} ApprovalView
  * @typedef {{kind: "reset", step: number|null, reason: string|null}} ResetView
- * @typedef {StepView|TextView|ReasoningView|ToolView|ApprovalView|ResetView} ItemView
+ * @typedef {{kind: "delegation", agent: string|null, task: string|null,
+ *   childRunId: string|null, callId: string|null,
+ *   status: "running"|"completed"|"failed"|"stopped", startedAt: string|null,
+ *   durationMs: number|null, steps: number, usage: Record<string, number>|null,
+ *   run: TurnView}} DelegationView
+ * @typedef {{agent: string|null, runId: string|null, depth: number,
+ *   usage: Record<string, number>|null}} RunUsageView
+ * @typedef {StepView|TextView|ReasoningView|ToolView|ApprovalView|ResetView|DelegationView} ItemView
  * @typedef {{message: string, code: string|null, step: number|null}} ErrorView
  * @typedef {{kind: "turn", runId: string|null, sessionId: string|null,
  *   userText: string|null, answer: string|null, items: ItemView[], steps: number,
  *   status: "streaming"|"waiting_approval"|"completed"|"failed"|"stopped",
  *   usage: Record<string, number>|null, error: ErrorView|null, fromHistory: boolean,
- *   citations: any[]|null, startedAt: string|null, endedAt: string|null}} TurnView
+ *   citations: any[]|null, startedAt: string|null, endedAt: string|null,
+ *   agent: string|null, depth: number, runUsage: RunUsageView[]|null,
+ *   usageTotal: Record<string, number>|null}} TurnView
  * @typedef {{kind: "divider", at: string|null}} DividerView
  * @typedef {{kind: "history-note", tools: boolean, text: string}} HistoryNoteView
  * @typedef {TurnView|DividerView|HistoryNoteView} EntryView

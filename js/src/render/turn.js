@@ -11,6 +11,7 @@ import { approvalCard } from "./approval.js";
 import { errorCard } from "./errorcard.js";
 import { stepMarker, reasoningBlock, resetNote } from "./blocks.js";
 import { toldByToolCard } from "./denial.js";
+import { delegationCard } from "./delegation.js";
 
 /**
  * @typedef {{send: (msg: object) => void, sendText: (text: string) => void, makeCopy: (get: () => string, label: string) => HTMLElement,
@@ -39,13 +40,15 @@ function repeatsCall(item, turn) {
   return false;
 }
 
-const ITEM_VIEWS = {
+/** How each kind of item is drawn (a delegation card draws its sub-agent's run with these). */
+export const ITEM_VIEWS = {
   text: textSegment,
   tool: (item) => toolCard(item),
   approval: (item, ctx) => approvalCard(item, ctx),
   step: (item) => stepMarker(item),
   reasoning: (item) => reasoningBlock(item),
   reset: (item) => resetNote(item),
+  delegation: (item, ctx) => delegationCard(item, ctx),
 };
 
 /** The view of one turn. @param {any} turn @param {TurnContext} ctx */
@@ -153,7 +156,8 @@ export function turnView(turn, ctx) {
         settledNow ||
         item.kind === "step" ||
         item.kind === "approval" ||
-        item.kind === "tool"
+        item.kind === "tool" ||
+        item.kind === "delegation"
       ) {
         entry.view.update(item, t);
         entry.rev = item.rev;
@@ -194,7 +198,9 @@ export function turnView(turn, ctx) {
     const canResume = t.status === "stopped" && ctx.isLast(t) && ctx.canAct();
     stoppedActions.hidden = !canResume;
     if (!canResume) retry.disabled = resume.disabled = false;
-    usage.textContent = describeUsage(t.usage);
+    usage.textContent = t.runUsage
+      ? describeRunUsage(t.runUsage, t.usageTotal)
+      : describeUsage(t.usage);
     // The run's duration, user message to end, however short: a run started from Python
     // (`w.ask()`) against a fast server ends within ~50 ms, and a cut-off here left those
     // footers with tokens but no time while slower typed runs showed both.
@@ -207,6 +213,19 @@ export function turnView(turn, ctx) {
   }
   update(turn);
   return { el, update };
+}
+
+/** An orchestration's footer: the orchestrator's tokens, each sub-agent's, and the total. */
+function describeRunUsage(runs, total) {
+  const parts = runs
+    .filter((r) => r.usage && describeUsage(r.usage))
+    .map((r) => `${r.agent || "agent"} ${describeUsage({ total_tokens: totalOf(r.usage) })}`);
+  const sum = describeUsage(total);
+  return sum ? `${parts.join(" · ")}${parts.length ? " · " : ""}total ${sum}` : parts.join(" · ");
+}
+
+function totalOf(usage) {
+  return usage.total_tokens ?? (usage.prompt_tokens ?? 0) + (usage.completion_tokens ?? 0);
 }
 
 /** A divider where the user started a new session. */

@@ -1,0 +1,132 @@
+// @ts-check
+// A delegation: the orchestrator handed a task to one of its agents. One card in the
+// orchestrator's turn — the agent's name, the task, its live status and duration — that
+// opens on the sub-agent's own run, drawn with the same item views as a turn (steps, tool
+// cards, thinking, its answer in Markdown), nested. Python decided all of it
+// (powawidget/model/delegations.py); this only draws.
+
+import { h, describeUsage, elapsed, formatDuration } from "../dom.js";
+import { ITEM_VIEWS } from "./turn.js";
+
+const STATUS_LABEL = {
+  running: "working",
+  completed: "done",
+  failed: "failed",
+  stopped: "stopped",
+};
+
+/** The card's state, in the tool cards' words (their colours and spinner apply). */
+const CARD_STATE = { running: "running", completed: "done", failed: "error", stopped: "error" };
+
+/** A sub-agent's run: its items in order, redrawn by position (the run comes whole). */
+function runView(ctx) {
+  const el = h("div", { class: "pw-items pw-delegation-items" });
+  /** @type {{kind: string, view: any}[]} */
+  const views = [];
+  /** @param {any} run */
+  function update(run) {
+    const items = run.items || [];
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      let entry = views[i];
+      if (entry && entry.kind !== item.kind) {
+        for (const old of views.splice(i)) old.view.el.remove();
+        entry = undefined;
+      }
+      if (!entry) {
+        const make = ITEM_VIEWS[item.kind];
+        if (!make) continue;
+        const view = make(item, ctx);
+        view.el.classList.add("pw-item");
+        entry = { kind: item.kind, view };
+        views[i] = entry;
+        el.append(view.el);
+      }
+      entry.view.update(item, run);
+    }
+    for (const old of views.splice(items.length)) old.view.el.remove();
+  }
+  return { el, update };
+}
+
+/** The card of one delegation item. @param {any} item @param {any} ctx */
+export function delegationCard(item, ctx) {
+  const agent = h("span", {
+    class: "pw-tool-name pw-delegation-agent",
+    dataset: { testid: "delegation-agent" },
+  });
+  const task = h("span", { class: "pw-tool-args-preview pw-delegation-task" });
+  const duration = h("span", {
+    class: "pw-tool-duration",
+    dataset: { testid: "delegation-duration" },
+  });
+  const state = h("span", { class: "pw-tool-state", dataset: { testid: "delegation-status" } });
+  const outcome = h("span", { class: "pw-tool-outcome", dataset: { testid: "delegation-error" } });
+  const summary = h("summary", { class: "pw-tool-summary" }, [
+    h("span", { class: "pw-tool-icon", "aria-hidden": "true" }),
+    h("span", { class: "pw-delegation-badge", text: "agent" }),
+    agent,
+    task,
+    h("span", { class: "pw-spacer" }),
+    duration,
+    state,
+    outcome,
+  ]);
+  const taskLine = h("div", {
+    class: "pw-delegation-task-full",
+    dataset: { testid: "delegation-task" },
+  });
+  const run = runView(ctx);
+  const error = h("div", { class: "pw-note pw-delegation-run-error", role: "alert" });
+  const footer = h("div", {
+    class: "pw-delegation-footer",
+    dataset: { testid: "delegation-usage" },
+  });
+  const body = h("div", { class: "pw-tool-body pw-delegation-body" }, [
+    taskLine,
+    run.el,
+    error,
+    footer,
+  ]);
+  const el = h("details", { class: "pw-delegation", dataset: { testid: "delegation-card" } }, [
+    summary,
+    body,
+  ]);
+
+  /** @param {any} it */
+  function update(it) {
+    const status = it.status || "running";
+    el.dataset.state = CARD_STATE[status] || "running";
+    el.dataset.status = status;
+    if (it.childRunId) el.dataset.runId = it.childRunId;
+    agent.textContent = it.agent || "agent";
+    agent.title = it.agent || "";
+    task.textContent = it.task || "";
+    task.title = it.task || "";
+    taskLine.replaceChildren(
+      h("span", { class: "pw-section-label", text: "Task" }),
+      h("span", { text: it.task || "" }),
+    );
+    state.textContent = STATUS_LABEL[status] || status;
+    const ms =
+      it.durationMs ??
+      (status === "running" ? elapsed(it.startedAt, new Date().toISOString()) : null);
+    duration.textContent = ms !== null && status !== "running" ? formatDuration(ms) : "";
+    const runError = it.run && it.run.error ? it.run.error.message : null;
+    outcome.hidden = status !== "failed";
+    outcome.textContent =
+      status === "failed"
+        ? `${it.agent || "The agent"} failed${runError ? `: ${runError}` : ""}`
+        : "";
+    error.hidden = true; // the summary row says the failure; the body shows the run
+    run.update(it.run || { items: [] });
+    const parts = [];
+    if (it.steps) parts.push(`${it.steps} step${it.steps === 1 ? "" : "s"}`);
+    const used = describeUsage(it.usage);
+    if (used) parts.push(used);
+    footer.textContent = parts.join(" · ");
+    footer.hidden = !parts.length;
+  }
+  update(item);
+  return { el, update };
+}

@@ -1,0 +1,102 @@
+"""An orchestration's delegation in the panel: one card in the orchestrator's turn (agent,
+task, live status, duration) that opens on the sub-agent's run drawn as a turn is drawn;
+a failed child is a failed card; the footer says who spent which tokens. Screenshots light
+and dark, from the recorded captures (tests/fixtures/orchestrations)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+from slim_streams import normalise, paced, user
+
+pytestmark = pytest.mark.browser
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "orchestrations"
+
+
+def frames(name: str) -> list[dict]:
+    """The JSON frames of a recorded stream, in order."""
+    text = (FIXTURES / name).read_text(encoding="utf-8")
+    return [json.loads(b[len("data: ") :]) for b in text.split("\n\n") if b.startswith("data: ")]
+
+
+def recorded(name: str, upto: int | None = None) -> list[dict]:
+    """The user's question and the capture's events (the first `upto` frames), paced."""
+    events = normalise(frames(name)[:upto])
+    return paced([user("Which cities are biggest?"), *events], step_ms=60)
+
+
+def shoot(chat, artifacts_dir: Path, theme: str, events: list[dict], path: str, **traits) -> None:
+    chat.page.set_viewport_size({"width": 860, "height": 900})
+    if theme == "dark":
+        chat.page.evaluate("() => document.body.classList.add('host-dark')")
+    chat.mount(theme=theme, session_id="orch_sess_79ea631d0227", **traits)
+    chat.snapshot(events)
+    chat.page.get_by_test_id("delegation-card").first.locator("summary").first.click()
+    chat.settle()
+    root = chat.page.get_by_test_id("chat")
+    expect(root).to_have_attribute("data-theme", theme)
+    root.screenshot(path=str(artifacts_dir / path))
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_a_live_delegation_opens_on_the_sub_agents_run(chat, artifacts_dir: Path, theme: str):
+    # o11 up to the sub-agent's second delta: its tool ran, it is writing its answer.
+    upto = next(
+        n
+        for n, f in enumerate(frames("o11_run_delegate_tool.sse"))
+        if f.get("delta") == "Results: "
+    )
+    events = recorded("o11_run_delegate_tool.sse", upto + 1)
+    path = f"front_delegation_live_{theme}.png"
+    shoot(chat, artifacts_dir, theme, events, path, status="streaming")
+    card = chat.page.get_by_test_id("delegation-card")
+    expect(card).to_have_count(1)
+    expect(card).to_have_attribute("data-status", "running")
+    expect(card.get_by_test_id("delegation-agent")).to_have_text("tools-agent")
+    expect(card.get_by_test_id("delegation-status")).to_have_text("working")
+    expect(card.get_by_test_id("delegation-task")).to_contain_text("Find the two biggest cities")
+    nested = card.get_by_test_id("tool-card")
+    expect(nested).to_have_count(1)
+    expect(nested.get_by_test_id("tool-name")).to_have_text("database_query")
+    expect(card.get_by_test_id("assistant-text")).to_contain_text("I looked it up. Results:")
+    # The orchestrator's delegate call is the card, not a second tool card outside it.
+    expect(chat.page.locator("[data-tool-name='delegate_to_tools-agent']")).to_have_count(0)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_a_finished_delegation_and_the_footer_per_agent(chat, artifacts_dir: Path, theme: str):
+    events = recorded("o11_run_delegate_tool.sse")
+    shoot(chat, artifacts_dir, theme, events, f"front_delegation_done_{theme}.png")
+    card = chat.page.get_by_test_id("delegation-card")
+    expect(card).to_have_attribute("data-status", "completed")
+    expect(card.get_by_test_id("delegation-status")).to_have_text("done")
+    expect(card.get_by_test_id("delegation-duration")).not_to_have_text("")
+    expect(card.get_by_test_id("delegation-usage")).to_contain_text("2 steps")
+    turn = chat.page.get_by_test_id("turn")
+    # The orchestrator's own answer once, not the server's glued text.
+    own = ":scope > .pw-msg-assistant > .pw-assistant-body > .pw-items > "
+    answer = turn.locator(own + "[data-testid='assistant-text']")
+    expect(answer).to_have_count(1)
+    expect(answer).to_contain_text("I looked it up. Results: I looked it up.")
+    expect(answer).not_to_contain_text("Done.I looked it up")
+    expect(turn.get_by_test_id("turn-usage")).to_have_text(
+        "city-desk 301 tokens · tools-agent 301 tokens · total 602 tokens (520 in · 82 out)"
+    )
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_a_failed_child_is_a_failed_card_in_a_completed_turn(chat, artifacts_dir: Path, theme: str):
+    events = recorded("o22_run_subagent_fail_500.rebuilt.sse")
+    shoot(chat, artifacts_dir, theme, events, f"front_delegation_failed_{theme}.png")
+    card = chat.page.get_by_test_id("delegation-card")
+    expect(card).to_have_attribute("data-status", "failed")
+    expect(card.get_by_test_id("delegation-status")).to_have_text("failed")
+    expect(card.get_by_test_id("delegation-error")).to_have_text(
+        "tools-agent failed: litellm.InternalServerError: InternalServerError: OpenAIException"
+        " - Internal error (stub)"
+    )
+    expect(chat.page.get_by_test_id("turn")).to_have_attribute("data-status", "completed")

@@ -15,27 +15,41 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 404: "Not Found", 405: "Not Allowed"}
+REASONS = {
+    200: "OK",
+    201: "Created",
+    302: "Found",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Not Allowed",
+    429: "Too Many Requests",
+    503: "Service Unavailable",
+}
 
 
 @dataclass
 class Reply:
-    """One scripted answer: status, body (JSON for dicts and lists), content type."""
+    """One scripted answer: status, body (JSON for dicts and lists, bytes as they are),
+    content type, and any other headers."""
 
     status: int = 200
     body: Any = None
     content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
 
     def encode(self) -> bytes:
         """The whole HTTP response, Connection: close."""
         if isinstance(self.body, (dict, list)):
             data = json.dumps(self.body).encode()
+        elif isinstance(self.body, bytes):
+            data = self.body
         else:
             data = (self.body or "").encode()
+        extra = "".join(f"{name}: {value}\r\n" for name, value in self.headers.items())
         head = (
             f"HTTP/1.1 {self.status} {REASONS.get(self.status, 'Error')}\r\n"
             f"Content-Type: {self.content_type}\r\nContent-Length: {len(data)}\r\n"
-            "Connection: close\r\n\r\n"
+            f"{extra}Connection: close\r\n\r\n"
         )
         return head.encode() + data
 
@@ -77,7 +91,10 @@ def read_request(conn: socket.socket) -> tuple[str, str, Any] | None:
             break
         body += chunk
     method, path, _ = lines[0].split(" ", 2)
-    decoded = json.loads(body) if body else None
+    try:
+        decoded = json.loads(body) if body else None
+    except ValueError:
+        decoded = None
     return method, path, decoded
 
 

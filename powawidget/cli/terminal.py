@@ -84,7 +84,11 @@ def chat_main(args: argparse.Namespace) -> int:
             write_line(err, style.dim(f"using the built-in local agent server at {base_url}"))
         origin = "the built-in local server" if server is not None else None
         with PowabaseClient(
-            base_url, api_key, idle_timeout=args.idle_timeout, origin=origin
+            base_url,
+            api_key,
+            idle_timeout=args.idle_timeout,
+            origin=origin,
+            uuid_agent_ids=server is None,  # the local server's demo ids are agt_…
         ) as client:
             return _chat(client, args, style)
     except PowabaseError as exc:

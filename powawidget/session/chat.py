@@ -447,6 +447,8 @@ class ChatSession:
 
     def report_error(self, message: str) -> None:
         """Show an error that no run had (a refused panel action, a failed approval)."""
+        if self.client is not None:
+            message = self.client.redact(message)  # the trait is saved in the notebook
         with self._lock:
             self.error = message
             self._report(self._on_state)

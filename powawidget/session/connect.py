@@ -50,4 +50,8 @@ def connect(
         f"Not connected to Powabase: {doing} at {server.base_url}. Set {ENV_BASE_URL} and "
         f"{ENV_API_KEY} (or pass base_url= and api_key=) to use your project."
     )
-    return PowabaseClient(server.base_url, server.api_key, origin=LOCAL_ORIGIN), True, banner
+    # Its demo agents are `agt_…`, not UUIDs: a 500 there is a bug, not a wrong id.
+    client = PowabaseClient(
+        server.base_url, server.api_key, origin=LOCAL_ORIGIN, uuid_agent_ids=False
+    )
+    return client, True, banner

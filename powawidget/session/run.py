@@ -374,6 +374,7 @@ def _stream_run(
     relay = handle.record
 
     def fail(error: PowabaseError) -> None:
+        client.redact_error(error)  # the key never reaches the panel, the notebook or a log
         if handle.error is None:
             handle.error = error
         relay(

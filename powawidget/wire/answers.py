@@ -11,11 +11,12 @@ from __future__ import annotations
 import email.utils
 import html
 import json
+import math
 import re
 import time
 from typing import Any
 
-from powawidget.wire.config import ENV_API_KEY, ENV_API_KEY_ALIAS, ENV_BASE_URL
+from powawidget.wire.config import ENV_API_KEY, ENV_API_KEY_ALIAS, ENV_BASE_URL, Cap
 from powawidget.wire.errors import (
     AuthenticationError,
     ConnectionFailedError,
@@ -26,10 +27,13 @@ from powawidget.wire.errors import (
     RateLimitedError,
     ServerError,
     StreamError,
+    TooLargeError,
 )
 
 UUID_SYNTAX = "invalid input syntax for type uuid"
-"""What the real backend's 500 page says when an agent id is not a UUID (Postgres' words)."""
+"""What Postgres says about a non-UUID id (the real backend's page does not: its log does)."""
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
+_UUID_BRACED = re.compile(r"^\{[0-9a-fA-F-]{32,36}\}$")
 AGENT_ID_ADVICE = (
     "Agent ids on Powabase are UUIDs such as 3f2b6c1e-8d4a-4b7e-9f00-2c5d8e1a7b3c: copy the "
     "agent's id from Powabase Studio and pass it as ChatWidget(agent_id=...) (or as the "
@@ -77,25 +81,99 @@ def _shorten(text: str, limit: int = DETAIL_LIMIT) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+def is_uuid(text: str) -> bool:
+    """True for an id Postgres reads as a UUID (hex digits 8-4-4-4-12, hyphens optional)."""
+    return bool(_UUID.match(text) or (_UUID_BRACED.match(text) and _UUID.match(text[1:-1])))
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), else None."""
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), else None.
+
+    A date in the past is 0; garbage (words, a negative, NaN, infinity, a date that does
+    not parse) is None: the client's own backoff applies.
+    """
     if value is None:
         return None
     value = value.strip()
     if not value:
         return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    if re.fullmatch(r"\d+(?:\.\d+)?|\d*\.\d+|\d+(?:\.\d*)?[eE][+-]?\d+", value):
+        seconds = float(value)
+        return seconds if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when is None:
         return None
     current = time.time() if now is None else now
-    return max(0.0, when.timestamp() - current)
+    try:
+        return max(0.0, when.timestamp() - current)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def how_long(seconds: float) -> str:
+    """A wait in words: "90 s", "25 min", "3 h", "12 days", "31.7 years"."""
+    if seconds < 120:
+        return f"{seconds:g} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.0f} h"
+    if seconds < 2 * 365 * 86400:
+        return f"{seconds / 86400:.0f} days"
+    return f"{seconds / (365.25 * 86400):.3g} years"
+
+
+def long_wait_error(error: PowabaseError, cap: Cap) -> PowabaseError:
+    """`error` (a 429 or a 5xx) told the client to wait longer than `cap`: say so, at once.
+
+    Its message names the wait the server asked for and how to raise the cap; nothing was
+    retried.
+    """
+    wait = how_long(error.retry_after or 0.0)
+    detail = summarise_body(error.body or "")
+    said = f": {detail}" if detail else ""
+    if error.status_code == 429:
+        what = f"Powabase is rate limiting requests (HTTP 429{said})"
+    else:
+        what = f"The Powabase server is unavailable (HTTP {error.status_code}{said})"
+    error.message = (
+        f"{what} and asked to wait {wait} before trying again (Retry-After), longer than "
+        f"powawidget waits ({cap.shown()}), so it did not retry. Try again after that. "
+        f"{cap.advice()}"
+    )
+    error.args = (error.message,)
+    return error
+
+
+def too_large_error(kind: str, what: str, cap: Cap, advice: str = "") -> TooLargeError:
+    """An answer past a cap (`kind`: "event", "answer" or "decompressed"); `what` names
+    the request ("the run's stream", "GET /api/agents"); `advice` says what was kept."""
+    if kind == "event":
+        text = (
+            f"One event of {what} was larger than {cap.shown()} (the cap on one event), so "
+            "powawidget stopped reading it."
+        )
+    elif kind == "answer":
+        text = (
+            f"The server's answer to {what} was larger than {cap.shown()} (the cap on one "
+            "answer), so powawidget stopped reading it."
+        )
+    else:
+        text = (
+            f"The server's compressed answer to {what} expanded past {cap.shown()} (the cap "
+            "on decompressed bytes: that much is usually a broken or hostile server), so "
+            "powawidget stopped reading it."
+        )
+    kept = f" {advice}" if advice else ""
+    return TooLargeError(
+        f"{text}{kept} {cap.advice()}",
+        limit=cap.bytes,
+        setting=f"{cap.argument}=" if cap.passed else cap.env,
+        code=f"{kind}_too_large",
+    )
 
 
 def error_for_status(
@@ -108,15 +186,18 @@ def error_for_status(
     not_found_advice: str = "Check the id.",
     bad_id_advice: str = "Check the ids you passed.",
     key_setting: str = ENV_API_KEY,
+    bad_id: str | None = None,
 ) -> PowabaseError:
     """The typed error for an HTTP error answer; `subject` names what was asked for (for 404).
 
-    `bad_id_advice` says what a valid id looks like (a 500 saying an id is not a UUID);
-    `key_setting` is where the key came from ("api_key=" or the variable that held it).
+    `bad_id` is the request's id that is not a UUID where the server wants one: a 500 is
+    then the invalid-id error (the real backend's page says nothing about it), permanent;
+    `bad_id_advice` says what a valid id looks like. `key_setting` is where the key came
+    from ("api_key=" or the variable that held it).
     """
     detail = summarise_body(body, content_type)
     said = f": {detail}" if detail else ""
-    kwargs: dict[str, Any] = {"status_code": status, "body": body}
+    kwargs: dict[str, Any] = {"status_code": status, "body": body, "retry_after": retry_after}
     if status == 401:
         return AuthenticationError(
             f"Powabase rejected the API key (HTTP 401{said}). Check that "
@@ -153,12 +234,12 @@ def error_for_status(
         return RateLimitedError(
             f"Powabase is rate limiting requests (HTTP 429{said}); the retries ran out. "
             f"{wait.capitalize()} and try again, or send fewer requests at once.",
-            retry_after=retry_after,
             **kwargs,
         )
-    if status >= 500 and UUID_SYNTAX in body.lower():
+    if (status == 500 and bad_id is not None) or (status >= 500 and UUID_SYNTAX in body.lower()):
+        why = f"{bad_id!r} is not a UUID" if bad_id is not None else UUID_SYNTAX
         return InvalidIdError(
-            f"{subject}: Powabase cannot read this id (HTTP {status}: {UUID_SYNTAX}). "
+            f"{subject}: Powabase cannot read this id (HTTP {status}: {why}). "
             f"{bad_id_advice} Trying again will not help: the id itself is wrong.",
             **kwargs,
         )
@@ -248,7 +329,10 @@ def send_failed_error(
 
 
 def redirect_error(status: int, location: str, url_setting: str = ENV_BASE_URL) -> PowabaseError:
-    """A 3xx answer: powawidget never follows redirects, so the key stays with one host."""
+    """A 3xx answer: powawidget never follows redirects, so the key stays with one host.
+
+    The caller masks the key in `location` (a portal may put it in the query string)."""
+    location = _shorten(location, 300) or "elsewhere"
     return PowabaseError(
         f"The server redirected the request to {location} (HTTP {status}). Set "
         f"{url_setting} to the URL it moved to; powawidget does not follow redirects so the "

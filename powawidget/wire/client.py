@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 from powawidget.wire.answers import AGENT_ID_ADVICE, not_event_stream_error
-from powawidget.wire.errors import NotFoundError
+from powawidget.wire.errors import NotFoundError, scrub_error
 from powawidget.wire.stopping import CancelWatch, InflightRequest
 from powawidget.wire.stream import RunStream
 from powawidget.wire.transport import (
@@ -51,12 +51,21 @@ class PowabaseClient(Transport):
         max_retries: retries before the first byte of an answer (429, 502, 503, 504, and
             connection failures: for a run or an approval only those that prove the request
             never left, since the server may have started it); 0 disables them.
-        backoff, max_backoff: exponential backoff with full jitter, capped; a Retry-After
-            header is honoured up to `max_backoff`.
+        backoff, max_backoff: exponential backoff with full jitter, capped (a Retry-After
+            header replaces it, see `max_retry_after`).
         sleep, jitter: injectable pause and `random.random` (for fast tests); by default a
             backoff waits on `stream_run`'s `cancel` event, so a stop cuts it short.
         origin: who chose the URL and key when the user did not (e.g. "the built-in local
             server"): advice names it instead of base_url= / POWABASE_BASE_URL.
+        uuid_agent_ids: the server's agent ids are UUIDs (Powabase): a 500 for an agent id
+            that is not one is the permanent `InvalidIdError`, whatever its page says
+            (False for the built-in local server, whose demo ids are `agt_…`).
+        max_event_mb, max_answer_mb, max_decompressed_mb: caps on one event, one JSON
+            answer, and the bytes one compressed answer expands to (MB; default 64, 128,
+            256, else the POWABASE_MAX_EVENT_MB / _ANSWER_MB / _DECOMPRESSED_MB variables).
+            Past one, reading stops with a `TooLargeError`; a run keeps what arrived.
+        max_retry_after: the longest Retry-After waited out (seconds, default 60, else
+            POWABASE_MAX_RETRY_AFTER); a longer one fails at once, naming the wait.
         on_error_answer: called with the typed error of every error answer, retried or not
             (an evaluation pauses all its runs on a 429 this way).
     """
@@ -106,6 +115,7 @@ class PowabaseClient(Transport):
                 subject=f"Agent {agent_id!r}",
                 not_found_advice=AGENT_NOT_FOUND_ADVICE,
                 bad_id_advice=AGENT_ID_ADVICE,
+                agent_id=agent_id,
                 resend_advice=(
                     "The run may have started on the server: look for it in the agent's "
                     "sessions (w.sessions() in a notebook) before sending the message again. "
@@ -125,10 +135,17 @@ class PowabaseClient(Transport):
         content_type = response.headers.get("Content-Type", "")
         if content_type.split(";")[0].strip().lower() != "text/event-stream":
             start = read_start(response, self._key)
-            raise not_event_stream_error(
-                response.status_code, content_type, start, self._url_setting
+            error = not_event_stream_error(
+                response.status_code, self.redact(content_type), start, self._url_setting
             )
-        return RunStream(response, agent_id=agent_id, idle_timeout=self.idle_timeout, cancel=cancel)
+            raise scrub_error(error, self._key)
+        return RunStream(
+            response,
+            agent_id=agent_id,
+            idle_timeout=self.idle_timeout,
+            cancel=cancel,
+            limits=self.limits,
+        )
 
     def get_run(self, run_id: str, *, timeout: float | None = None) -> dict:
         """The stored run: status, content, usage, tool calls, events.
@@ -199,6 +216,7 @@ class PowabaseClient(Transport):
             subject=f"Agent {agent_id!r}",
             not_found_advice=AGENT_NOT_FOUND_ADVICE,
             bad_id_advice=AGENT_ID_ADVICE,
+            agent_id=agent_id,
         )
 
     def list_sessions(self, agent_id: str) -> list[dict]:
@@ -209,6 +227,7 @@ class PowabaseClient(Transport):
             subject=f"Agent {agent_id!r}",
             not_found_advice=AGENT_NOT_FOUND_ADVICE,
             bad_id_advice=AGENT_ID_ADVICE,
+            agent_id=agent_id,
         )
 
     agent_sessions = list_sessions  # the name earlier versions used
@@ -225,6 +244,7 @@ class PowabaseClient(Transport):
             subject=f"Agent {agent_id!r}",
             not_found_advice=AGENT_NOT_FOUND_ADVICE,
             bad_id_advice=AGENT_ID_ADVICE,
+            agent_id=agent_id,
             resend_advice="The session may exist already: list the agent's sessions first.",
         )
 
@@ -236,6 +256,7 @@ class PowabaseClient(Transport):
             subject=f"Session {session_id!r} of agent {agent_id!r}",
             not_found_advice="Check the session id: the agent's sessions list shows them.",
             bad_id_advice=AGENT_ID_ADVICE,
+            agent_id=agent_id,
         )
 
     def session_messages(self, session_id: str) -> list[dict]:

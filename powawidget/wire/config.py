@@ -1,12 +1,17 @@
-"""Client configuration: the project URL and API key from arguments or the environment.
+"""Client configuration: the project URL, the API key and the caps, from arguments or the
+environment.
 
 Checked once, up front, so a missing or mistyped setting fails with advice before any
-request; the key travels as `KeyAuth`, in both headers Powabase checks.
+request; the key travels as `KeyAuth`, in both headers Powabase checks. The caps (`Cap`,
+`Limits`) bound what one answer may cost: each comes from a `PowabaseClient` argument, else
+its `POWABASE_MAX_*` variable, else its default, and errors name the one the user set.
 """
 
 from __future__ import annotations
 
+import math
 import os
+from dataclasses import dataclass
 
 import requests
 import requests.auth
@@ -15,7 +20,14 @@ __all__ = [
     "ENV_API_KEY",
     "ENV_API_KEY_ALIAS",
     "ENV_BASE_URL",
+    "ENV_MAX_ANSWER_MB",
+    "ENV_MAX_DECOMPRESSED_MB",
+    "ENV_MAX_EVENT_MB",
+    "ENV_MAX_RETRY_AFTER",
+    "MB",
+    "Cap",
     "KeyAuth",
+    "Limits",
     "api_key_setting",
     "base_url_setting",
     "resolve_api_key",
@@ -27,6 +39,125 @@ ENV_API_KEY = "POWABASE_API_KEY"
 ENV_API_KEY_ALIAS = "POWABASE_SERVICE_ROLE_KEY"
 """The environment variables users keep their project's URL and key in (errors' advice
 names them too, so `wire.errors` imports them from here, not the other way round)."""
+
+ENV_MAX_EVENT_MB = "POWABASE_MAX_EVENT_MB"
+ENV_MAX_ANSWER_MB = "POWABASE_MAX_ANSWER_MB"
+ENV_MAX_DECOMPRESSED_MB = "POWABASE_MAX_DECOMPRESSED_MB"
+ENV_MAX_RETRY_AFTER = "POWABASE_MAX_RETRY_AFTER"
+"""The caps' variables: MB (1,000,000 bytes) for sizes, seconds for the Retry-After wait."""
+
+MB = 1_000_000
+DEFAULT_MAX_EVENT_MB = 64.0  # one event: a `complete` carries every tool's FULL result
+DEFAULT_MAX_ANSWER_MB = 128.0  # one JSON answer: a page of 100 stored runs with results
+DEFAULT_MAX_DECOMPRESSED_MB = 256.0  # all the bytes one compressed answer expands to
+DEFAULT_MAX_RETRY_AFTER = 60.0  # seconds of Retry-After honoured before giving up at once
+
+
+@dataclass(frozen=True)
+class Cap:
+    """One settable limit: its value (MB or seconds), and how the user raises it."""
+
+    argument: str  # the PowabaseClient argument, e.g. "max_event_mb"
+    env: str  # its environment variable
+    value: float
+    unit: str  # "MB" or "s"
+    passed: bool  # given as an argument (else from the variable or the default)
+
+    @property
+    def bytes(self) -> int:
+        """The cap in bytes (for sizes)."""
+        return int(self.value * MB)
+
+    def shown(self) -> str:
+        """The value as the user would write it: "64 MB", "60 s"."""
+        return f"{self.value:g} {self.unit}"
+
+    def advice(self) -> str:
+        """How to raise the cap, in the setting the user has: the argument they passed, else
+        the variable (read when the widget, the client or the command starts)."""
+        bigger = f"{self.value * 2:g}"
+        if self.passed:
+            return f"To allow more, pass a larger {self.argument}= (now {self.value:g})."
+        return (
+            f"To allow more, set the environment variable {self.env} (now {self.value:g} "
+            f"{self.unit}; e.g. {self.env}={bigger}) before making the widget or running "
+            "powawidget."
+        )
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The caps one client applies: one event, one JSON answer, decompressed bytes, and the
+    longest Retry-After it waits out (docs/protocol.md, "Caps")."""
+
+    event: Cap
+    answer: Cap
+    decompressed: Cap
+    retry_after: Cap
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        max_event_mb: float | None = None,
+        max_answer_mb: float | None = None,
+        max_decompressed_mb: float | None = None,
+        max_retry_after: float | None = None,
+    ) -> Limits:
+        """Each cap from its argument, else its variable, else its default; checked."""
+        return cls(
+            event=_cap("max_event_mb", ENV_MAX_EVENT_MB, max_event_mb, DEFAULT_MAX_EVENT_MB),
+            answer=_cap("max_answer_mb", ENV_MAX_ANSWER_MB, max_answer_mb, DEFAULT_MAX_ANSWER_MB),
+            decompressed=_cap(
+                "max_decompressed_mb",
+                ENV_MAX_DECOMPRESSED_MB,
+                max_decompressed_mb,
+                DEFAULT_MAX_DECOMPRESSED_MB,
+            ),
+            retry_after=_cap(
+                "max_retry_after",
+                ENV_MAX_RETRY_AFTER,
+                max_retry_after,
+                DEFAULT_MAX_RETRY_AFTER,
+                unit="s",
+                zero_ok=True,
+            ),
+        )
+
+
+def _cap(
+    argument: str,
+    env: str,
+    passed: float | None,
+    default: float,
+    *,
+    unit: str = "MB",
+    zero_ok: bool = False,
+) -> Cap:
+    """One cap, refusing a value that is not a positive number (zero too, for a wait)."""
+    raw: object = passed
+    where = f"{argument}="
+    if passed is None:
+        text = os.environ.get(env, "").strip()
+        if not text:
+            return Cap(argument, env, default, unit, passed=False)
+        raw, where = text, env
+    try:
+        value = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        value = math.nan
+    if (
+        isinstance(raw, bool)
+        or not math.isfinite(value)
+        or value < 0
+        or (value == 0 and not zero_ok)
+    ):
+        least = "0 or more" if zero_ok else "more than 0"
+        raise _configuration_error(
+            f"{where} must be a number of {'seconds' if unit == 's' else 'MB'} ({least}), "
+            f"not {raw!r}."
+        )
+    return Cap(argument, env, value, unit, passed=passed is not None)
 
 
 class KeyAuth(requests.auth.AuthBase):

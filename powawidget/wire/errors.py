@@ -7,8 +7,10 @@ there was one, and the start of the response `body` — never the API key.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
+from urllib.parse import quote, quote_plus
 
 BODY_LIMIT = 500
 """How much of a failed answer's body an error keeps."""
@@ -25,8 +27,10 @@ __all__ = [
     "RunFailedError",
     "ServerError",
     "StreamError",
+    "TooLargeError",
     "describe_cause",
     "scrub",
+    "scrub_error",
 ]
 
 
@@ -42,12 +46,14 @@ class PowabaseError(Exception):
         status_code: int | None = None,
         code: str | None = None,
         body: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.status_code = status_code
         self.code = code if code is not None else self.default_code
         self.body = body[:BODY_LIMIT] if body is not None else None
+        self.retry_after = retry_after  # seconds the server asked to wait (Retry-After)
 
     def __str__(self) -> str:
         return self.message
@@ -94,13 +100,10 @@ class InvalidIdError(PowabaseError):
 
 
 class RateLimitedError(PowabaseError):
-    """429 after the retries ran out; `retry_after` is the server's advice in seconds."""
+    """429 after the retries ran out (or a Retry-After past the cap); `retry_after` is the
+    server's advice in seconds."""
 
     default_code = "rate_limited"
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
 
 
 class ServerError(PowabaseError):
@@ -113,6 +116,20 @@ class StreamError(PowabaseError):
     """The event stream broke: "stream_lost", "idle_timeout" or "not_event_stream"."""
 
     default_code = "stream_lost"
+
+
+class TooLargeError(PowabaseError):
+    """An answer past one of the client's caps: one event ("event_too_large"), one JSON
+    answer ("answer_too_large"), or a compressed answer's expansion
+    ("decompressed_too_large"). Reading stopped there; `limit` is the cap in bytes and
+    `setting` the argument or variable that raises it."""
+
+    default_code = "too_large"
+
+    def __init__(self, message: str, *, limit: int, setting: str, code: str, **kwargs: Any) -> None:
+        super().__init__(message, code=code, **kwargs)
+        self.limit = limit
+        self.setting = setting
 
 
 class RunFailedError(PowabaseError):
@@ -131,11 +148,30 @@ class RunFailedError(PowabaseError):
         return cls(f"{tag}The agent run failed{where}: {text}", code=code)
 
 
+_SECRET_PARAM = re.compile(
+    r"([?&;](?:api[_-]?key|key|token|access[_-]?token|auth|authorization|secret|password)=)"
+    r"[^&#;\s\"'<>]*",
+    re.IGNORECASE,
+)
+
+
 def scrub(text: str, secret: str | None) -> str:
-    """`text` with every occurrence of `secret` masked, so bodies never echo the key."""
+    """`text` with the key masked wherever it appears, as is or URL-encoded, and the value
+    of any key-like URL parameter (`?apikey=…`, `&token=…`) masked too: bodies, headers
+    and URLs an error quotes never echo the key."""
     if secret and len(secret) >= 4:
-        return text.replace(secret, "***")
-    return text
+        for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
+            text = text.replace(form, "***")
+    return _SECRET_PARAM.sub(r"\1***", text)
+
+
+def scrub_error(error: PowabaseError, secret: str | None) -> PowabaseError:
+    """`error` with the key masked in its message, its body and its text (returns it)."""
+    error.message = scrub(error.message, secret)
+    if error.body is not None:
+        error.body = scrub(error.body, secret)
+    error.args = (error.message,)
+    return error
 
 
 def describe_cause(exc: BaseException) -> str:

@@ -30,9 +30,10 @@ def backoff_delay(
     max_backoff: float,
     jitter: Callable[[], float],
 ) -> float:
-    """Seconds before retry `attempt` + 1: Retry-After (capped), else full-jitter backoff."""
+    """Seconds before retry `attempt` + 1: the server's Retry-After (the caller refuses one
+    past its cap before asking), else full-jitter backoff capped at `max_backoff`."""
     if retry_after is not None:
-        return min(retry_after, max_backoff)
+        return retry_after
     return jitter() * min(max_backoff, backoff * 2**attempt)
 
 

@@ -19,7 +19,16 @@ from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 
-__all__ = ["SSEDecoder", "ServerSentEvent", "iter_events"]
+__all__ = ["EventTooLarge", "SSEDecoder", "ServerSentEvent", "iter_events"]
+
+
+class EventTooLarge(ValueError):
+    """One event (the text of a block before its blank line) grew past the decoder's cap."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"an event of at least {size} characters, past the cap of {limit}")
+        self.size = size
+        self.limit = limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +75,10 @@ class SSEDecoder:
     """Turns a byte stream, fed in chunks of any size, into events; holds no I/O.
 
     `feed()` returns the events completed by a chunk; `close()` ends the stream (an
-    unterminated last block is dropped, as the spec says). `last_event_id` (the id sent
+    unterminated last block is dropped, as the spec says). With `max_event_size`, an event
+    (finished or still arriving) longer than that many characters is not kept: `feed()`
+    returns the events before it, drops what it held, and sets `overflow` to the size seen;
+    the stream is over (`iter_events` raises `EventTooLarge`). `last_event_id` (the id sent
     as Last-Event-ID on reconnection) and `retry` (the reconnection time in ms) keep what
     the stream set, also from blocks that carried no data, and survive `close()`.
 
@@ -81,13 +93,17 @@ class SSEDecoder:
         "_carry",
         "_head",
         "_in_data",
+        "_max_event_size",
         "_pending",
         "last_event_id",
+        "overflow",
         "retry",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, max_event_size: int | None = None) -> None:
         """Start a new stream: no last event id, no retry, BOM not yet seen."""
+        self._max_event_size = max_event_size
+        self.overflow: int | None = None
         self._head: bytes | None = b""  # the stream's first bytes until the BOM is decided
         self._carry = b""  # an incomplete UTF-8 sequence at the end of the last chunk
         self._pending: list[str] = []  # text of the unfinished block, in non-empty pieces
@@ -98,6 +114,33 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Read one chunk; return the events whose blank line it completed, in order."""
+        cap = self._max_event_size
+        if cap is None:
+            return self._feed(chunk)
+        if self.overflow is not None:
+            raise EventTooLarge(self.overflow, cap)
+        before = sum(map(len, self._pending))
+        out = self._feed(chunk)
+        if before + len(chunk) <= cap:  # nothing this chunk touched can be past the cap
+            return out
+        for i, sse in enumerate(out):
+            if len(sse.data) > cap:
+                self._overflowed(len(sse.data))
+                return out[:i]
+        held = sum(map(len, self._pending))
+        if held > cap:
+            self._overflowed(held)
+        return out
+
+    def _overflowed(self, size: int) -> None:
+        """Note an event past the cap and drop every byte held (memory stays bounded)."""
+        self.overflow = size
+        self._pending.clear()
+        self._in_data = False
+        self._carry = b""
+
+    def _feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        """`feed` without the cap."""
         if self._head is not None:  # still at the stream's start: a BOM may be arriving
             chunk = self._strip_bom(chunk)
         if type(chunk) is not bytes:
@@ -284,11 +327,17 @@ class SSEDecoder:
         return head[3:] if head.startswith(BOM_UTF8) else head
 
 
-def iter_events(chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
-    """Yield the events of a byte stream, each before the next chunk is pulled."""
-    decoder = SSEDecoder()
+def iter_events(
+    chunks: Iterable[bytes], max_event_size: int | None = None
+) -> Iterator[ServerSentEvent]:
+    """Yield the events of a byte stream, each before the next chunk is pulled; past
+    `max_event_size` characters in one event, raise `EventTooLarge` after the events
+    before it (and pull no more chunks)."""
+    decoder = SSEDecoder(max_event_size)
     feed = decoder.feed
     for chunk in chunks:
         if chunk:
             yield from feed(chunk)
+            if decoder.overflow is not None:
+                raise EventTooLarge(decoder.overflow, max_event_size or 0)
     yield from decoder.close()

@@ -19,10 +19,12 @@ from collections.abc import Iterator
 import requests
 import urllib3.exceptions
 
+from powawidget.wire.answers import too_large_error
 from powawidget.wire.canonical import CanonicalEvent
+from powawidget.wire.config import Limits
 from powawidget.wire.errors import StreamError, describe_cause
 from powawidget.wire.events import EventNormaliser
-from powawidget.wire.sse import ServerSentEvent, iter_events
+from powawidget.wire.sse import EventTooLarge, ServerSentEvent, iter_events
 from powawidget.wire.stopping import CancelWatch, shutdown_socket
 
 __all__ = ["RunStream"]
@@ -40,7 +42,9 @@ class RunStream:
     blocked read at once and closes the connection; iteration then ends normally. A
     connection lost mid-run, or a stream that ends before `complete`/`error`, raises
     `StreamError("stream_lost")`; silence longer than the idle timeout raises
-    `StreamError("idle_timeout")` — both after every event received was yielded. `events`
+    `StreamError("idle_timeout")` — both after every event received was yielded. An event
+    past `limits.event`, or a compressed body expanding past `limits.decompressed`, raises
+    `TooLargeError` the same way (reading stops there; memory stays bounded). `events`
     keeps all yielded events. A stream stopped before the run started (see
     `PowabaseClient.stream_run`) has no response: it is `stopped` and yields nothing.
     """
@@ -52,8 +56,10 @@ class RunStream:
         agent_id: str | None = None,
         idle_timeout: float,
         cancel: threading.Event | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.agent_id = agent_id
+        self._limits = limits if limits is not None else Limits.resolve()
         self.events: list[CanonicalEvent] = []
         self.stopped = False
         self._response = response
@@ -64,7 +70,7 @@ class RunStream:
         self._read_lock = threading.Lock()
         self._stop_requested = threading.Event()
         self._normaliser = EventNormaliser()
-        self._sse: Iterator[ServerSentEvent] = iter_events(self._chunks())
+        self._sse: Iterator[ServerSentEvent] = iter_events(self._chunks(), self._limits.event.bytes)
         self._finished = False
         self._closed = False
         self._terminal_seen = False
@@ -116,6 +122,11 @@ class RunStream:
                     code="stream_lost",
                 ) from None
             raise
+        except EventTooLarge:
+            self._finish()
+            raise too_large_error(
+                "event", "the run's stream", self._limits.event, self._kept_advice()
+            ) from None
         except KeyboardInterrupt:
             self.stopped = True  # Ctrl-C during a read: the user stopped the run
             self._finish()
@@ -177,6 +188,10 @@ class RunStream:
         if self._response is None:
             return
         raw = self._response.raw
+        encoding = self._response.headers.get("Content-Encoding", "").strip().lower()
+        expands = encoding not in ("", "identity")  # count what a compressed body grows to
+        decompressed = self._limits.decompressed
+        total = 0
         while not self._stop_requested.is_set():
             with self._read_lock:
                 if self._stop_requested.is_set():
@@ -210,7 +225,17 @@ class RunStream:
                     ) from None
             if not data:
                 return
+            if expands:
+                total += len(data)
+                if total > decompressed.bytes:
+                    raise too_large_error(
+                        "decompressed", "the run's stream", decompressed, self._kept_advice()
+                    )
             yield data
+
+    def _kept_advice(self) -> str:
+        """What a run cut at a cap keeps, and where the rest is."""
+        return f"The {len(self.events)} event(s) before it are kept. {self._look_up_advice()}"
 
     def _look_up_advice(self) -> str:
         """Where to find the run the server goes on with, naming it when the stream did."""

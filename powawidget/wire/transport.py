@@ -9,6 +9,7 @@ the stream").
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import random
 import threading
@@ -18,23 +19,34 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import requests
+import urllib3.exceptions
 
 from powawidget._version import __version__
 from powawidget.wire.answers import (
     error_for_status,
+    is_uuid,
+    long_wait_error,
     not_json_error,
     parse_retry_after,
     redirect_error,
     send_failed_error,
+    too_large_error,
 )
 from powawidget.wire.config import (
     KeyAuth,
+    Limits,
     api_key_setting,
     base_url_setting,
     resolve_api_key,
     resolve_base_url,
 )
-from powawidget.wire.errors import InvalidIdError, PowabaseError, describe_cause, scrub
+from powawidget.wire.errors import (
+    InvalidIdError,
+    PowabaseError,
+    describe_cause,
+    scrub,
+    scrub_error,
+)
 from powawidget.wire.retry import IDEMPOTENT_METHODS, RETRY_STATUSES, backoff_delay, never_sent
 from powawidget.wire.stopping import InflightRequest, StoppableAdapter
 
@@ -53,6 +65,7 @@ log = logging.getLogger(__name__)
 Self = TypeVar("Self", bound="Transport")
 
 ERROR_BODY_LIMIT = 64 * 1024
+READ_CHUNK = 64 * 1024
 PAGE_SIZE = 100
 """Rows asked for per page of a listing (the server's own maximum)."""
 
@@ -75,8 +88,20 @@ class Transport:
         jitter: Callable[[], float] = random.random,
         origin: str | None = None,
         on_error_answer: Callable[[PowabaseError], None] | None = None,
+        uuid_agent_ids: bool = True,
+        max_event_mb: float | None = None,
+        max_answer_mb: float | None = None,
+        max_decompressed_mb: float | None = None,
+        max_retry_after: float | None = None,
     ) -> None:
         self._base_url = resolve_base_url(base_url)
+        self.limits = Limits.resolve(
+            max_event_mb=max_event_mb,
+            max_answer_mb=max_answer_mb,
+            max_decompressed_mb=max_decompressed_mb,
+            max_retry_after=max_retry_after,
+        )
+        self.uuid_agent_ids = uuid_agent_ids
         self.on_error_answer = on_error_answer
         key = resolve_api_key(api_key)
         # Advice names where the URL and key came from: the caller's setting, or `origin`.
@@ -111,6 +136,19 @@ class Transport:
         """Close the pooled connections."""
         self._session.close()
 
+    def redact(self, text: str) -> str:
+        """`text` with this client's key masked (as is, URL-encoded, or as a URL parameter)."""
+        return scrub(text, self._key)
+
+    def redact_error(self, error: PowabaseError) -> PowabaseError:
+        """`error` with this client's key masked in its message and body (returns it)."""
+        return scrub_error(error, self._key)
+
+    def _bad_agent_id(self, agent_id: str) -> str | None:
+        """`agent_id` when this server wants UUIDs and it is not one (a 500 then means the
+        id is wrong, whatever the page says), else None."""
+        return agent_id if self.uuid_agent_ids and not is_uuid(agent_id) else None
+
     def _pages(self, path: str, key: str, **kwargs: Any) -> list[dict]:
         """Every item of a paged listing (limit/offset), page after page until a short one.
 
@@ -134,17 +172,63 @@ class Transport:
                 return items
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Send a request and decode its JSON answer."""
+        """Send a request and decode its JSON answer (read up to the caps, see `_body`)."""
         response = self._request(method, path, **kwargs)
+        data = self._body(response, f"{method} {path}")
         try:
-            return response.json()
-        except ValueError:
-            start = scrub(response.text[:500], self._key)
+            return json.loads(data)
+        except (ValueError, RecursionError):
+            start = self.redact(data[:500].decode("utf-8", errors="replace"))
             raise not_json_error(
                 f"{method} {path}", response.status_code, start, self._url_setting
             ) from None
+
+    def _body(self, response: requests.Response, what: str) -> bytes:
+        """A whole answer's decoded bytes, refused past the answer cap (and, for a compressed
+        answer, the decompressed cap) as a `TooLargeError`; the response is closed."""
+        limits = self.limits
+        encoded = response.headers.get("Content-Encoding", "").strip().lower()
+        compressed = encoded not in ("", "identity")
+        kind, cap = "answer", limits.answer
+        if compressed and limits.decompressed.bytes < cap.bytes:
+            kind, cap = "decompressed", limits.decompressed
+        try:
+            size = int(response.headers.get("Content-Length", ""))
+        except ValueError:
+            size = -1
+        pieces: list[bytes] = []
+        total = 0
+        try:
+            if not compressed and size > cap.bytes:
+                raise too_large_error(kind, what, cap)
+            while True:
+                piece = response.raw.read(READ_CHUNK, decode_content=True)
+                if not piece:
+                    break
+                total += len(piece)
+                if total > cap.bytes:
+                    raise too_large_error(kind, what, cap)
+                pieces.append(piece)
+        except requests.RequestException as exc:  # a body cut or broken mid-answer
+            raise send_failed_error(
+                "no_answer",
+                base_url=self._base_url,
+                cause=self._reason(exc),
+                what=what,
+                url_setting=self._url_setting,
+            ) from None
+        except (OSError, ValueError, urllib3.exceptions.HTTPError) as exc:
+            raise send_failed_error(
+                "no_answer",
+                base_url=self._base_url,
+                cause=self._reason(exc),
+                what=what,
+                advice="The answer was cut short: try again.",
+                url_setting=self._url_setting,
+            ) from None
         finally:
             response.close()
+        return b"".join(pieces)
 
     def _request(
         self,
@@ -162,13 +246,17 @@ class Transport:
         inflight: InflightRequest | None = None,
         timeout: float | None = None,
         retries: int | None = None,
+        agent_id: str | None = None,
     ) -> requests.Response:
         """Send with retries before the first byte; return a 2xx response with its body unread.
 
         A POST is resent only after failures that prove it never left (no connection) or
         that the server refused it (429, 502, 503, 504); `resend_advice` says what to check
-        when it may have been received. Raises `Stopped` once `cancel` is set (checked
-        before each attempt, after each failure, and by ending the backoff wait early).
+        when it may have been received. A Retry-After is waited out up to the client's cap;
+        past it the error is raised at once, naming the wait. `agent_id`: the path's agent,
+        so a 500 for one that is not a UUID is the permanent invalid-id error. Raises
+        `Stopped` once `cancel` is set (checked before each attempt, after each failure, and
+        by ending the backoff wait early).
         """
         url = self._base_url + path
         max_retries = self.max_retries if retries is None else retries
@@ -200,7 +288,12 @@ class Transport:
                 if 200 <= response.status_code < 300:
                     return response
                 error = self._error(
-                    response, subject, not_found_advice, bad_id_advice, bad_request_advice
+                    response,
+                    subject,
+                    not_found_advice,
+                    bad_id_advice,
+                    bad_request_advice,
+                    self._bad_agent_id(agent_id) if agent_id is not None else None,
                 )
                 if self.on_error_answer is not None:
                     self.on_error_answer(error)
@@ -208,10 +301,14 @@ class Transport:
                 if (
                     isinstance(error, InvalidIdError)  # permanent, whatever its status
                     or response.status_code not in RETRY_STATUSES
-                    or attempt >= max_retries
                 ):
                     raise error
-                delay = self._delay(attempt, getattr(error, "retry_after", None))
+                wait_cap = self.limits.retry_after
+                if error.retry_after is not None and error.retry_after > wait_cap.value:
+                    raise long_wait_error(error, wait_cap)  # fail at once, saying how long
+                if attempt >= max_retries:
+                    raise error
+                delay = self._delay(attempt, error.retry_after)
                 log.info(
                     "%s %s: HTTP %s; retrying in %.2f s", method, path, error.status_code, delay
                 )
@@ -281,29 +378,31 @@ class Transport:
         not_found_advice: str,
         bad_id_advice: str,
         bad_request_advice: str = "",
+        bad_id: str | None = None,
     ) -> PowabaseError:
-        """The typed error for an error answer (body read, scrubbed and closed)."""
+        """The typed error for an error answer (body read, closed; the key masked in all it
+        quotes: body, headers, the URL of a redirect)."""
         status = response.status_code
         if 300 <= status < 400:
             response.close()
-            return redirect_error(
-                status, response.headers.get("Location", "elsewhere"), self._url_setting
-            )
+            location = self.redact(response.headers.get("Location", ""))
+            return scrub_error(redirect_error(status, location, self._url_setting), self._key)
         body = read_start(response, self._key, ERROR_BODY_LIMIT)
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         error = error_for_status(
             status,
             body=body,
-            content_type=response.headers.get("Content-Type", "").lower(),
+            content_type=self.redact(response.headers.get("Content-Type", "")).lower(),
             retry_after=retry_after,
             subject=subject,
             not_found_advice=not_found_advice,
             bad_id_advice=bad_id_advice,
             key_setting=self._key_setting,
+            bad_id=bad_id,
         )
         if status == 400 and bad_request_advice:
             error.message = f"{error.message} {bad_request_advice}"
-        return error
+        return scrub_error(error, self._key)
 
 
 def read_start(response: requests.Response, secret: str, limit: int = 500) -> str:

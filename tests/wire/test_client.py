@@ -253,9 +253,11 @@ def test_429_is_retried_after_retry_after(make_client: MakeClient, sleeps: Sleep
     assert events[-1]["event"] == "complete" and events[-1]["status"] == "completed"
 
 
-def test_retry_after_is_capped(make_client: MakeClient, sleeps: Sleeps) -> None:
-    list(make_client(max_backoff=0.25).stream_run("fault_rate_limited", unique()))
-    assert sleeps == [0.25]
+def test_a_retry_after_past_the_cap_fails_at_once(make_client: MakeClient, sleeps: Sleeps) -> None:
+    with pytest.raises(errors.RateLimitedError) as info:
+        make_client(max_retry_after=0.5).stream_run("fault_rate_limited", unique())
+    assert sleeps == []
+    assert "asked to wait 1 s" in str(info.value) and "max_retry_after=" in str(info.value)
 
 
 def test_429_without_retries_left_carries_retry_after(make_client: MakeClient) -> None:

@@ -51,7 +51,7 @@ def connect(
         f"{ENV_API_KEY} (or pass base_url= and api_key=) to use your project."
     )
     # Its demo agents are `agt_…`, not UUIDs: a 500 there is a bug, not a wrong id.
-    client = PowabaseClient(
+    local = PowabaseClient(
         server.base_url, server.api_key, origin=LOCAL_ORIGIN, uuid_agent_ids=False
     )
-    return client, True, banner
+    return local, True, banner

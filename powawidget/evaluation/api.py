@@ -88,6 +88,10 @@ def evaluate(
         if owned:
             run_client.close()
         raise
+    if evaluation._recovering:  # started before a crash: read back, never sent again
+        from powawidget.evaluation.recover import first_pass
+
+        todo = [*todo, *first_pass(evaluation, run_client, retry_unfinished)]
     evaluation.banner = banner
     settings = RunSettings(
         agent_id,
@@ -109,7 +113,7 @@ def evaluate(
         from powawidget.evaluation.display import show_progress
 
         show_progress(evaluation)
-    if todo:
+    if todo or evaluation._recovering:
         runner.start(evaluation, todo)
     else:
         if owned:

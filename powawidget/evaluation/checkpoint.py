@@ -34,6 +34,47 @@ class CheckpointState:
         return {k: v for k, v in self.started.items() if k not in self.finished}
 
 
+KINDS = ("started", "unsent", "finished")
+
+
+def record_problem(record: Any) -> str | None:
+    """What is wrong with one checkpoint line's record (None when it is well-formed)."""
+    if not isinstance(record, dict):
+        shown = json.dumps(record)[:80]
+        return f"{shown} is a JSON {type(record).__name__}, not a record object"
+    kind, key = record.get("type"), record.get("key")
+    if kind not in KINDS:
+        return f"unknown record type {kind!r} (expected one of {', '.join(KINDS)})"
+    if not isinstance(key, str) or not key:
+        return f"a {kind!r} record without a prompt key (its 'key' is {key!r})"
+    if kind == "started":
+        if not isinstance(record.get("prompt"), str):
+            return f"a 'started' record of {key!r} whose 'prompt' is not text"
+        for name in ("run_id", "session_id"):
+            if record.get(name) is not None and not isinstance(record.get(name), str):
+                return f"a 'started' record of {key!r} whose {name!r} is {record[name]!r}"
+    if kind == "finished":
+        return _finished_problem(key, record)
+    return None
+
+
+def _finished_problem(key: str, record: dict[str, Any]) -> str | None:
+    row = record.get("row")
+    if not isinstance(row, dict):
+        what = "without 'row'" if row is None else f"whose 'row' is a {type(row).__name__}"
+        return f"a 'finished' record of {key!r} {what}"
+    if not isinstance(row.get("status"), str):
+        return f"a 'finished' record of {key!r} whose row has no status"
+    events = record.get("events", [])
+    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+        shown = json.dumps(events)[:60]
+        return f"a 'finished' record of {key!r} whose 'events' is {shown}, not a list of events"
+    scores = record.get("scores")
+    if scores is not None and not isinstance(scores, dict):
+        return f"a 'finished' record of {key!r} whose 'scores' is not an object"
+    return None
+
+
 class Checkpoint:
     """An append-only JSONL checkpoint at `path` (created on first write)."""
 
@@ -70,15 +111,20 @@ class Checkpoint:
                 raise ValueError(
                     f"{self.path}, line {number}: not JSON. Is this an evaluation checkpoint?"
                 ) from None
-            kind, key = record.get("type"), record.get("key")
+            problem = record_problem(record)
+            if problem is not None:
+                raise ValueError(
+                    f"{self.path}, line {number}: {problem}. The checkpoint was edited or "
+                    "damaged: fix or delete that line (a prompt whose lines are gone is sent "
+                    "again), or use a new checkpoint file."
+                )
+            kind, key = record["type"], record["key"]
             if kind == "started":
                 state.started[key] = record
             elif kind == "unsent":  # handed back before its request left (a stop, a 402)
                 state.started.pop(key, None)
-            elif kind == "finished":
-                state.finished[key] = record
             else:
-                raise ValueError(f"{self.path}, line {number}: unknown record type {kind!r}")
+                state.finished[key] = record
         return state
 
     def started(self, key: str, prompt: str, run_id: str | None, session_id: str | None) -> None:

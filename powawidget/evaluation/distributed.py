@@ -52,6 +52,7 @@ class DaskExecutor:
         self._settings = settings
         self._name = f"powawidget-evaluate-{uuid.uuid4().hex[:12]}"
         self._credentials = Credentials(run_client.base_url, run_client._key)
+        self._run_client = run_client
         self._stop_event: Any = None
 
     def start(self, evaluation: Evaluation, prompts: list[Prompt]) -> None:
@@ -101,7 +102,10 @@ class DaskExecutor:
         self, evaluation: Evaluation, by_key: dict[str, Prompt], queue: Any, futures: list
     ) -> None:
         """Apply the workers' messages to the evaluation until every partition returned."""
+        from powawidget.evaluation.recover import start_recovery
+
         reason = None
+        recovery = start_recovery(evaluation, self._run_client, self.gate)
         try:
             while True:
                 finished = all(f.done() for f in futures)
@@ -112,6 +116,8 @@ class DaskExecutor:
                     break
                 if not messages:
                     time.sleep(POLL)
+            if recovery is not None:
+                recovery.join()
             for future in futures:
                 if future.status == "error":
                     error = future.exception()

@@ -54,6 +54,7 @@ class Evaluation(TranscriptViews):
         self._rows: dict[str, dict[str, Any]] = {p.key: pending_row(p) for p in self._prompts}
         self._events: dict[str, list[CanonicalEvent]] = {}
         self._scores: dict[str, dict[str, Any]] = {}
+        self._recovering: list[tuple[Prompt, dict[str, Any]]] = []
         self._lock = threading.RLock()
         self._done = threading.Event()
         self._listeners: list[Listener] = []
@@ -246,9 +247,18 @@ class Evaluation(TranscriptViews):
                 logging.getLogger(__name__).exception("powawidget: evaluation listener failed")
 
     def _resume(
-        self, checkpoint: Checkpoint, retry_unfinished: bool, retry_failed: bool = False
+        self,
+        checkpoint: Checkpoint,
+        retry_unfinished: bool,
+        retry_failed: bool = False,
+        *,
+        recover: bool = True,
     ) -> list[Prompt]:
-        """Take what the checkpoint holds; return the prompts still to send."""
+        """Take what the checkpoint holds; return the prompts still to send.
+
+        A run that started (its run id is in the checkpoint) but has no outcome is to be
+        read back from the server (`recover`; see `evaluation.recover`), never sent again.
+        """
         state = checkpoint.load()
         todo: list[Prompt] = []
         for prompt in self._prompts:
@@ -270,6 +280,15 @@ class Evaluation(TranscriptViews):
                     pass
                 elif row["status"] in DONE_STATUSES or not retry_unfinished:
                     continue
+            elif started is not None and started.get("run_id") and recover:
+                self._rows[prompt.key] = pending_row(
+                    prompt,
+                    RUNNING,
+                    run_id=started.get("run_id"),
+                    session_id=started.get("session_id"),
+                )
+                self._recovering.append((prompt, started))
+                continue
             elif started is not None:
                 self._rows[prompt.key] = pending_row(
                     prompt,
@@ -279,8 +298,8 @@ class Evaluation(TranscriptViews):
                     error=(
                         "started before the checkpoint's process ended; not sent again "
                         if started.get("run_id")
-                        else "sent before the checkpoint's process ended (it may have run on "
-                        "the server); not sent again "
+                        else "sent before the checkpoint's process ended, with no run id "
+                        "recorded (it may have run on the server); not sent again "
                     )
                     + "(pass retry_unfinished=True to send it again)",
                 )
@@ -289,6 +308,14 @@ class Evaluation(TranscriptViews):
             todo.append(prompt)
         self._checkpoint = checkpoint
         return todo
+
+    def _unrecovered(self, prompt: Prompt, record: dict[str, Any], why: str) -> None:
+        """A run that could not be read back from the server: unfinished, saying why."""
+        from powawidget.evaluation.recover import unrecovered_row
+
+        with self._lock:
+            self._rows[prompt.key] = unrecovered_row(prompt, record, why)
+        self._changed()
 
     def _dispatched(self, prompt: Prompt) -> None:
         if self._checkpoint is not None:  # before the request leaves: a crash now leaves a trace

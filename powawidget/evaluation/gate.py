@@ -70,6 +70,10 @@ class Gate:
             self._stopped.wait(min(left, 0.25))
         return False
 
+    def sleep(self, seconds: float) -> bool:
+        """Wait `seconds`, or less if stopped meanwhile; True when stopped."""
+        return self._stopped.wait(seconds)
+
     def admit(self) -> bool:
         """Count one run about to be sent, or stop when a budget is reached."""
         with self._lock:

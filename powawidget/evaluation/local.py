@@ -10,6 +10,7 @@ from powawidget.evaluation.evaluation import Evaluation
 from powawidget.evaluation.executor import RunSettings
 from powawidget.evaluation.pool import Outcome, RunPool
 from powawidget.evaluation.prompts import Prompt
+from powawidget.evaluation.recover import start_recovery
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +54,12 @@ class LocalExecutor:
 
     def _main(self, evaluation: Evaluation, prompts: list[Prompt]) -> None:
         reason = None
+        recovery = start_recovery(evaluation, self._client, self.gate)
         try:
             assert self._pool is not None
             self._pool.run(prompts)
+            if recovery is not None:
+                recovery.join()
             reason = self.gate.stop_reason
         except Exception as error:
             logger.exception("powawidget: the evaluation failed")

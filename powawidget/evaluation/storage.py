@@ -84,7 +84,7 @@ def _from_checkpoint(cls: type[Evaluation], source: Path) -> Evaluation:
         text = record.get("prompt") or (record.get("row") or {}).get("prompt") or ""
         prompts.append(Prompt(key, index, text))
     evaluation = cls("", prompts)
-    evaluation._resume(Checkpoint(source), retry_unfinished=False)
+    evaluation._resume(Checkpoint(source), retry_unfinished=False, recover=False)
     evaluation._checkpoint = None
     evaluation._end(None)
     return evaluation

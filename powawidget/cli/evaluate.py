@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
+from powawidget.cli.tables import format_table
 from powawidget.wire.errors import PowabaseError
+
+SCORER_HELP = "contains, exact, number[:TOL], regex:PATTERN or tool:NAME"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +31,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="send again prompts whose run started but never finished",
     )
+    parser.add_argument(
+        "--retry-failed", action="store_true", help="send again prompts whose run failed"
+    )
+    parser.add_argument(
+        "--expected-column",
+        metavar="NAME",
+        default=None,
+        help="the column holding the expected answer (scored with 'contains' unless --scorer)",
+    )
+    parser.add_argument(
+        "--scorer",
+        action="append",
+        default=[],
+        metavar="SCORER",
+        help="contains | exact | number[:TOL] | regex:PATTERN | tool:NAME (repeatable); "
+        "contains, exact and number compare with --expected-column",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="run every prompt this many times (default 1)"
+    )
+    parser.add_argument(
+        "--by", metavar="COLUMN", default=None, help="summarise per value of this column"
+    )
     parser.add_argument("--max-runs", type=int, default=None, help="send at most this many")
     parser.add_argument("--max-tokens", type=int, default=None, help="stop past this many tokens")
     parser.add_argument(
@@ -41,9 +68,13 @@ def evaluate_main(args: argparse.Namespace) -> int:
 
     try:
         rows = read_prompts_file(args.prompts)
+        chosen = parse_scorers(args.scorer, args.expected_column)
         ev = evaluate(
             args.agent,
             rows,
+            scorers=chosen,
+            repeat=args.repeat,
+            retry_failed=args.retry_failed,
             concurrency=args.concurrency,
             base_url=args.base_url,
             checkpoint=args.checkpoint,
@@ -72,4 +103,44 @@ def evaluate_main(args: argparse.Namespace) -> int:
         f"{stats['completed']} completed, {stats['failed']} failed, {stats['stopped']} stopped, "
         f"{stats['unfinished']} unfinished, {stats['pending']} not sent."
     )
+    try:
+        summary = ev.summary(by=args.by)
+    except KeyError as error:
+        print(f"powawidget evaluate: --by: {error.args[0]}", file=sys.stderr)
+        return 2
+    print()
+    print(format_table(summary, summary.columns))
     return 0 if ev.state == "done" else 1
+
+
+def parse_scorers(specs: list[str], expected: str | None) -> list[Any]:
+    """`--scorer` values as scorers; with only --expected-column, `contains` on it."""
+    from powawidget.evaluation import scorers
+
+    if not specs and expected:
+        specs = ["contains"]
+    chosen: list[Any] = []
+    for spec in specs:
+        kind, _, argument = spec.partition(":")
+        if kind in ("contains", "exact", "number"):
+            if not expected:
+                raise ValueError(
+                    f"--scorer {kind} compares with the expected answer: name its column "
+                    "with --expected-column NAME"
+                )
+            if kind == "number":
+                tol = float(argument) if argument else 0.0
+                chosen.append(scorers.number(expected, tol=tol))
+            else:
+                chosen.append(getattr(scorers, kind)(expected))
+        elif kind == "regex" and argument:
+            count = sum(1 for s in specs if s.startswith("regex:"))
+            number = sum(1 for c in chosen if getattr(c, "name", "").startswith("regex")) + 1
+            chosen.append(
+                scorers.regex(argument, name="regex" if count == 1 else f"regex_{number}")
+            )
+        elif kind == "tool" and argument:
+            chosen.append(scorers.tool_called(argument, name=f"called_{argument}"))
+        else:
+            raise ValueError(f"--scorer {spec!r}: use {SCORER_HELP}")
+    return chosen

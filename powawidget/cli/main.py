@@ -1,5 +1,6 @@
 """The `powawidget` command: `chat` (check credentials from a terminal), `serve` (the local
-agent server), `demo` (the zero-config notebook demo) and `evaluate` (many prompts)."""
+agent server), `demo` (the zero-config notebook demo), `evaluate` (many prompts) and
+`compare` (two saved evaluations)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_arguments(evaluate_parser)
     evaluate_parser.set_defaults(run=evaluate.evaluate_main)
+
+    from powawidget.cli import compare
+
+    compare_parser = commands.add_parser(
+        "compare", help="compare two saved evaluations with paired tests on the same prompts"
+    )
+    compare.add_arguments(compare_parser)
+    compare_parser.set_defaults(run=compare.compare_main)
     return parser
 
 

@@ -128,7 +128,8 @@ def _pair(ra: dict | None, rb: dict | None, carried: list[str]) -> dict[str, Any
     row["same_answer"] = _norm(row["answer_a"]) == _norm(row["answer_b"])
     row["same_status"] = row["status_a"] == row["status_b"]
     row["same_tool_calls"] = row["tool_calls_a"] == row["tool_calls_b"]
-    row["same_passed"] = row["passed_a"] == row["passed_b"]
+    verdicts = (row["passed_a"], row["passed_b"])  # a flip needs a verdict on both sides
+    row["same_passed"] = None in verdicts or verdicts[0] == verdicts[1]
     if ra is None or rb is None:
         row["differences"] = "missing"
     else:

@@ -354,8 +354,9 @@ class Evaluation(TranscriptViews):
     def _score(
         self, prompt: Prompt, row: dict[str, Any], stored: dict[str, Any] | None = None
     ) -> dict[str, Any] | None:
-        """Score a finished run (stored scores of the same scorers are taken as they are)."""
-        if not self.scoring or row.get("status") not in SCORED_STATUSES:
+        """Score a finished run (stored scores of the same scorers are taken as they are;
+        with no scorers, stored scores are kept: a loaded checkpoint)."""
+        if row.get("status") not in SCORED_STATUSES or not (self.scoring or stored):
             self._scores.pop(prompt.key, None)
             return None
         names = self.scoring.names

@@ -13,14 +13,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from powawidget.evaluation.checkpoint import Checkpoint
-from powawidget.evaluation.columns import RESERVED, RUN_COLUMNS
+from powawidget.evaluation.columns import RESERVED, RUN_COLUMNS, SCORED_STATUSES
 from powawidget.evaluation.prompts import Prompt
+from powawidget.evaluation.scoring import SCORE_TAIL
 from powawidget.outputs.tables import require
 
 if TYPE_CHECKING:
     from powawidget.evaluation.evaluation import Evaluation
 
 AGENT_KEY = b"powawidget.agent_id"
+SCORES_KEY = b"powawidget.score_columns"
+"""The scorers' columns (a JSON list), so a loaded evaluation tells them from carried ones."""
+OPTIONAL = {"repeat": 0, "tool_names": []}
+"""Columns a file saved before repeats and scorers lacks, and what they are then."""
 
 
 def write_parquet(evaluation: Evaluation, path: str | os.PathLike[str]) -> Path:
@@ -37,7 +42,10 @@ def write_parquet(evaluation: Evaluation, path: str | os.PathLike[str]) -> Path:
     columns = [*runs.columns, "key", "events"]
     table = pa.Table.from_pylist(rows, schema=None) if rows else pa.table({c: [] for c in columns})
     table = table.select(columns)
-    table = table.replace_schema_metadata({AGENT_KEY: evaluation.agent_id.encode()})
+    scores = json.dumps(evaluation.score_columns if evaluation._scores else [])
+    table = table.replace_schema_metadata(
+        {AGENT_KEY: evaluation.agent_id.encode(), SCORES_KEY: scores.encode()}
+    )
     target = Path(path)
     partial = target.with_name(target.name + ".partial")
     pq.write_table(table, partial)
@@ -54,22 +62,37 @@ def read_evaluation(cls: type[Evaluation], path: str | os.PathLike[str]) -> Eval
         return _from_checkpoint(cls, source)
     pq = require("pyarrow.parquet", "Evaluation.load", "pyarrow")
     table = pq.read_table(source)
-    missing = [c for c in (*RUN_COLUMNS, "key", "events") if c not in table.column_names]
+    names = table.column_names
+    missing = [c for c in (*RUN_COLUMNS, "key", "events") if c not in names and c not in OPTIONAL]
     if missing:
         raise ValueError(
             f"{source} is not a saved evaluation (no column {', '.join(missing)}); "
             "write one with ev.to_parquet(path)."
         )
-    agent = (table.schema.metadata or {}).get(AGENT_KEY, b"").decode()
+    metadata = table.schema.metadata or {}
+    agent = metadata.get(AGENT_KEY, b"").decode()
+    scores = [*json.loads(metadata.get(SCORES_KEY, b"[]")), *SCORE_TAIL]
+    if len(scores) == len(SCORE_TAIL):
+        scores = []
     records = table.to_pylist()
+    apart = RESERVED | set(scores)
     prompts = [
-        Prompt(r["key"], i, r["prompt"], {k: v for k, v in r.items() if k not in RESERVED})
+        Prompt(
+            r["key"],
+            i,
+            r["prompt"],
+            {k: v for k, v in r.items() if k not in apart},
+            int(r.get("repeat") or 0),
+        )
         for i, r in enumerate(records)
     ]
     evaluation = cls(agent, prompts)
     for prompt, record in zip(prompts, records, strict=True):
-        evaluation._rows[prompt.key] = {k: record.get(k) for k in RUN_COLUMNS}
+        row = {k: record.get(k, OPTIONAL.get(k)) for k in RUN_COLUMNS}
+        evaluation._rows[prompt.key] = row
         evaluation._events[prompt.key] = json.loads(record["events"] or "[]")
+        if scores and row["status"] in SCORED_STATUSES:
+            evaluation._scores[prompt.key] = {k: record.get(k) for k in scores}
     evaluation._end(None)
     return evaluation
 
@@ -81,8 +104,9 @@ def _from_checkpoint(cls: type[Evaluation], source: Path) -> Evaluation:
     prompts: list[Prompt] = []
     for index, key in enumerate(keys):
         record: dict[str, Any] = state.finished.get(key) or state.started[key]
-        text = record.get("prompt") or (record.get("row") or {}).get("prompt") or ""
-        prompts.append(Prompt(key, index, text))
+        row = record.get("row") or {}
+        text = record.get("prompt") or row.get("prompt") or ""
+        prompts.append(Prompt(key, index, text, {}, int(row.get("repeat") or 0)))
     evaluation = cls("", prompts)
     evaluation._resume(Checkpoint(source), retry_unfinished=False, recover=False)
     evaluation._checkpoint = None

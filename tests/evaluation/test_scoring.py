@@ -162,3 +162,37 @@ def test_evaluate_scores_as_runs_finish_and_rescore_sends_nothing(
     assert [r["passed"] for r in again.runs] == [True] * 6
     assert again.progress["pass_rate"] == 1.0 and again.summary()[0]["pass_rate"] == 1.0
     assert "broken" in ev.runs.columns  # the original is untouched
+
+
+def test_judge_verdict_format() -> None:
+    from powawidget.evaluation.judge import judge_prompt, parse_verdict
+
+    assert parse_verdict("VERDICT: PASS\nREASON: fine") is True
+    assert parse_verdict("Thinking...\n**Verdict:** fail\nREASON: no") is False
+    with pytest.raises(ValueError, match="no 'VERDICT: PASS' or 'VERDICT: FAIL' line"):
+        parse_verdict("Looks good to me!")
+    asked = judge_prompt(
+        "Says the sum.", {"prompt": "1+1?", "answer": "2", "expected": "2"}, "expected"
+    )
+    assert "Rubric: Says the sum." in asked and "Expected: 2" in asked and "VERDICT: PASS" in asked
+
+
+def test_judge_grades_through_the_evaluations_client(
+    connection: dict, local_server: Any, runs_seen: Any
+) -> None:
+    prompts = questions(2)
+    prompts[1]["expected"] = "a number nobody wrote"
+    before = runs_seen(local_server, "agt_judge")
+    judge = scorers.judge("agt_judge", rubric="The answer states the expected sum.")
+    ev = evaluate(
+        "agt_demo", prompts, scorers=[judge], max_tokens=10**6, display=False, **connection
+    )
+    assert ev.wait(60)
+    assert [r["judge"] for r in ev.runs] == [True, False]
+    assert [r["passed"] for r in ev.runs] == [True, False]
+    assert runs_seen(local_server, "agt_judge") - before == 2
+    assert ev._executor.gate.tokens_used > sum(r["tokens"] for r in ev.runs)  # judge tokens count
+    # a loaded evaluation is judged again through a connection given to rescore
+    again = ev.rescore([judge], **connection)
+    assert [r["judge"] for r in again.runs] == [True, False]
+    assert runs_seen(local_server, "agt_judge") - before == 4

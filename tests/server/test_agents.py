@@ -93,6 +93,7 @@ def test_registry_lists_the_agents_demo_first() -> None:
         "agt_long",
         "agt_plain",
         "agt_citations",
+        "agt_judge",
     ]
     for agent in AGENTS:
         assert isinstance(agent, Agent)

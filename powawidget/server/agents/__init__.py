@@ -7,6 +7,7 @@ from powawidget.server.agents.approval import ApprovalAgent
 from powawidget.server.agents.demo import DemoAgent
 from powawidget.server.agents.docs import DocsAgent
 from powawidget.server.agents.grounded import CitationsAgent, PlainAgent
+from powawidget.server.agents.judge import JudgeAgent
 from powawidget.server.agents.timing import LongAgent, SlowToolAgent
 from powawidget.server.protocol import Agent
 
@@ -18,6 +19,7 @@ AGENTS: list[Agent] = [
     LongAgent(),
     PlainAgent(),
     CitationsAgent(),
+    JudgeAgent(),
 ]
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "CitationsAgent",
     "DemoAgent",
     "DocsAgent",
+    "JudgeAgent",
     "LongAgent",
     "PlainAgent",
     "SlowToolAgent",

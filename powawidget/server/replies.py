@@ -3,7 +3,6 @@ HTML error page for a non-UUID agent id, and the request-reading helpers the rou
 
 from __future__ import annotations
 
-import html
 import json
 from typing import Any
 
@@ -16,19 +15,19 @@ def error(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
 
 
+FLASK_500_PAGE = (
+    "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n"
+    "<h1>Internal Server Error</h1>\n<p>The server encountered an internal error and was "
+    "unable to complete your request. Either the server is overloaded or there is an error "
+    "in the application.</p>\n"
+)
+"""Flask's generic 500 page, byte for byte as the real backend sends it for a non-UUID
+agent id: no detail (Postgres's "invalid input syntax for type uuid" goes to its log)."""
+
+
 def uuid_error_page(agent_id: str) -> Response:
-    """The real backend's answer to a non-UUID agent id: Postgres's error on a 500 HTML page."""
-    detail = html.escape(
-        "(psycopg2.errors.InvalidTextRepresentation) invalid input syntax for type uuid: "
-        f'"{agent_id}"',
-        quote=False,
-    )
-    page = (
-        "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n"
-        "<h1>Internal Server Error</h1>\n"
-        f"<p>{detail}</p>\n"
-    )
-    return Response(page, status_code=500, media_type="text/html; charset=utf-8")
+    """The real backend's answer to a non-UUID agent id (`agent_id` is not in it)."""
+    return Response(FLASK_500_PAGE, status_code=500, media_type="text/html; charset=utf-8")
 
 
 async def json_body(request: Request) -> Any:

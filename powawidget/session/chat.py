@@ -43,7 +43,7 @@ from powawidget.session.replay import Replay
 from powawidget.session.run import RunHandle, start_run
 from powawidget.session.structured import response_format as as_response_format
 from powawidget.wire.canonical import CanonicalEvent
-from powawidget.wire.errors import PowabaseError, RunInProgressError
+from powawidget.wire.errors import ChatClosedError, PowabaseError, RunInProgressError
 from powawidget.wire.events import make_event
 
 if TYPE_CHECKING:
@@ -111,6 +111,7 @@ class ChatSession:
         self._replay_over = False
         self._reported: dict[str, Any] = {}
         self.error = ""
+        self.closed = False  # close() was called: every verb that talks to the server refuses
         self.agent_id = self.agent_name = ""
         name = None
         if agent_id is None and client is not None:
@@ -184,6 +185,7 @@ class ChatSession:
         `options`: run options for this message, over the session's (None drops one).
         Everything is checked before anything is sent.
         """
+        self._require_open("send a message")
         if self.replaying:
             raise RuntimeError("This is a replay: it plays a recording and cannot send.")
         text = str(text)
@@ -225,6 +227,7 @@ class ChatSession:
     def retry(self) -> RunHandle | None:
         """Send the last user message again (with the context and format it was sent
         with, when this session sent it); None when there is none."""
+        self._require_open("retry the last message")
         with self._lock:
             last = next(
                 (e for e in reversed(self.conversation.events) if e.get("event") == "user_message"),
@@ -279,6 +282,7 @@ class ChatSession:
         thread keeps logging meanwhile; `approval_resolved` is logged once the server
         accepted the answer (possibly after the events it let through: folds allow that).
         """
+        self._require_open("answer an approval")
         with self._lock:
             run = self._run
             if run is None or run.done or run.status != "waiting_approval" or not run.run_id:
@@ -356,7 +360,9 @@ class ChatSession:
             self._finish_replay()
 
     def close(self) -> None:
-        """Stop any run or replay and close the client if it is ours."""
+        """Stop any run or replay and close the client if it is ours; from then on every
+        verb that would talk to the server refuses (`ChatClosedError`)."""
+        self.closed = True
         self.stop()
         if self._run is not None:
             self._run.wait(5.0)
@@ -417,6 +423,7 @@ class ChatSession:
 
     def _require_idle(self, action: str) -> None:
         """Refuse `action` in a replay or while a run streams (a stopping run may end first)."""
+        self._require_open(action)
         if self.replaying:
             raise RuntimeError(f"This is a replay: it cannot {action}.")
         self._let_stopping_run_end()
@@ -437,8 +444,19 @@ class ChatSession:
                 self.agent_name = name
                 self._report(self._on_state)
 
+    def _require_open(self, action: str) -> None:
+        """Refuse `action` once the chat was closed: a closed panel must not start a run
+        (a billable one) that nobody sees."""
+        if self.closed:
+            raise ChatClosedError(
+                f"This chat was closed: it cannot {action}. Its transcript and views still "
+                "work; make a new ChatWidget (or session) to chat again."
+            )
+
     def _connected(self, action: str) -> PowabaseClient:
-        """The client, or a clear refusal for a session that has none (a replay)."""
+        """The client, or a clear refusal for a session that has none (a replay) or that
+        was closed."""
+        self._require_open(action)
         if self.client is None:
             raise RuntimeError(
                 f"This panel plays a recording and has no agent server: it cannot {action}."

@@ -17,6 +17,7 @@ BODY_LIMIT = 500
 
 __all__ = [
     "AuthenticationError",
+    "ChatClosedError",
     "ConfigurationError",
     "ConnectionFailedError",
     "InsufficientCreditsError",
@@ -185,6 +186,10 @@ def describe_cause(exc: BaseException) -> str:
         seen = inner
     text = str(seen) or type(seen).__name__
     return " ".join(text.split())[:200]
+
+
+class ChatClosedError(RuntimeError):
+    """A verb (send, ask, approve, retry, …) on a chat that was closed: nothing is sent."""
 
 
 class RunInProgressError(RuntimeError):

@@ -79,7 +79,8 @@ def test_strict_ids_answer_a_friendly_id_with_the_backends_html_error(strict_ser
     for response in (run, agent):
         assert response.status_code == 500
         assert response.headers["content-type"].startswith("text/html")
-        assert 'invalid input syntax for type uuid: "agt_demo"' in response.text
+        assert "Either the server is overloaded" in response.text  # Flask's generic page
+        assert "agt_demo" not in response.text and "uuid" not in response.text.lower()
     assert by_uuid.status_code == 200 and frames_of(by_uuid)[-1]["status"] == "completed"
 
 

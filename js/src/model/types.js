@@ -32,7 +32,8 @@
  *   usage: Record<string, number>|null, error: ErrorView|null, fromHistory: boolean,
  *   citations: any[]|null, startedAt: string|null, endedAt: string|null,
  *   agent: string|null, depth: number, runUsage: RunUsageView[]|null,
- *   usageTotal: Record<string, number>|null}} TurnView
+ *   usageTotal: Record<string, number>|null, context?: Record<string, any>[]|null,
+ *   answerJson?: any}} TurnView
  * @typedef {{kind: "divider", at: string|null}} DividerView
  * @typedef {{kind: "history-note", tools: boolean, text: string}} HistoryNoteView
  * @typedef {TurnView|DividerView|HistoryNoteView} EntryView

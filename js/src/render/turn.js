@@ -12,6 +12,7 @@ import { errorCard } from "./errorcard.js";
 import { stepMarker, reasoningBlock, resetNote } from "./blocks.js";
 import { toldByToolCard } from "./denial.js";
 import { delegationCard } from "./delegation.js";
+import { contextView, answerJsonView } from "./context.js";
 
 /**
  * @typedef {{send: (msg: object) => void, sendText: (text: string) => void, makeCopy: (get: () => string, label: string) => HTMLElement,
@@ -108,6 +109,12 @@ export function turnView(turn, ctx) {
   let citations = null;
   let error = null;
   let current = turn;
+  /** @type {HTMLElement|null} */
+  let contextEl = null;
+  let contextShown = null;
+  /** @type {HTMLElement|null} */
+  let answerEl = null;
+  let answerShown = null;
 
   let streamingBefore = false;
 
@@ -128,6 +135,18 @@ export function turnView(turn, ctx) {
         ]),
       ]);
       el.prepend(userEl);
+    }
+    if (userEl && (t.context ?? null) !== contextShown) {
+      contextShown = t.context ?? null;
+      contextEl?.remove();
+      contextEl = contextView(contextShown);
+      if (contextEl) userEl.after(contextEl);
+    }
+    if ((t.answerJson ?? null) !== answerShown) {
+      answerShown = t.answerJson ?? null;
+      answerEl?.remove();
+      answerEl = answerShown !== null ? answerJsonView(answerShown) : null;
+      if (answerEl) items.after(answerEl);
     }
     if (views.size > t.items.length) {
       // A step reset dropped items: their views go too.

@@ -12,8 +12,10 @@ from pathlib import Path
 # highlight.js with five grammars, no evaluation panel) JS was 161,407 bytes.
 # CSS grew to 25,242 with the citation chips and the session picker (two features the
 # protocol v2 issue asked for): its budget moved to 26,500.
-JS_BUDGET = 140_000
-CSS_BUDGET = 26_500
+# Issue 19 (context chips on the user's bubble, the structured-answer table) and issue 18
+# (the delegation card) brought JS to 139,999 and CSS to 27,851: budgets 144,000 / 28,800.
+JS_BUDGET = 144_000
+CSS_BUDGET = 28_800
 JS_GZIP_BUDGET = 47_500
 
 

@@ -23,6 +23,8 @@ from powawidget.model.turns import (
 )
 from powawidget.wire.canonical import CanonicalEvent
 from powawidget.wire.events import blocked_result, hook_outcome, tool_failed
+from powawidget.wire.values import measure
+from powawidget.wire.values import name as value_name
 
 DENIED_WORDS = {"denied": "Denied", "timed_out": "Approval timed out"}
 
@@ -172,8 +174,9 @@ def on_approval_requested(turn: Turn, event: CanonicalEvent) -> None:
     timeout = (
         event.get("raw", {}).get("timeout_seconds") if isinstance(event.get("raw"), dict) else None
     )
-    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
-        approval.timeout_s = float(timeout)
+    kept = measure(timeout)  # a positive measure (docs/protocol.md, "Odd values")
+    if kept:
+        approval.timeout_s = float(kept)
     call_id, candidates = _str(event.get("call_id")), open_calls(turn)
     gated = {id(a._tool_call) for a in turn.approvals}
     candidates = [c for c in candidates if id(c) not in gated]
@@ -274,7 +277,7 @@ def merge_summary(turn: Turn, summary: list, received_at: str | None) -> None:
     for entry in summary:
         if not isinstance(entry, dict):
             continue
-        name, step = entry.get("tool_name"), entry.get("step")
+        name, step = value_name(entry.get("tool_name")), _int(entry.get("step"))
         call = next(
             (
                 c
@@ -286,7 +289,8 @@ def merge_summary(turn: Turn, summary: list, received_at: str | None) -> None:
             None,
         )
         if call is None:
-            call = add_call(turn, ToolCall(call_id=entry.get("call_id"), tool_name=name, step=step))
+            call_id = value_name(entry.get("call_id"))
+            call = add_call(turn, ToolCall(call_id=call_id, tool_name=name, step=step))
             call.arguments, call.state, call.finished_at = (
                 entry.get("arguments"),
                 "done",
@@ -301,6 +305,6 @@ def merge_summary(turn: Turn, summary: list, received_at: str | None) -> None:
                 call.preview = False
         if call.arguments is None:
             call.arguments = entry.get("arguments")
-        duration = entry.get("duration_ms")
-        if call.duration_ms is None and isinstance(duration, (int, float)):
+        duration = measure(entry.get("duration_ms"))
+        if call.duration_ms is None and duration is not None:
             call.duration_ms = float(duration)

@@ -8,13 +8,13 @@ ISO timestamps, durations between them, token counts.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
 from powawidget.model.status import turn_status
 from powawidget.wire.canonical import CanonicalEvent
+from powawidget.wire.values import measure
 
 ToolState = Literal["pending", "running", "done", "error", "denied"]
 TurnStatus = Literal["streaming", "completed", "failed", "stopped", "waiting_approval"]
@@ -60,10 +60,10 @@ def usage_tokens(usage: Any) -> tuple[int | None, int | None, int | None]:
 
 
 def _int(value: Any) -> int | None:
-    """An int from a JSON number (bools and other types give None)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return int(value) if math.isfinite(value) else None
+    """A measure as an int (docs/protocol.md, "Odd values"): a finite number from 0 to
+    2**53 - 1, else None (bools, text, NaN, huge or negative numbers)."""
+    kept = measure(value)
+    return None if kept is None else int(kept)
 
 
 def _str(value: Any) -> str | None:

@@ -122,6 +122,8 @@ class PanelSync:
             conv = self._conversation
             positions = entry_positions(conv)
             start = max(len(self._sent) - 1, 0)
+            if start and self._sent[start - 1]["kind"] == "history-note":
+                start -= 1  # the note says what its turn holds: it changes with that turn
             views = [entry_view(conv, p) for p in positions[start:]]
         ops: list[Op] = []
         for offset, view in enumerate(views):

@@ -15,14 +15,12 @@ import uuid
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from powawidget.wire.canonical import CanonicalEvent
-from powawidget.wire.events import EVENT_KEYS
+from powawidget.wire.canonical import CanonicalEvent, canonical
+from powawidget.wire.values import careful_loads
 
 __all__ = ["checked_event", "load_events", "save_events"]
-
-_EVENT_KEY_SET = frozenset(EVENT_KEYS)
 
 
 def save_events(events: Iterable[CanonicalEvent], path: str | os.PathLike[str]) -> Path:
@@ -35,14 +33,23 @@ def save_events(events: Iterable[CanonicalEvent], path: str | os.PathLike[str]) 
     lines = []
     for number, event in enumerate(events):
         try:
-            line = json.dumps(event, ensure_ascii=False, allow_nan=False)
-            # U+2028/9 are line breaks to some JSONL readers: keep them escaped.
-            lines.append(line.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
-        except (TypeError, ValueError) as exc:
-            name = event.get("event")
-            raise ValueError(f"event {number} ({name!r}) is not JSON: {exc}") from exc
+            line = _line(event)
+        except (TypeError, ValueError, UnicodeEncodeError, RecursionError):
+            try:  # built by hand, not by the normaliser: the same rules make it well-formed
+                line = _line(canonical(event))
+            except (TypeError, ValueError, UnicodeEncodeError, RecursionError) as exc:
+                name = event.get("event")
+                raise ValueError(f"event {number} ({name!r}) is not JSON: {exc}") from exc
+        lines.append(line)
     _write_atomically(target, "".join(line + "\n" for line in lines))
     return target
+
+
+def _line(event: CanonicalEvent) -> str:
+    """One JSON Lines line; U+2028/9 stay escaped (line breaks to some JSONL readers)."""
+    line = json.dumps(event, ensure_ascii=False, allow_nan=False)
+    line.encode("utf-8")  # a lone surrogate would fail the write: fail here instead
+    return line.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def load_events(source: str | os.PathLike[str] | Iterable[Any]) -> list[CanonicalEvent]:
@@ -61,7 +68,7 @@ def load_events(source: str | os.PathLike[str] | Iterable[Any]) -> list[Canonica
                 continue
             where = f"{path}, line {number}"
             try:
-                value = json.loads(line)
+                value = careful_loads(line)
             except ValueError as exc:
                 if not line.endswith("\n"):
                     # The last line, cut short (a write that never finished): keep the rest.
@@ -76,14 +83,11 @@ def load_events(source: str | os.PathLike[str] | Iterable[Any]) -> list[Canonica
 
 
 def checked_event(value: Any, where: str) -> CanonicalEvent:
-    """A canonical event from loaded data: an object with an `event` name; missing keys None."""
+    """A canonical event from loaded data: an object with an `event` name, made well-formed
+    by the normaliser's rules (`wire.canonical.canonical`); missing keys None."""
     if not isinstance(value, dict) or not isinstance(value.get("event"), str):
         raise ValueError(f"{where}: expected a canonical event (a JSON object with an 'event')")
-    if value.keys() >= _EVENT_KEY_SET:
-        return cast(CanonicalEvent, value)
-    event = {key: value.get(key) for key in EVENT_KEYS}
-    event.update(value)
-    return cast(CanonicalEvent, event)
+    return canonical(value)
 
 
 def _write_atomically(target: Path, text: str) -> None:

@@ -10,13 +10,29 @@ a data frame that is not a JSON object becomes a `malformed` event while the str
 from __future__ import annotations
 
 import json
-import json.scanner
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from powawidget.wire.canonical import EVENT_KEYS, CanonicalEvent
+from powawidget.wire.canonical import (
+    EVENT_KEYS,
+    CanonicalEvent,
+    canonical,
+    clean_usage,
+    note_dropped,
+)
 from powawidget.wire.sse import ServerSentEvent
+from powawidget.wire.values import (
+    MAX_DEPTH,
+    MAX_SAFE_INTEGER,
+    careful_loads,
+    careful_scan,
+    deep_text,
+    measure,
+)
+from powawidget.wire.values import data as clean_data
+from powawidget.wire.values import text as clean_text
 
 __all__ = [
     "BLOCKED_PREFIX",
@@ -84,7 +100,7 @@ def make_event(event: str, **fields: Any) -> CanonicalEvent:
     out.update(fields)
     if out["received_at"] is None:
         out["received_at"] = format_timestamp(time.time())
-    return out  # type: ignore[return-value]  # every key is set: a CanonicalEvent
+    return canonical(out)  # the client's values go through the same rules
 
 
 def from_server(event: Mapping[str, Any]) -> bool:
@@ -108,11 +124,6 @@ def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _int_or_none(value: Any) -> int | None:
-    """The value when it is an int (not a bool), else None."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _as_text(value: Any) -> str | None:
     """Strings as they are, None as None, anything else as JSON text."""
     if value is None or isinstance(value, str):
@@ -130,8 +141,11 @@ def _error_text(value: Any) -> str | None:
 
 
 _MALFORMED = object()
-# The C scanner json.loads uses (typeshed types make_scanner as a class of its own).
-_scan_json = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+_LONE_SURROGATE = re.compile(  # an escape of half a pair (an emoji's two halves are fine)
+    r"\\u[dD](?:[89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
+    r"|[c-fC-F][0-9a-fA-F]{2}(?<!\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}))"
+)
+_DEEP_TEXT = 2 * MAX_DEPTH  # a frame shorter than this cannot nest past MAX_DEPTH
 
 
 class EventNormaliser:
@@ -161,15 +175,25 @@ class EventNormaliser:
         try:
             obj = _MALFORMED
             if data[:1] == "{":  # json.loads minus its wrapper layers (~0.5 µs an event)
-                obj, end = _scan_json(data, 0)
+                obj, end = careful_scan(data, 0)  # huge ints, NaN, 1e999 come as text
                 if end != len(data):  # trailing space or garbage: let json.loads judge
-                    obj = json.loads(data)
+                    obj = careful_loads(data)
             else:
-                obj = json.loads(data)
+                obj = careful_loads(data)
         except (ValueError, StopIteration, RecursionError):
             obj = _MALFORMED
         if type(obj) is not dict:
             return self._malformed(data, seq, received_at)
+        dropped: dict[str, str] | None = None
+        surrogates = ("\\ud" in data or "\\uD" in data) and _LONE_SURROGATE.search(data)
+        if surrogates or (
+            len(data) > _DEEP_TEXT and data.count("{") + data.count("[") > MAX_DEPTH
+        ):  # the rare frame: a surrogate escape or deep nesting (docs/protocol.md, Odd values)
+            clean = clean_data(obj)
+            if clean is not obj:
+                if surrogates:  # the one lossy change: keep the frame exactly as it came
+                    dropped = {"raw": data}
+                obj = clean
 
         name = obj.get("event")
         if not isinstance(name, str):
@@ -190,8 +214,11 @@ class EventNormaliser:
             self.session_id = session_id
 
         step = get("step")
-        if type(step) is not int:
-            step = _int_or_none(get("step_number"))
+        if step is None:
+            step = get("step_number")
+        if step is not None and not (type(step) is int and 0 <= step <= MAX_SAFE_INTEGER):
+            dropped = note_dropped(dropped, "step", step)
+            step = None
 
         text = text_mode = status = error_message = error_code = None
         if name == "content_delta":
@@ -237,7 +264,21 @@ class EventNormaliser:
         if result is None:
             result = get("result_preview")
         duration = get("duration_ms")
+        if duration is not None:
+            duration = measure(duration)
+            if duration is None:
+                dropped = note_dropped(dropped, "duration_ms", get("duration_ms"))
+            else:
+                duration = float(duration)
         usage = get("usage")
+        if usage is not None:
+            usage, dropped = clean_usage(usage, dropped)
+        tool_name = get("tool_name")
+        if tool_name is not None and type(tool_name) is not str:
+            tool_name = deep_text(tool_name)
+        call_id = get("call_id")
+        if call_id is not None and type(call_id) is not str:
+            call_id = deep_text(call_id)
         return {
             "event": name,
             "seq": seq,
@@ -247,18 +288,16 @@ class EventNormaliser:
             "step": step,
             "text": text,
             "text_mode": text_mode,
-            "tool_name": _str_or_none(get("tool_name")),
-            "call_id": _str_or_none(get("call_id")),
+            "tool_name": tool_name,
+            "call_id": call_id,
             "arguments": arguments,
             "result": _as_text(result),
-            "duration_ms": float(duration)
-            if isinstance(duration, (int, float)) and not isinstance(duration, bool)
-            else None,
-            "usage": usage if isinstance(usage, dict) else None,
+            "duration_ms": duration,
+            "usage": usage,
             "status": status,
             "error_message": error_message,
             "error_code": error_code,
-            "dropped": None,
+            "dropped": dropped,
             "raw": obj,
         }
 
@@ -270,7 +309,7 @@ class EventNormaliser:
         out["received_at"] = received_at
         out["run_id"] = self.run_id
         out["session_id"] = self.session_id
-        out["raw"] = data
+        out["raw"] = clean_text(data)
         return out  # type: ignore[return-value]  # every key is set: a CanonicalEvent
 
 

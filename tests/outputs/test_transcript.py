@@ -306,10 +306,15 @@ def test_bad_files_name_the_line(tmp_path: Path, content: str, message: str) -> 
     assert "bad.jsonl" in str(info.value)
 
 
-def test_save_refuses_events_that_are_not_json(tmp_path: Path) -> None:
-    t = Transcript([make_event("odd", arguments={1, 2})])
-    with pytest.raises(ValueError, match=r"event 0 \('odd'\) is not JSON"):
-        t.save(tmp_path / "x.jsonl")
+def test_save_keeps_values_that_are_not_json_as_text(tmp_path: Path) -> None:
+    # make_event puts client values through the normaliser's rules; a dict built by hand
+    # is made well-formed by save() itself (docs/protocol.md, "Odd values").
+    by_hand = {**make_event("odd"), "arguments": {"n": float("nan")}, "text": "x\ud83dy"}
+    t = Transcript([make_event("odd", arguments={1, 2}), by_hand])
+    t.save(tmp_path / "x.jsonl")
+    loaded = Transcript.load(tmp_path / "x.jsonl")
+    assert [e["arguments"] for e in loaded.events] == ["{1, 2}", {"n": "NaN"}]
+    assert loaded.events[1]["text"] == "x\ufffdy"
 
 
 def test_transcript_grows_with_append_and_repr_stays_short() -> None:
@@ -389,10 +394,14 @@ def test_a_save_that_fails_midway_keeps_the_old_file(tmp_path: Path) -> None:
     path = tmp_path / "chat.jsonl"
     Transcript([make_event("user_message", text="kept")]).save(path)
     before = path.read_bytes()
+
+    class Unprintable:
+        def __str__(self) -> str:
+            raise ValueError("no text")
+
+    odd = {**make_event("odd"), "arguments": Unprintable()}  # no JSON, no text at all
     with pytest.raises(ValueError, match="not JSON"):
-        Transcript([make_event("user_message", text="new"), make_event("odd", arguments={1})]).save(
-            path
-        )
+        Transcript([make_event("user_message", text="new"), odd]).save(path)
     with pytest.raises(IsADirectoryError):
         Transcript([make_event("user_message")]).save(tmp_path)  # cannot replace a folder
     assert path.read_bytes() == before

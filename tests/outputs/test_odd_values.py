@@ -278,5 +278,6 @@ def test_after_a_loaded_session_the_panel_says_what_the_history_holds(tmp_path: 
         )
     ]
     events = [history, *stored, make_event("session_loaded", session_id="sess_1")]
-    assert shown(events)[0] == {"kind": "history-note", "tools": True}
+    note = shown(events)[0]
+    assert note["kind"] == "history-note" and note["tools"] is True
     every_sink(events, tmp_path)  # patches after each event equal the full projection

@@ -191,7 +191,7 @@ class Conversation:
     def _history_turn(self, event: CanonicalEvent) -> Turn:
         """A stored message: a user message opens a completed turn, an answer fills it."""
         arguments = event.get("arguments")
-        meta: dict = arguments if isinstance(arguments, dict) else {}
+        meta: dict[str, Any] = arguments if isinstance(arguments, dict) else {}
         role = meta.get("role")
         text = _text(event.get("text"))
         at = meta.get("timestamp") if isinstance(meta.get("timestamp"), str) else None

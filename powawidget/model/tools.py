@@ -10,6 +10,8 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+from typing import Any
+
 from powawidget.model.turns import (
     Approval,
     ReasoningBlock,
@@ -239,7 +241,7 @@ def on_approval_resolved(turn: Turn, event: CanonicalEvent) -> None:
     """The client's own note of the user's answer, logged once the approve call returned:
     it decides only what the stream has not decided yet, and keeps the user's reason."""
     arguments = event.get("arguments")
-    decision: dict = arguments if isinstance(arguments, dict) else {}
+    decision: dict[str, Any] = arguments if isinstance(arguments, dict) else {}
     approved, reason = bool(decision.get("approved")), _str(decision.get("reason"))
     if not turn.approvals:
         turn.warnings.append("approval_resolved without a pending approval_requested")
@@ -271,7 +273,7 @@ def close_open_calls(turn: Turn, outcome: str) -> None:
                 )
 
 
-def merge_summary(turn: Turn, summary: list, received_at: str | None) -> None:
+def merge_summary(turn: Turn, summary: list[Any], received_at: str | None) -> None:
     """complete.tool_calls: full results for streamed calls (the stream sends ≤ 200-char
     previews) matched by (step, name), and any call the stream never showed."""
     for entry in summary:

@@ -265,7 +265,7 @@ class Turn:
     steps: list[Step] = field(default_factory=list)
     tool_calls: list[ToolCall] = field(default_factory=list)
     approvals: list[Approval] = field(default_factory=list)
-    usage: dict | None = None
+    usage: dict[str, Any] | None = None
     outcome: Outcome | None = None
     error_message: str | None = None
     error_code: str | None = None
@@ -279,19 +279,20 @@ class Turn:
     warnings: list[str] = field(default_factory=list)
     events: list[CanonicalEvent] = field(default_factory=list, repr=False)
     items: list[Item] = field(default_factory=list, repr=False)
-    citations: list[dict] | None = None
-    citation_candidates: list[dict] | None = None
+    citations: list[dict[str, Any]] | None = None
+    citation_candidates: list[dict[str, Any]] | None = None
     agent: str | None = None  #: who answered: the sub-agent's name on a child run
     parent_run_id: str | None = None  #: the orchestration run a child run belongs to
     depth: int = 0  #: 0 for a turn, 1 for a delegation's run, 2 for its own delegations…
     delegations: list[Delegation] = field(default_factory=list, repr=False)
-    orchestration: dict | None = None  #: `orchestration_started`'s name and strategy
+    orchestration: dict[str, Any] | None = None  #: `orchestration_started`'s name and strategy
     server_text: str | None = None  #: the server's answer when it differs from `text`
-    context: list[dict] | None = None  #: what the message sent as context (records, no content)
-    response_format: dict | None = None  #: the structured answer the message asked for
+    #: what the message sent as context (records, no content)
+    context: list[dict[str, Any]] | None = None
+    response_format: dict[str, Any] | None = None  #: the structured answer the message asked for
     #: What the context chip shows (the text or image sent): set by the session that sent
     #: it, never logged (the server keeps no context, and the transcript keeps no image).
-    context_shown: list[dict] | None = field(default=None, repr=False, compare=False)
+    context_shown: list[dict[str, Any]] | None = field(default=None, repr=False, compare=False)
     _has_start: bool = field(default=False, repr=False, compare=False)
 
     text = _Joined()  #: the answer so far (str)

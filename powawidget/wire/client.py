@@ -147,7 +147,7 @@ class PowabaseClient(Transport):
             limits=self.limits,
         )
 
-    def get_run(self, run_id: str, *, timeout: float | None = None) -> dict:
+    def get_run(self, run_id: str, *, timeout: float | None = None) -> dict[str, Any]:
         """The stored run: status, content, usage, tool calls, events.
 
         With `timeout`, one attempt that waits at most that long (connect and read each).
@@ -160,7 +160,7 @@ class PowabaseClient(Transport):
             retries=0 if timeout is not None else None,
         )
 
-    def approve(self, run_id: str, approved: bool, reason: str | None = None) -> dict:
+    def approve(self, run_id: str, approved: bool, reason: str | None = None) -> dict[str, Any]:
         """Answer a run's approval request (`approved` True or False, with an optional reason).
 
         A 404 is asked again a few times with a short backoff (a multi-worker server may
@@ -204,11 +204,11 @@ class PowabaseClient(Transport):
 
     # -- agents and sessions ----------------------------------------------------------------
 
-    def list_agents(self) -> list[dict]:
+    def list_agents(self) -> list[dict[str, Any]]:
         """The project's agents (id, name, model, …), in the server's order."""
         return items_of(self._json("GET", "/api/agents", subject="The agent list"), "agents")
 
-    def get_agent(self, agent_id: str) -> dict:
+    def get_agent(self, agent_id: str) -> dict[str, Any]:
         """One agent's settings."""
         return self._json(
             "GET",
@@ -219,7 +219,7 @@ class PowabaseClient(Transport):
             agent_id=agent_id,
         )
 
-    def list_sessions(self, agent_id: str) -> list[dict]:
+    def list_sessions(self, agent_id: str) -> list[dict[str, Any]]:
         """An agent's sessions (session_id, run_count, last activity, …), every page."""
         return self._pages(
             f"/api/agents/{segment(agent_id)}/sessions",
@@ -232,7 +232,9 @@ class PowabaseClient(Transport):
 
     agent_sessions = list_sessions  # the name earlier versions used
 
-    def create_session(self, agent_id: str, initial_messages: list[dict] | None = None) -> dict:
+    def create_session(
+        self, agent_id: str, initial_messages: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
         """Open a session for an agent, optionally seeded with messages ({role, content})."""
         body: dict[str, Any] = {}
         if initial_messages is not None:
@@ -248,7 +250,7 @@ class PowabaseClient(Transport):
             resend_advice="The session may exist already: list the agent's sessions first.",
         )
 
-    def delete_session(self, agent_id: str, session_id: str) -> dict:
+    def delete_session(self, agent_id: str, session_id: str) -> dict[str, Any]:
         """Delete one of an agent's sessions and its runs."""
         return self._json(
             "DELETE",
@@ -259,7 +261,7 @@ class PowabaseClient(Transport):
             agent_id=agent_id,
         )
 
-    def session_messages(self, session_id: str) -> list[dict]:
+    def session_messages(self, session_id: str) -> list[dict[str, Any]]:
         """A session's messages from completed runs: role, content, run_id, timestamp."""
         data = self._json(
             "GET",
@@ -269,7 +271,7 @@ class PowabaseClient(Transport):
         )
         return items_of(data, "messages")
 
-    def get_session_runs(self, session_id: str) -> list[dict]:
+    def get_session_runs(self, session_id: str) -> list[dict[str, Any]]:
         """Every run of a session, oldest first (failed and running ones too), each with its
         stored `events` and `tool_calls`; every page."""
         return self._pages(

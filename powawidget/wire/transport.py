@@ -149,13 +149,13 @@ class Transport:
         id is wrong, whatever the page says), else None."""
         return agent_id if self.uuid_agent_ids and not is_uuid(agent_id) else None
 
-    def _pages(self, path: str, key: str, **kwargs: Any) -> list[dict]:
+    def _pages(self, path: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
         """Every item of a paged listing (limit/offset), page after page until a short one.
 
         The page size is the server's `limit` when it names one (it may cap ours); a server
         that ignores `offset` (the same first item again) or `limit` is read once.
         """
-        items: list[dict] = []
+        items: list[dict[str, Any]] = []
         first: Any = None
         while True:
             data = self._json("GET", f"{path}?limit={PAGE_SIZE}&offset={len(items)}", **kwargs)
@@ -421,7 +421,7 @@ def segment(value: str) -> str:
     return quote(str(value), safe="")
 
 
-def items_of(data: Any, key: str) -> list[dict]:
+def items_of(data: Any, key: str) -> list[dict[str, Any]]:
     """The list under `key` of a listing answer (or the answer itself when it is a list)."""
     if isinstance(data, list):
         return data

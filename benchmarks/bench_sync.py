@@ -10,18 +10,25 @@ Two measurements, each printed for powawidget and its peers in one run:
    (TESTING.md). Peers: the 0.1 design (slim events in batches, re-created below for
    comparison) and the naive `HTML.value += token` widget (its bytes computed exactly: the
    whole value is re-sent per token). Goal: comm bytes ≤ 0.25 × the run's SSE bytes.
-2. A 60-turn session (scripted runs with a tool call and a 40-word answer each): the bytes
-   each turn costs, turns 51–60 against turns 1–10. The 0.1 design re-sent the `history`
-   trait whole after every run. Goal: ≤ 1.5×.
+2. A 60-turn session (scripted runs with a tool call and a 40-word answer each): the comm
+   bytes each turn costs (every widget's messages: the panel's patches, the saved entries'
+   models and the `history` references), turns 51–60 against turns 1–10, with a view and
+   with no view ever connected (nbclient, papermill). The 0.1 design re-sent the `history`
+   trait whole after every run. Goal: ≤ 1.5× both ways.
 
 Messages per second are the busiest second's count (goal ≤ 30).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
+from unittest import mock
+
+import comm
 
 from powawidget.notebook.widget import ChatWidget
 from powawidget.server import start_local_server
@@ -128,36 +135,87 @@ def turn_events(n: int) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+class CommLog:
+    """Every comm message of every widget (the panel, its saved entries), as JSON sizes."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    @property
+    def bytes(self) -> int:
+        return sum(self.sizes) + ENVELOPE * len(self.sizes)
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[CommLog]:
+        """Make every widget's comm (no kernel here) log what it would publish."""
+        log = self
+
+        class LoggingComm(comm.DummyComm):
+            def publish_msg(self, msg_type: str, data: Any = None, *_: Any, **__: Any) -> None:
+                log.sizes.append(len(json.dumps({"type": msg_type, "data": data}, default=str)))
+
+        original = comm.create_comm
+        comm.create_comm = LoggingComm
+        try:
+            yield self
+        finally:
+            comm.create_comm = original
+
+
+def session_bytes(view: bool) -> tuple[list[int], list[int]]:
+    """Per turn of a 60-turn session: (comm bytes, static-copy bytes), with or without a view.
+
+    After each run the widget does what it does in a kernel when the run settles and the
+    cell waiting for it returns (`_settle`, `_republish`). "No view" never asks for a
+    snapshot, as under nbclient / papermill; "a view" asked once, as a rendered panel does.
+    """
+    log = CommLog()
+    static: list[int] = []
+    with log.recording(), mock.patch("powawidget.notebook.widget.in_kernel", lambda: True):
+        widget = ChatWidget(_recording=[])
+        if view:
+            widget._sync.send_snapshot()
+        ours: list[int] = []
+        for n in range(60):
+            before = log.bytes
+            for event in turn_events(n):
+                widget._chat.record(event)
+            widget._settle()
+            widget._republish()
+            ours.append(log.bytes - before)
+            static.append(len(widget._static_html()) + ENVELOPE)
+        widget.close()
+    return ours, static
+
+
 def long_session() -> None:
-    """Measurement 2: per-turn bytes over a 60-turn session."""
-    widget = ChatWidget(_recording=[])
-    capture = Capture()
-    widget._send = capture  # type: ignore[method-assign]
-    ours: list[int] = []
+    """Measurement 2: per-turn comm bytes over a 60-turn session, with and without a view."""
     legacy: list[int] = []
     log: list[dict[str, Any]] = []
     for n in range(60):
-        before = capture.bytes
-        events = turn_events(n)
-        for event in events:
-            widget._emit(event)
-        widget._sync.flush()
-        ours.append(capture.bytes - before)
         # The 0.1 design: the run's slim events in batches, then `history` re-sent whole
         # (every event so far, deltas merged per run).
+        events = turn_events(n)
         log.extend(slim(e) for e in events)
         merged = [e for e in log if e["event"] != "content_delta"]
         batch = sum(len(json.dumps(slim(e))) for e in events) + ENVELOPE
         legacy.append(batch + len(json.dumps(merged)) + ENVELOPE)
-    widget.close()
-    early, late = sum(ours[:10]), sum(ours[50:])
-    old_early, old_late = sum(legacy[:10]), sum(legacy[50:])
-    print("2. A 60-turn session: bytes sent for ten turns")
-    print(f"{'':30}{'powawidget':>14}{'0.1 design':>14}")
-    print(f"{'turns 1-10':30}{early:>14,}{old_early:>14,}")
-    print(f"{'turns 51-60':30}{late:>14,}{old_late:>14,}")
-    print(f"{'51-60 / 1-10':30}{late / early:>14.2f}{old_late / old_early:>14.2f}")
-    print(f"goal ≤ 1.5: {late / early:.2f} -> {'PASS' if late <= 1.5 * early else 'FAIL'}")
+    live, static = session_bytes(view=True)
+    headless, _ = session_bytes(view=False)
+    columns = {"a view": live, "no view": headless, "0.1 design": legacy}
+    print("2. A 60-turn session: comm bytes sent for ten turns (+690 B per message)")
+    print(f"{'':30}" + "".join(f"{name:>14}" for name in columns))
+    for label, part in (("turns 1-10", slice(0, 10)), ("turns 51-60", slice(50, 60))):
+        print(f"{label:30}" + "".join(f"{sum(v[part]):>14,}" for v in columns.values()))
+    ratios = {name: sum(v[50:]) / sum(v[:10]) for name, v in columns.items()}
+    print(f"{'51-60 / 1-10':30}" + "".join(f"{r:>14.2f}" for r in ratios.values()))
+    for name in ("a view", "no view"):
+        verdict = "PASS" if ratios[name] <= 1.5 else "FAIL"
+        print(f"goal ≤ 1.5 ({name}): {ratios[name]:.2f} -> {verdict}")
+    print(
+        f"(not comm: the static HTML copy re-rendered per run, for exports: "
+        f"{sum(static[:10]):,} B at turns 1-10, {sum(static[50:]):,} B at 51-60)"
+    )
 
 
 def main() -> None:

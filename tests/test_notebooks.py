@@ -16,6 +16,7 @@ import nbformat
 import pytest
 from nbconvert import HTMLExporter
 from notebook_runs import NOTEBOOKS, RearmedNotebookClient, execute_notebook
+from saved_state import saved_entries
 
 NAMES = (
     "01_quickstart.ipynb",
@@ -62,9 +63,15 @@ def shown_markdown(nb: nbformat.NotebookNode) -> str:
 
 
 def chat_states(nb: nbformat.NotebookNode) -> list[dict]:
-    """The saved state of every ChatWidget (models with a `history` trait)."""
+    """The saved state of every ChatWidget (models with a `history` trait), with `history`
+    read as the page reads it: the entries its models hold, oldest first."""
     state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
-    return [m["state"] for m in state.values() if "history" in m["state"]]
+    return [resolved(state, m["state"]) for m in state.values() if "history" in m["state"]]
+
+
+def resolved(models: dict, panel: dict) -> dict:
+    """A ChatWidget's saved state with `history` as the list of entries it references."""
+    return {**panel, "history": saved_entries(models, panel)}
 
 
 def history_text(state: dict) -> str:
@@ -162,7 +169,7 @@ def test_quickstart_html_export_keeps_the_conversation(quickstart: Executed) -> 
     assert state, "the export lost the widget state"
     saved = json.loads(state.group(1))["state"]
     histories = " ".join(
-        history_text(m["state"]) for m in saved.values() if "history" in m["state"]
+        history_text(resolved(saved, m["state"])) for m in saved.values() if "history" in m["state"]
     )
     assert "And which of those is the most expensive?" in histories
     assert "Of those, the most expensive is" in histories

@@ -19,7 +19,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 from powawidget.model.conversation import Conversation
 from powawidget.model.view import EntryView, entry_positions, entry_view
@@ -33,10 +32,6 @@ MIN_INTERVAL = 1 / 30
 
 IDLE_EXIT = 0.5
 """Seconds without changes after which the flusher thread ends."""
-
-SAVED_RESULT_CHARS = 4_000
-"""Longest tool result kept in the saved `history` trait (the notebook file); the live
-panel gets results up to `model.view.MAX_RESULT_CHARS`."""
 
 
 class PanelSync:
@@ -88,10 +83,15 @@ class PanelSync:
             self._send_patch()
 
     def snapshot(self) -> list[EntryView]:
-        """Every entry as the panel draws it (what the saved `history` trait holds)."""
+        """Every entry as the panel draws it."""
+        return self.tail(0)[0]
+
+    def tail(self, start: int) -> tuple[list[EntryView], int]:
+        """The entries from `start` on, and how many entries there are in all."""
         with self._lock:
             conv = self._conversation
-            return [entry_view(conv, p) for p in entry_positions(conv)]
+            positions = entry_positions(conv)
+            return [entry_view(conv, p) for p in positions[start:]], len(positions)
 
     def send_snapshot(self) -> None:
         """Send every entry once (a view rendered, or it missed a patch)."""
@@ -167,22 +167,3 @@ class PanelSync:
             with self._send_lock:
                 self._send_patch()
             idle_since = time.monotonic()
-
-
-def saved_history(entries: list[EntryView]) -> list[dict[str, Any]]:
-    """Entries for the notebook file: long tool results cut to `SAVED_RESULT_CHARS`."""
-    out: list[dict[str, Any]] = []
-    for entry in entries:
-        if entry["kind"] != "turn":
-            out.append(dict(entry))
-            continue
-        items: list[dict[str, Any]] = []
-        for item in entry["items"]:
-            result = item.get("result") if item["kind"] == "tool" else None
-            if isinstance(result, str) and len(result) > SAVED_RESULT_CHARS:
-                cut = {"result": result[:SAVED_RESULT_CHARS], "resultTruncated": True}
-                items.append({**item, **cut})
-            else:
-                items.append(dict(item))
-        out.append({**entry, "items": items})
-    return out

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Iterable
 from typing import Any
 
 import anywidget
+import ipywidgets as widgets
 import traitlets as t
 
 from powawidget.notebook import bundle, panel
 from powawidget.notebook.kernel import in_kernel, warn_if_broken_ipykernel
+from powawidget.notebook.saved import SavedEntry, SavedHistory
 from powawidget.notebook.static import StaticCopy, static_html
-from powawidget.notebook.sync import PanelSync, saved_history
+from powawidget.notebook.sync import PanelSync
 from powawidget.outputs.tables import Table
 from powawidget.outputs.transcript import Transcript
 from powawidget.outputs.views import TranscriptViews
@@ -74,8 +77,10 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
     mode = t.Enum(("live", "replay"), "live").tag(sync=True)
     placeholder = t.Unicode("Message the agent…").tag(sync=True)
     theme = t.Enum(THEMES, "auto").tag(sync=True)
-    # The folded conversation for notebooks saved without a live view (nbclient).
-    history: t.List[dict[str, Any]] = t.List().tag(sync=True)
+    # What a saved notebook shows: the last of the entries' models, each referencing the
+    # one before (`notebook.saved`); written by the kernel alone, read by the page while no
+    # kernel answers.
+    history = t.Instance(SavedEntry, allow_none=True).tag(sync=True, **widgets.widget_serialization)
     # Written by the page only: turns settled, so marimo re-runs cells reading `.value`.
     settled = t.Int(0).tag(sync=True)
 
@@ -104,6 +109,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
             if placeholder is not None:
                 self.placeholder = placeholder
             self._static = StaticCopy(self._static_html)
+            self._saved = SavedHistory()
             self._chat = ChatSession(
                 client,
                 agent_id,
@@ -301,6 +307,8 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         if "_sync" in parts:
             self._sync.close()
         super().close()
+        if "_saved" in parts:
+            self._saved.close()
         bundle.release(self)
 
     def _close_quietly(self) -> None:
@@ -336,23 +344,33 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
 
     def _settle(self, **changes: Any) -> None:
         """At rest: the panel catches up, the traits show the final state, the saved copies
-        (the `history` trait when no live view keeps it, the static copy) are refreshed."""
+        are refreshed. The saved entries are kept here while a view is live or when a cell
+        settled it (a session loaded); a run's thread with no view leaves them to the cell
+        that waits for it (`_republish`)."""
         self._sync.flush()
         self._show(**changes)
-        if not self._sync.views_seen:
-            self.history = saved_history(self._sync.snapshot())
+        if self._sync.views_seen or threading.current_thread() is threading.main_thread():
+            self._keep_history()
         self._static.refresh()
 
     def _republish(self) -> None:
-        """Re-send the saved state from the cell that waited (for nbclient runs).
+        """Keep the saved state from the cell that waited (for nbclient runs).
 
         Messages a thread sends between cells carry a stale parent header that headless
-        runners ignore; sent from the waiting cell, they land in the saved notebook.
+        runners ignore; sent from the waiting cell, they land in the saved notebook. With no
+        view, a run's `SavedEntry` models are made here, so their comms open from a cell.
         """
+        self._keep_history()
         if in_kernel():
-            if not self._sync.views_seen:
-                self.send_state("history")
             self._static.refresh()
+
+    def _keep_history(self) -> None:
+        """Bring the saved entries up to date: a new entry opens a model, a changed last entry
+        updates its own; `history` then references the last model."""
+        with self._chat.lock:
+            tail, total = self._sync.tail(self._saved.tail_start)
+            if self._saved.keep(tail, total):
+                self.history = self._saved.last
 
     def _send_panel(self, message: Any) -> None:
         """One kernel → panel message (a snapshot or a patch)."""

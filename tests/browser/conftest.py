@@ -18,6 +18,7 @@ from playwright.sync_api import BrowserContext, Page
 
 from powawidget.model.conversation import Conversation
 from powawidget.model.view import entries
+from powawidget.notebook.saved import saved_entry
 from powawidget.notebook.sync import PanelSync
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,9 +113,10 @@ class ChatPage:
         self.dialogs.append(dialog.message)
         dialog.dismiss()
 
-    def mount(self, **traits: Any) -> ChatPage:
-        """Render the widget with these trait values (defaults for the rest)."""
-        self.page.evaluate("(s) => pw.mount(s)", traits)
+    def mount(self, models: dict[str, Any] | None = None, **traits: Any) -> ChatPage:
+        """Render the widget with these trait values (defaults for the rest); `models` are
+        other widget models by id (a saved notebook's entries, see `saved`)."""
+        self.page.evaluate("([s, m]) => pw.mount(s, m)", [traits, models or {}])
         return self
 
     def deliver(self, message: dict[str, Any]) -> None:
@@ -137,9 +139,19 @@ class ChatPage:
         self.sync.send_snapshot()
 
     @staticmethod
-    def saved(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The `history` trait a notebook saved for these events."""
-        return json.loads(json.dumps(entries(Conversation(events))))
+    def saved(events: list[dict[str, Any]]) -> dict[str, Any]:
+        """What a notebook saved for these events (`notebook.saved`): `history` references
+        the last entry's model, each model the one before; pass it all to `mount`."""
+        models: dict[str, Any] = {}
+        previous = None
+        for n, entry in enumerate(entries(Conversation(events))):
+            model_id = f"saved{n:04d}"
+            models[model_id] = {
+                "entry": json.loads(json.dumps(saved_entry(entry))),
+                "previous": previous,
+            }
+            previous = f"IPY_MODEL_{model_id}"
+        return {"history": previous, "models": models}
 
     def set(self, name: str, value: Any) -> None:
         """Change a synced trait (as Python would)."""

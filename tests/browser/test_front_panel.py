@@ -341,7 +341,7 @@ def test_history_trait_renders_when_no_kernel_answers(chat):
             arguments={"role": "assistant", "timestamp": "2026-11-20T10:00:02Z"},
         ),
     ]
-    chat.mount(history=chat.saved(history), session_id="sess_0123456789ab")
+    chat.mount(**chat.saved(history), session_id="sess_0123456789ab")
     expect(chat.page.get_by_test_id("history-note")).to_have_text(
         "Loaded from session history (tool calls are not stored there)."
     )

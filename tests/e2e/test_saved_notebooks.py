@@ -15,6 +15,7 @@ import pytest
 from chat_panel import ANSWER_MS, ChatPanel, by_testid, open_panel, page_errors
 from notebook_page import KERNEL_READY_JS, OPEN_TIMEOUT_MS, NotebookPage
 from playwright.sync_api import expect
+from saved_state import saved_entries
 
 pytestmark = pytest.mark.jupyter
 
@@ -62,11 +63,12 @@ def static_copies(notebook: dict) -> list[str]:
 
 
 def saved_history(notebook: dict) -> list[dict[str, Any]]:
-    """The `history` trait of the ChatWidget in the notebook's saved widget state."""
+    """The entries the ChatWidget's saved state holds (its `history` and the entry models)."""
     state = notebook.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {})
-    for model in state.get("state", {}).values():
+    models = state.get("state", {})
+    for model in models.values():
         if "history" in model.get("state", {}):
-            return list(model["state"]["history"])
+            return saved_entries(models, model["state"])
     return []
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from powawidget.model.conversation import Conversation
 from powawidget.model.view import entries
 from powawidget.notebook.patches import apply_ops
-from powawidget.notebook.sync import SAVED_RESULT_CHARS, PanelSync, saved_history
+from powawidget.notebook.sync import PanelSync
 from powawidget.wire.client import PowabaseClient
 from powawidget.wire.events import make_event
 
@@ -248,19 +248,3 @@ def test_turns_late_in_a_long_session_cost_what_early_ones_do() -> None:
     early, late = sum(per_turn[:10]), sum(per_turn[50:])
     assert late <= 1.5 * early, (early, late)
     session.sync.close()
-
-
-def test_the_saved_history_cuts_long_tool_results_but_never_the_answer() -> None:
-    conversation = Conversation(
-        [
-            make_event("user_message", text="q"),
-            make_event("tool_call", seq=0, tool_name="t", call_id="c"),
-            make_event("tool_result", seq=1, tool_name="t", call_id="c", result="r" * 50_000),
-            make_event("complete", seq=2, text="A" * 50_000, text_mode="replace",
-                       status="completed"),
-        ]
-    )  # fmt: skip
-    [turn] = saved_history(entries(conversation))
-    tool, text = turn["items"]
-    assert len(tool["result"]) == SAVED_RESULT_CHARS and tool["resultTruncated"]
-    assert text["text"] == "A" * 50_000

@@ -120,6 +120,15 @@ def chat(local_server: Any) -> Iterator[Callable[..., tuple[ChatWidget, CommLog]
         widget.close()
 
 
+def saved(widget: ChatWidget) -> list[dict[str, Any]]:
+    """The entries saved with the notebook, oldest first (`history` → each model's previous)."""
+    found, model = [], widget.history
+    while model is not None:
+        found.append(model.entry)
+        model = model.previous
+    return found[::-1]
+
+
 # ---- construction -------------------------------------------------------------------------
 
 
@@ -242,12 +251,13 @@ def test_send_returns_a_handle_and_the_run_streams_into_the_panel(chat: Any) -> 
     assert comm.panel_entries() == json.loads(json.dumps(entries(widget._chat.conversation)))
     seqs = [m["seq"] for m in comm.custom("patch")]
     assert seqs == list(range(1, len(seqs) + 1))
-    # Small state in traits: session, status; the finished conversation in `history`.
+    # Small state in traits: session, status; the finished turn saved as its own model,
+    # which `history` references (tests/notebook/test_saved.py).
     assert widget.status == "idle" and widget.error == ""
     assert widget.session_id == handle.session_id and widget.session_id.startswith("sess_")
     assert "connecting" in comm.states("status") and "streaming" in comm.states("status")
-    assert widget.history and widget.history[0]["userText"] == "What is the refund policy?"
-    assert len(comm.states("history")) == 1  # assigned once per completed run
+    assert [e["userText"] for e in saved(widget)] == ["What is the refund policy?"]
+    assert len(comm.states("history")) == 1  # a reference, set once per new entry
 
 
 def test_ask_blocks_and_returns_the_authoritative_final_text(chat: Any) -> None:
@@ -466,7 +476,7 @@ def test_approve_from_python_resumes_the_run(chat: Any) -> None:
 
 
 def test_deny_from_the_panel_calls_the_server_off_the_main_thread(chat: Any) -> None:
-    widget, _ = chat("agt_approval")
+    widget, comm = chat("agt_approval")
     handle = _wait_for_approval(widget)
     from_panel(widget, {"type": "approve", "approved": False})
     assert handle.wait(30) and handle.error is None
@@ -478,9 +488,9 @@ def test_deny_from_the_panel_calls_the_server_off_the_main_thread(chat: Any) -> 
     resolved = wait_until(resolved_events, 10, "the logged decision")
     assert resolved[0]["arguments"]["approved"] is False
     wait_until(
-        lambda: any(i.get("state") == "denied" for i in widget.history[-1]["items"]),
+        lambda: any(i.get("state") == "denied" for i in comm.panel_entries()[-1]["items"]),
         10,
-        "the decision in the saved history",
+        "the decision in the panel",
     )
     assert widget.tool_calls == [] or all(
         r["status"] != "done"
@@ -522,7 +532,7 @@ def test_a_10000_chunk_run_travels_in_few_batched_messages(chat: Any) -> None:
     assert len(patches) <= 60 * max(handle.elapsed, 1.0) + 2
     assert comm.panel_entries()[0]["items"][-1]["text"] == handle.text
     # The finished answer is stored once: one turn, not 10,000 deltas.
-    assert len(widget.history) == 1
+    assert len(saved(widget)) == 1
     deltas = "".join(e["text"] for e in widget.events if e["event"] == "content_delta")
     assert handle.text == deltas
 
@@ -588,7 +598,7 @@ def test_save_then_replay_plays_the_same_events_without_a_server(chat: Any, tmp_
         assert replay.wait(10) and replay.replay_done
         assert replay.mode == "replay"
         assert replay.events == widget.events
-        assert replay.history and replay.status == "idle"
+        assert saved(replay) and replay.status == "idle"
         assert replay.runs[0]["answer"] == widget.runs[0]["answer"]
         with pytest.raises(RuntimeError, match="replay"):
             replay.send("hello")
@@ -669,10 +679,10 @@ def test_load_session_fills_the_panel_with_history_and_continues_it(
     ends = [e for e in again.events if e["event"] == "complete"]
     assert [e["text"] for e in ends] == [run["answer"] for run in first.runs]
     # One turn per stored run, with its tool cards; the note says tools are included.
-    kinds = [e["kind"] for e in again.history]  # saved with the notebook
-    assert kinds == ["history-note", "turn", "turn"] and again.history[0]["tools"]
-    assert again.history[0]["text"] == "Loaded from session history."
-    assert [t["userText"] for t in again.history[1:]] == [
+    kinds = [e["kind"] for e in saved(again)]  # saved with the notebook
+    assert kinds == ["history-note", "turn", "turn"] and saved(again)[0]["tools"]
+    assert saved(again)[0]["text"] == "Loaded from session history."
+    assert [t["userText"] for t in saved(again)[1:]] == [
         "What is the refund policy?",
         "And for damaged items?",
     ]

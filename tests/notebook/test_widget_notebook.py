@@ -1,6 +1,7 @@
 """A notebook run headless (nbclient) keeps the conversation in what it saves and exports.
 
-What is kept, and where: the widget's `history` trait in the saved widget state, and a
+What is kept, and where: the entries' models the widget's `history` trait references, in
+the saved widget state (notebook/saved.py), and a
 static `text/html` copy of the conversation next to the widget view in the output (it is
 refreshed through the display id when a run ends), which nbconvert's HTML export shows.
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from saved_state import saved_entries
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -58,7 +60,7 @@ def test_nbconvert_html_export_contains_the_conversation(
     display = notebook.cells[0].outputs[0]
     state = notebook.metadata["widgets"][WIDGET_STATE]["state"]
     model = state[display["data"][WIDGET_VIEW]["model_id"]]["state"]
-    [turn] = model["history"]
+    [turn] = saved_entries(state, model)
     answer = "".join(i["text"] for i in turn["items"] if i["kind"] == "text")
     phrase = _plain_words(answer)
     assert not notebook.cells[1].outputs  # the answer is only in the widget's output
@@ -68,7 +70,7 @@ def test_nbconvert_html_export_contains_the_conversation(
     assert "text/html" not in display["data"]
     assert "refund policy?" in static["data"]["text/html"]
     assert phrase in static["data"]["text/html"]
-    # The saved widget state holds the conversation (`history`).
+    # The saved widget state holds the conversation (`history` and the entries' models).
     assert turn["userText"] == "What is the refund policy?" and turn["status"] == "completed"
     assert model["status"] == "idle"
 

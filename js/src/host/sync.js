@@ -1,14 +1,44 @@
 // @ts-check
 // The panel's sync with the kernel: a snapshot of the folded entries, then numbered patches
 // (powawidget/notebook/sync.py). A view that sees a patch out of order asks for a snapshot
-// again. Until a kernel answers (a saved notebook, an HTML export) the `history` trait is
-// shown; while one does, the finished conversation is kept in `history` here, in the
-// browser, so JupyterLab saves it with the notebook without the kernel re-sending it.
+// again. Until a kernel answers (a saved notebook, an HTML export) the saved conversation
+// is shown: the kernel alone writes it, one widget model per entry, each referencing the one
+// before, the `history` trait referencing the last (powawidget/notebook/saved.py).
 
 /** Ask again for a snapshot after this long without one (ms). */
 const SNAPSHOT_RETRY_MS = 2000;
 
 const LIVE = new Set(["streaming", "waiting_approval"]);
+
+/** How ipywidgets writes a reference to another widget model. */
+const REF = "IPY_MODEL_";
+
+/**
+ * The saved entries, oldest first: walk back from the model `history` references.
+ * @param {{get: Function, widget_manager?: {get_model: (id: string) => Promise<any>}}} model
+ * @returns {Promise<import("../model/types.js").EntryView[]>}
+ */
+export async function savedEntries(model) {
+  /** @type {import("../model/types.js").EntryView[]} */
+  const entries = [];
+  const manager = model.widget_manager;
+  const seen = new Set();
+  let ref = model.get("history");
+  while (manager && typeof ref === "string" && ref.startsWith(REF) && !seen.has(ref)) {
+    seen.add(ref);
+    let saved;
+    try {
+      saved = await manager.get_model(ref.slice(REF.length));
+    } catch {
+      break; // a model the saved state lacks: show what was found
+    }
+    if (!saved) break;
+    const entry = saved.get("entry");
+    if (entry && typeof entry === "object" && typeof entry.kind === "string") entries.push(entry);
+    ref = saved.get("previous");
+  }
+  return entries.reverse();
+}
 
 /**
  * Whether the panel renders inside marimo, which saves no widget state in its notebooks but
@@ -26,11 +56,11 @@ export function inMarimo(node) {
 export class PanelSync {
   /**
    * @param {{get: Function, set: Function, on: Function, off: Function, send: Function,
-   *   save_changes: Function}} model
+   *   save_changes: Function, widget_manager?: {get_model: (id: string) => Promise<any>}}} model
    * @param {import("../model/entries.js").Entries} entries
    * @param {() => void} changed  called after entries changed
-   * @param {boolean} [echo]  tell the kernel when a run settled (marimo), instead of keeping
-   *   the history for a saved notebook
+   * @param {boolean} [echo]  tell the kernel when a run settled (marimo, which saves no
+   *   widget state but re-runs the cells reading `.value` when the page sends an update)
    */
   constructor(model, entries, changed, echo = false) {
     this.model = model;
@@ -45,6 +75,8 @@ export class PanelSync {
     /** @type {number|null} */
     this.awaitingSince = null;
     this.savedSeq = -1;
+    /** Bumped by each saved-history render and by `destroy`: a stale walk is dropped. */
+    this.historyRun = 0;
     this.onMessage = (/** @type {any} */ msg) => this.receive(msg);
     this.onHistory = () => this.renderHistory();
     model.on("msg:custom", this.onMessage);
@@ -63,11 +95,12 @@ export class PanelSync {
     }
   }
 
-  /** Show the saved `history` trait while no kernel has answered. */
-  renderHistory() {
+  /** Show the saved conversation while no kernel has answered. */
+  async renderHistory() {
     if (this.connected) return;
-    const history = this.model.get("history");
-    if (!Array.isArray(history)) return;
+    const run = ++this.historyRun;
+    const history = await savedEntries(this.model);
+    if (this.connected || run !== this.historyRun) return;
     this.entries.reset(history);
     this.showingHistory = history.length > 0;
     this.changed();
@@ -83,7 +116,7 @@ export class PanelSync {
       this.entries.reset(msg.entries);
       this.seq = msg.seq;
       this.changed();
-      this.keep();
+      this.settle();
       return;
     }
     if (msg.type !== "patch" || !Array.isArray(msg.ops)) return;
@@ -105,31 +138,28 @@ export class PanelSync {
     this.entries.apply(msg.ops);
     this.seq = msg.seq;
     this.changed();
-    this.keep();
+    this.settle();
   }
 
-  /** Once a run is over, keep the conversation in `history` for the saved notebook (or,
-   * in marimo, count the settled turns in `settled` so cells reading `.value` re-run). */
-  keep() {
+  /** In marimo, once a run is over, count the settled turns in `settled` so the cells
+   * reading `.value` re-run. (The saved conversation is the kernel's: see the top.) */
+  settle() {
     const last = this.entries.lastTurn;
-    if ((last && LIVE.has(last.status)) || this.seq === this.savedSeq) return;
+    if (!this.echo || (last && LIVE.has(last.status)) || this.seq === this.savedSeq) return;
     this.savedSeq = this.seq ?? -1;
     try {
-      if (this.echo) {
-        const settled = this.entries.turns.length;
-        if (settled !== this.model.get("settled")) {
-          this.model.set("settled", settled);
-          this.model.save_changes();
-        }
-        return;
+      const settled = this.entries.turns.length;
+      if (settled !== this.model.get("settled")) {
+        this.model.set("settled", settled);
+        this.model.save_changes();
       }
-      this.model.set("history", this.entries.toJSON());
     } catch (err) {
-      console.warn("powawidget: could not keep the history for saving", err);
+      console.warn("powawidget: could not tell the kernel a run settled", err);
     }
   }
 
   destroy() {
+    this.historyRun += 1;
     this.model.off("msg:custom", this.onMessage);
     this.model.off("change:history", this.onHistory);
   }

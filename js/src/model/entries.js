@@ -80,7 +80,7 @@ export class Entries {
     return d;
   }
 
-  /** The entries as plain data (what the notebook saves), without ids and revs. */
+  /** The entries as plain data, without ids and revs (what the conformance tests compare). */
   toJSON() {
     return this.entries.map(({ id, rev, text, ...entry }) => {
       if (!entry.items) return entry;

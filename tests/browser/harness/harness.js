@@ -3,10 +3,15 @@
 import widget from "/static/widget.js";
 
 class FakeModel {
-  constructor(state) {
+  constructor(state, models = {}) {
     this.state = { ...state };
     this.listeners = new Map();
     this.sent = [];
+    // Other widget models by id (a saved notebook's entries), as a widget manager has them.
+    this.widget_manager = {
+      get_model: async (id) => (id in models ? new FakeModel(models[id]) : Promise.reject(
+        new Error(`no model ${id}`))),
+    };
   }
   get(name) { return this.state[name]; }
   set(name, value) { this.state[name] = value; this.emit(`change:${name}`, value); }
@@ -24,15 +29,15 @@ class FakeModel {
 const DEFAULTS = {
   agent_id: "agt_demo", agent_name: "Catalogue assistant", session_id: "", status: "idle",
   error: "", banner: "", mode: "live", placeholder: "Ask about products, policies…",
-  history: [], theme: "auto",
+  history: null, theme: "auto",
 };
 
 let model = null;
 let cleanup = null;
 
 window.pw = {
-  mount(state = {}) {
-    model = new FakeModel({ ...DEFAULTS, ...state });
+  mount(state = {}, models = {}) {
+    model = new FakeModel({ ...DEFAULTS, ...state }, models);
     const el = document.getElementById("host");
     cleanup = widget.render({ model, el });
     return true;

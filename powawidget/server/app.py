@@ -50,6 +50,11 @@ RUN_OPTIONS = (
     "context_items",
 )
 NOT_WAITING = "Run not found or not waiting for approval"
+CONTEXT_SOURCES = ("knowledge_bases", "context_handler_id", "context_override", "context_items")
+TWO_CONTEXT_SOURCES = (
+    "Only one of 'knowledge_bases', 'context_handler_id', 'context_override', or "
+    "'context_items' may be provided"
+)
 AGENT_NAMESPACE = uuid.UUID("0f5e2c1a-93b4-4d7e-8a61-2c7d9e4b1f08")
 UUID_TEXT = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
 
@@ -223,6 +228,8 @@ class ServerApp(HistoryRoutes):
             headers = {"content-type": rejection.content_type, **dict(rejection.headers)}
             return Response(rejection.body, status_code=rejection.status, headers=headers)
         options = {key: body[key] for key in RUN_OPTIONS if key in body}
+        if sum(options.get(key) is not None for key in CONTEXT_SOURCES) > 1:
+            return error(400, TWO_CONTEXT_SOURCES)
         return await self.runs.start(agent, message, session_id, options)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from powawidget.server import knowledge
 from powawidget.server.agents import answers
+from powawidget.server.agents.context import answer_reply, context_reply
 from powawidget.server.agents.loop import ServerRun, ToolRequest
 from powawidget.server.agents.parts import Events, answer_parts, read_all
 from powawidget.server.agents.reading import Intent
@@ -51,9 +52,15 @@ class DemoAgent:
     )
 
     async def run(self, ctx: RunContext, message: str) -> Events:
-        """Answer one message, using the session history for follow-ups."""
+        """Answer one message, using the session history for follow-ups (and the client's
+        context or response_format when it sent one: `agents.context`)."""
         run = ServerRun(ctx, message, self.system_prompt, TOOLS)
         yield run.start()
+        reply = context_reply(ctx.options, honours_format=True)
+        if reply is not None:
+            async for event in answer_reply(run, reply):
+                yield event
+            return
         async for event in self.respond(run, message):
             yield event
 

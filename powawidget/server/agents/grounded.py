@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from powawidget.server import knowledge
+from powawidget.server.agents.context import answer_reply, context_reply
 from powawidget.server.agents.loop import ServerRun
 from powawidget.server.protocol import Dialect, RunContext
 
@@ -121,7 +122,15 @@ class PlainAgent:
     system_prompt = "Answer from the Orbit Labs knowledge base only. Be brief."
 
     async def run(self, ctx: RunContext, message: str) -> AsyncIterator[dict[str, Any]]:
-        """Retrieve, then stream the answer and its reasoning."""
+        """Retrieve, then stream the answer and its reasoning; a message with context is
+        answered about it (response_format is ignored: no tools, as the real backend)."""
+        reply = context_reply(ctx.options, honours_format=False)
+        if reply is not None:
+            run = ServerRun(ctx, message, self.system_prompt, {})
+            yield run.start()
+            async for event in answer_reply(run, reply):
+                yield event
+            return
         sources = retrieve(message)
         run = _grounded_run(ctx, message, self.system_prompt, sources)
         yield run.start()

@@ -49,14 +49,17 @@ def lab_server(
     yield from _serve("lab", tmp_path_factory, jupyter_env)
 
 
-@pytest.fixture(scope="session", params=[True, False], ids=["saveState", "noSaveState"])
+@pytest.fixture(params=[True, False], ids=["saveState", "noSaveState"])
 def saving_lab_server(
-    request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
-    jupyter_env: dict[str, str],
+    request: pytest.FixtureRequest, lab_server: JupyterServer
 ) -> Iterator[JupyterServer]:
-    """A JupyterLab server whose `saveState` widget setting is `request.param`."""
-    yield from _serve("lab", tmp_path_factory, jupyter_env, widget_state_setting(request.param))
+    """The session's JupyterLab with its `saveState` widget setting at `request.param` for
+    one case (one server for every case: a start costs 5–20 s on a loaded machine)."""
+    lab_server.use_settings(widget_state_setting(request.param))
+    try:
+        yield lab_server
+    finally:
+        lab_server.use_settings(widget_state_setting(False))  # JupyterLab's default
 
 
 @pytest.fixture(scope="session")

@@ -88,6 +88,13 @@ class JupyterServer:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(values))
 
+    def use_settings(self, settings: dict[str, dict]) -> None:
+        """Change lab user settings on the running server: JupyterLab reads them from disk
+        for each page it serves, so one server serves cases that need different settings
+        (a new page sees them; an open one keeps what it loaded)."""
+        self.settings.update(settings)
+        self._write_settings()
+
     def command(self) -> list[str]:
         """The command line, as TESTING.md describes it; port 0 lets the OS pick a free port."""
         cmd = [

@@ -84,6 +84,16 @@ def history_text(state: dict) -> str:
     return " ".join(words)
 
 
+MAX_NOTEBOOK_BYTES = 300_000
+"""The most an executed shipped notebook may weigh (outputs and widget state included)."""
+
+
+def assert_light(nb: nbformat.NotebookNode) -> None:
+    """The executed notebook stays within MAX_NOTEBOOK_BYTES: quick to open, diff and share."""
+    size = len(nbformat.writes(nb).encode("utf-8"))
+    assert size <= MAX_NOTEBOOK_BYTES, f"the executed notebook weighs {size:,} bytes"
+
+
 def assert_clean(nb: nbformat.NotebookNode) -> None:
     """No cell raised and nothing was written to stderr as a traceback."""
     errors = [f"{o['ename']}: {o['evalue']}" for o in outputs(nb, "error")]
@@ -188,6 +198,7 @@ def test_transcripts_notebook_answers_its_questions_with_pandas(
     )
     nb, folder = execute(NAMES[1], tmp_path, env)
     assert_clean(nb)
+    assert_light(nb)
     text = printed(nb)
     counts = re.search(r"(\d+) events, (\d+) runs, (\d+) tool calls", text)
     assert counts, text
@@ -215,6 +226,7 @@ def test_teaching_notebook_replays_offline_and_writes_a_handout(tmp_path: Path) 
     env = kernel_env(POWABASE_BASE_URL="http://127.0.0.1:9", POWABASE_API_KEY="offline")
     nb, folder = execute(NAMES[2], tmp_path, env)
     assert_clean(nb)
+    assert_light(nb)
     text = printed(nb)
     assert re.search(r"\d+ events in 3 turns", text)
     assert "the last one is 'tool_result'" in text
@@ -263,6 +275,7 @@ def _load(path: Path) -> object:
 def test_evaluate_notebook_runs_forty_questions_and_compares_two_agents(tmp_path: Path) -> None:
     nb, folder = execute(NAMES[3], tmp_path, kernel_env())
     assert_clean(nb)
+    assert_light(nb)
     text = printed(nb)
     assert "<Evaluation agent='agt_demo' done: 40/40 done, 0 running, 0 failed>" in text
     rate = re.search(r"pass rate: (\d+)% \((\d+)/40\)", text)
@@ -285,4 +298,4 @@ def test_the_executed_quickstart_stays_light(quickstart: Executed) -> None:
     states = chat_states(nb)
     carrying = [s for s in states if len(s.get("_esm", "")) > 10_000]
     assert len(states) >= 3 and len(carrying) == 1
-    assert size <= 300_000, f"the executed quickstart is {size:,} bytes"
+    assert size <= MAX_NOTEBOOK_BYTES, f"the executed quickstart is {size:,} bytes"

@@ -329,6 +329,12 @@ def to_html(
     )
 
 
+def _text(value: str) -> str:
+    """`value` escaped for element content: `<`, `>` and `&` only. Quotes need no escape
+    outside attributes, and JSON is full of them (`&quot;` made copies ~10% heavier)."""
+    return escape(value, quote=False)
+
+
 def _html_turn(turn: Turn, limit: int, note: str = "") -> str:
     """The <section> of one turn (under `note`, a history note, if given)."""
     out = [f'<section class="turn" id="turn-{turn.index + 1}">']
@@ -337,12 +343,12 @@ def _html_turn(turn: Turn, limit: int, note: str = "") -> str:
     if turn.user_text is not None:
         out.append(
             f'<div class="msg user"><div class="who">You</div>'
-            f'<div class="body">{escape(turn.user_text)}</div></div>'
+            f'<div class="body">{_text(turn.user_text)}</div></div>'
         )
     if turn.reasoning:
         out.append(
             '<details class="reasoning"><summary>Thinking</summary>'
-            f"<pre>{escape(turn.reasoning)}</pre></details>"
+            f"<pre>{_text(turn.reasoning)}</pre></details>"
         )
     for call in turn.tool_calls:
         out.append(_html_tool(call, limit))
@@ -377,11 +383,11 @@ def _html_tool(call: Any, limit: int) -> str:
     body = []
     if call.arguments is not None:
         body.append(
-            f'<div class="label">Arguments</div><pre>{escape(_pretty(call.arguments))}</pre>'
+            f'<div class="label">Arguments</div><pre>{_text(_pretty(call.arguments))}</pre>'
         )
     if call.result is not None:
         result = _cut(_pretty(call.result), limit)
-        body.append(f'<div class="label">Result</div><pre>{escape(result)}</pre>')
+        body.append(f'<div class="label">Result</div><pre>{_text(result)}</pre>')
     return (
         f'<details class="tool state-{escape(call.state)}"><summary>Tool '
         f"<code>{escape(call.tool_name or 'tool')}</code> "

@@ -111,7 +111,7 @@ def test_html_renders_the_conversation_with_tool_cards() -> None:
     assert '<pre><code class="language-python">x = 1\n</code></pre>' in page
     assert '<details class="tool state-done"><summary>Tool <code>get_policy</code>' in page
     assert "done · 12 ms" in page
-    assert "&quot;topic&quot;: &quot;refunds&quot;" in page  # arguments pretty-printed
+    assert '"topic": "refunds"' in page  # arguments pretty-printed, quotes as they are
     assert "10 prompt · 5 completion · 15 total tokens" in page
 
 

@@ -152,7 +152,7 @@ class Conversation:
         if isinstance(event.get("usage"), dict) and name != "delegation_completed":
             run.usage = event["usage"]
         if turn.delegations:
-            delegations.after_event(run, turn)
+            delegations.after_event(run, turn, name)
         return turn
 
     def _turn_for(self, event: CanonicalEvent, name: Any) -> Turn:

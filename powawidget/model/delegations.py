@@ -152,7 +152,11 @@ def _answer_of_call(delegation: Delegation) -> str | None:
     return call.result if call is not None and call._has_result else None
 
 
-def after_event(run: Turn, turn: Turn) -> None:
+ENDINGS = frozenset({"complete", "error", "client_error", "stopped"})
+"""Events after which an orchestration that has ended closes what it left open."""
+
+
+def after_event(run: Turn, turn: Turn, name: str) -> None:
     """Keep delegations in step with the runs around them after any event of `turn`.
 
     A failed child's error text reaches the orchestrator only as the delegate call's
@@ -168,7 +172,7 @@ def after_event(run: Turn, turn: Turn) -> None:
         elif child.outcome == "completed" and not child.text:
             child.text = answer
             child.items.append(_segment(answer))
-    if turn.finished:
+    if turn.finished and name in ENDINGS:  # a stored turn is "completed" from its start
         for delegation in turn.delegations:
             if delegation.open:
                 delegation.run.ended_at = turn.ended_at

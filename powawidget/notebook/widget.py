@@ -30,7 +30,7 @@ from powawidget.outputs.views import TranscriptViews
 from powawidget.session.chat import ChatSession
 from powawidget.session.connect import connect
 from powawidget.session.context import ContextLimits, build_context
-from powawidget.session.listing import SESSION_COLUMNS
+from powawidget.session.listing import ORCHESTRATION_COLUMNS, SESSION_COLUMNS
 from powawidget.session.replay import replay_delays
 from powawidget.session.run import RunHandle
 from powawidget.wire.canonical import CanonicalEvent
@@ -49,6 +49,9 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
 
     Args:
         agent_id: the agent to chat with; None picks the first agent listed.
+        orchestration_id: chat with an orchestration instead (a supervisor that delegates to
+            the agents it holds): each delegation is drawn as the sub-agent's own run.
+            `ChatWidget.orchestrations()` lists them.
         base_url, api_key: the project URL and key; else POWABASE_BASE_URL and
             POWABASE_API_KEY. With neither anywhere, the built-in local agent server starts
             and a banner says so.
@@ -90,6 +93,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         base_url: str | None = None,
         api_key: str | None = None,
         *,
+        orchestration_id: str | None = None,
         session_id: str | None = None,
         client: PowabaseClient | None = None,
         theme: str = "auto",
@@ -113,6 +117,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
             self._chat = ChatSession(
                 client,
                 agent_id,
+                orchestration_id=orchestration_id,
                 owns_client=owns_client,
                 options=options,
                 on_event=lambda _event: self._sync.changed(),
@@ -131,6 +136,37 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
                 client.close()
             self._close_quietly()
             raise
+
+    @staticmethod
+    def orchestrations(
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        client: PowabaseClient | None = None,
+    ) -> Table:
+        """The project's orchestrations (id, name, strategy, agents, description): pass an
+        id as ChatWidget(orchestration_id=...)."""
+        made, owns_client, _banner = connect(
+            client, base_url, api_key, doing="listing the local demo orchestrations"
+        )
+        assert made is not None
+        client = made
+        try:
+            rows = [
+                {
+                    "id": o.get("id"),
+                    "name": o.get("name"),
+                    "strategy": o.get("strategy"),
+                    "agents": o.get("entity_count"),
+                    "description": o.get("description"),
+                }
+                for o in client.list_orchestrations()
+                if isinstance(o, dict)
+            ]
+        finally:
+            if owns_client:
+                client.close()
+        return Table(rows, ORCHESTRATION_COLUMNS)
 
     @classmethod
     def replay(

@@ -24,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 
 from powawidget.server.faults import FAULT_AGENTS
 from powawidget.server.history import HistoryRoutes
+from powawidget.server.orchestrations import OrchestrationRoutes
 from powawidget.server.protocol import Agent
 from powawidget.server.replies import error, int_param, json_body, uuid_error_page
 from powawidget.server.runs import LiveRun, Runs
@@ -307,6 +308,11 @@ def create_app(
         ),
         Route("/api/sessions/{session_id}/runs", guarded(server.session_runs), methods=["GET"]),
     ]
+
+    orchestrations = OrchestrationRoutes(
+        list(server.agents.values()), delay=delay, strict_ids=strict_ids
+    )
+    routes += orchestrations.routes(guarded)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

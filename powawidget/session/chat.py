@@ -37,7 +37,7 @@ from powawidget.session.context import (
     check_limits,
     check_sources,
 )
-from powawidget.session.history import load_history
+from powawidget.session.history import load_history, load_orchestration_history
 from powawidget.session.listing import session_rows
 from powawidget.session.replay import Replay
 from powawidget.session.run import RunHandle, start_run
@@ -45,6 +45,7 @@ from powawidget.session.structured import response_format as as_response_format
 from powawidget.wire.canonical import CanonicalEvent
 from powawidget.wire.errors import ChatClosedError, PowabaseError, RunInProgressError
 from powawidget.wire.events import make_event
+from powawidget.wire.orchestrations import OrchestrationId, is_orchestration
 
 if TYPE_CHECKING:
     from powawidget.wire.client import PowabaseClient
@@ -71,6 +72,8 @@ class ChatSession:
     Args:
         client: a `PowabaseClient` (None for a replay-only session).
         agent_id: the agent to chat with; None picks the first agent the client lists.
+        orchestration_id: chat with this orchestration instead (a supervisor that delegates
+            to its agents; docs/protocol.md, Orchestrations); `agent_id` is then its id.
         owns_client: close `client` in `close()`.
         options: extra run options sent with every message (temperature, ...).
         on_event, on_state, on_settle, on_waited: the callbacks described above.
@@ -82,6 +85,7 @@ class ChatSession:
         client: PowabaseClient | None = None,
         agent_id: str | None = None,
         *,
+        orchestration_id: str | None = None,
         owns_client: bool = False,
         options: dict[str, Any] | None = None,
         on_event: OnEvent = _ignore,
@@ -114,7 +118,13 @@ class ChatSession:
         self.closed = False  # close() was called: every verb that talks to the server refuses
         self.agent_id = self.agent_name = ""
         name = None
-        if agent_id is None and client is not None:
+        if orchestration_id is not None:
+            if agent_id is not None:
+                raise ValueError(
+                    "Pass agent_id= or orchestration_id=, not both: a panel talks to one."
+                )
+            agent_id = OrchestrationId(orchestration_id)
+        elif agent_id is None and client is not None:
             agents = client.list_agents()
             if not agents:
                 raise PowabaseError("This project has no agents: create one in Powabase first.")
@@ -192,6 +202,14 @@ class ChatSession:
         if not text.strip():
             raise ValueError("Cannot send an empty message.")
         request = {"context": context, "response_format": response_format, "options": options}
+        if is_orchestration(self.agent_id) and (
+            context is not None or self.context is not None or response_format is not None
+        ):
+            raise ValueError(
+                "An orchestration ignores notebook context and structured answers (the server "
+                "drops context= and response_format= for orchestrations): send the text alone, "
+                "or put the data in the message itself."
+            )
         sent_context = self._context_for(context)
         answer_format = as_response_format(response_format) if response_format is not None else None
         merged = {**self.options, **(options or {})}
@@ -330,7 +348,11 @@ class ChatSession:
         """Log a stored session (its runs with tool calls and failures, see `history`) and
         continue that session; an unknown id raises `history.UnknownSessionError`."""
         self._require_idle("load a session")
-        events = load_history(self._connected("load a session"), session_id)
+        client = self._connected("load a session")
+        if is_orchestration(self.agent_id):
+            events = load_orchestration_history(client, self.agent_id, session_id)
+        else:
+            events = load_history(client, session_id)
         with self._lock:
             if self.conversation.events:
                 self.record(make_event("new_session", session_id=self.session_id))
@@ -435,7 +457,11 @@ class ChatSession:
         """Look the agent's display name up in the background (a panel header shows it)."""
         agent_id = self.agent_id
         try:
-            name = self._connected("look the agent up").get_agent(agent_id).get("name")
+            client = self._connected("look the agent up")
+            if is_orchestration(agent_id):
+                name = client.get_orchestration(agent_id).get("name")
+            else:
+                name = client.get_agent(agent_id).get("name")
         except Exception as error:  # the id is checked when a message is sent
             logger.debug("powawidget: no name for agent %s: %s", agent_id, error)
             return

@@ -34,6 +34,7 @@ from powawidget.wire.sse import ServerSentEvent
 __all__ = [
     "UnknownSessionError",
     "load_history",
+    "load_orchestration_history",
     "message_events",
     "run_events",
     "runs_events",
@@ -72,6 +73,79 @@ def load_history(client: Any, session_id: str) -> list[CanonicalEvent]:
     if not messages and runs is not None:  # 200 with [] from both: nobody knows this id
         raise _unknown(session_id)
     return message_events(messages, session_id)
+
+
+def load_orchestration_history(
+    client: Any, orchestration_id: str, session_id: str
+) -> list[CanonicalEvent]:
+    """The canonical events of an orchestration's stored session.
+
+    `/api/orchestrations/{id}/sessions/{sid}/messages` pairs each user message with the
+    run that answered it; each run's record (`/api/orchestrations/runs/{run_id}`: status,
+    error, usage, the stored events, sub-agents' frames included) becomes events like an
+    agent's run (docs/protocol.md, Orchestrations). A 404 is an unknown session."""
+    try:
+        data = client.orchestration_session_messages(orchestration_id, session_id)
+    except NotFoundError:
+        raise _unknown(session_id) from None
+    messages = [m for m in (data or {}).get("messages") or [] if isinstance(m, dict)]
+    events: list[CanonicalEvent] = []
+    asked: str | None = None
+    for message in messages:
+        if message.get("role") == "user":
+            if asked is not None:  # a question with no stored answer (still running)
+                events.extend(message_events([{"role": "user", "content": asked}], session_id))
+            asked = _text(message)
+            continue
+        run_id = message.get("run_id")
+        record: dict = {}
+        if isinstance(run_id, str):
+            try:
+                record = client.get_orchestration_run(run_id)
+            except NotFoundError:
+                record = {}
+        record = {
+            "run_id": run_id,
+            "status": "completed",
+            "content": message.get("content"),
+            "events": message.get("events"),
+            **record,
+            "input_messages": [{"role": "user", "content": asked or ""}],
+        }
+        record["events"] = _full_delegate_results(record)
+        events.extend(run_events(record, session_id))
+        asked = None
+    if asked is not None:
+        events.extend(message_events([{"role": "user", "content": asked}], session_id))
+    return events
+
+
+def _full_delegate_results(record: dict) -> list[dict]:
+    """The stored events with each delegate call's full result: its sub-agent's answer
+    from `child_runs` (the stored `result_preview` is cut at 200 characters, and the
+    stored content glues these answers before the orchestrator's own)."""
+    answers = {
+        c.get("run_id"): c.get("content")
+        for c in record.get("child_runs") or []
+        if isinstance(c, dict) and isinstance(c.get("content"), str)
+    }
+    out: list[dict] = []
+    pending: str | None = None
+    for event in record.get("events") or []:
+        if not isinstance(event, dict):
+            continue
+        kind = event.get("type") or event.get("event")
+        if kind == "delegation_completed":
+            pending = answers.get(event.get("child_execution_id"))
+        elif (
+            kind == "tool_result"
+            and pending is not None
+            and str(event.get("tool_name") or "").startswith("delegate_to_")
+        ):
+            event = {**event, "result": pending}
+            pending = None
+        out.append(event)
+    return out
 
 
 def message_events(messages: Iterable[dict], session_id: str) -> list[CanonicalEvent]:

@@ -12,9 +12,10 @@ from typing import Any
 
 from powawidget.model.turns import parse_time
 
-__all__ = ["SESSION_COLUMNS", "session_rows"]
+__all__ = ["ORCHESTRATION_COLUMNS", "SESSION_COLUMNS", "session_rows"]
 
 SESSION_COLUMNS = ("session_id", "first_message", "last_activity", "runs")
+ORCHESTRATION_COLUMNS = ("id", "name", "strategy", "agents", "description")
 
 
 def session_rows(sessions: Iterable[Any]) -> list[dict[str, Any]]:

@@ -13,6 +13,12 @@ from typing import Any
 
 from powawidget.wire.answers import AGENT_ID_ADVICE, not_event_stream_error
 from powawidget.wire.errors import NotFoundError, scrub_error
+from powawidget.wire.orchestrations import (
+    ORCHESTRATION_ID_ADVICE,
+    ORCHESTRATION_NOT_FOUND_ADVICE,
+    OrchestrationId,
+    is_orchestration,
+)
 from powawidget.wire.stopping import CancelWatch, InflightRequest
 from powawidget.wire.stream import RunStream
 from powawidget.wire.transport import (
@@ -24,7 +30,7 @@ from powawidget.wire.transport import (
     segment,
 )
 
-__all__ = ["PAGE_SIZE", "PowabaseClient", "RunStream"]
+__all__ = ["PAGE_SIZE", "OrchestrationId", "PowabaseClient", "RunStream"]
 
 log = logging.getLogger(__name__)
 
@@ -106,15 +112,19 @@ class PowabaseClient(Transport):
         if cancel is not None:
             inflight = InflightRequest()
             watch = CancelWatch(cancel, inflight.abort)
+        orchestration = is_orchestration(agent_id)  # OrchestrationId: /api/orchestrations/…
         try:
             response = self._request(
                 "POST",
-                f"/api/agents/{segment(agent_id)}/run/stream",
+                f"/api/{'orchestrations' if orchestration else 'agents'}/"
+                f"{segment(agent_id)}/run/stream",
                 json_body=body,
                 headers={"Accept": "text/event-stream", "Cache-Control": "no-cache"},
-                subject=f"Agent {agent_id!r}",
-                not_found_advice=AGENT_NOT_FOUND_ADVICE,
-                bad_id_advice=AGENT_ID_ADVICE,
+                subject=f"{'Orchestration' if orchestration else 'Agent'} {str(agent_id)!r}",
+                not_found_advice=ORCHESTRATION_NOT_FOUND_ADVICE
+                if orchestration
+                else AGENT_NOT_FOUND_ADVICE,
+                bad_id_advice=ORCHESTRATION_ID_ADVICE if orchestration else AGENT_ID_ADVICE,
                 agent_id=agent_id,
                 resend_advice=(
                     "The run may have started on the server: look for it in the agent's "
@@ -220,7 +230,10 @@ class PowabaseClient(Transport):
         )
 
     def list_sessions(self, agent_id: str) -> list[dict[str, Any]]:
-        """An agent's sessions (session_id, run_count, last activity, …), every page."""
+        """An agent's sessions (session_id, run_count, last activity, …), every page (an
+        orchestration's, for an `OrchestrationId`)."""
+        if is_orchestration(agent_id):
+            return self.orchestration_sessions(agent_id)
         return self._pages(
             f"/api/agents/{segment(agent_id)}/sessions",
             "sessions",
@@ -279,4 +292,58 @@ class PowabaseClient(Transport):
             "runs",
             subject=f"Session {session_id!r}",
             not_found_advice="Check the session id: the agent's sessions list shows them.",
+        )
+
+    # -- orchestrations (docs/protocol.md, Orchestrations) ------------------------------------
+
+    def list_orchestrations(self) -> list[dict[str, Any]]:
+        """The project's orchestrations (id, name, strategy, entity_count, …)."""
+        data = self._json("GET", "/api/orchestrations", subject="The orchestration list")
+        return items_of(data, "orchestrations")
+
+    def get_orchestration(self, orchestration_id: str) -> dict[str, Any]:
+        """One orchestration: its settings and the agents it holds (`entities`)."""
+        return self._json(
+            "GET",
+            f"/api/orchestrations/{segment(orchestration_id)}",
+            subject=f"Orchestration {str(orchestration_id)!r}",
+            not_found_advice=ORCHESTRATION_NOT_FOUND_ADVICE,
+            bad_id_advice=ORCHESTRATION_ID_ADVICE,
+            agent_id=orchestration_id,
+        )
+
+    def orchestration_sessions(self, orchestration_id: str) -> list[dict[str, Any]]:
+        """An orchestration's sessions (session_id, run_count, first_message, …), every page."""
+        return self._pages(
+            f"/api/orchestrations/{segment(orchestration_id)}/sessions",
+            "sessions",
+            subject=f"Orchestration {str(orchestration_id)!r}",
+            not_found_advice=ORCHESTRATION_NOT_FOUND_ADVICE,
+            bad_id_advice=ORCHESTRATION_ID_ADVICE,
+            agent_id=orchestration_id,
+        )
+
+    def orchestration_session_messages(
+        self, orchestration_id: str, session_id: str
+    ) -> dict[str, Any]:
+        """A session of an orchestration: `{session_id, messages, events, tool_calls}` (each
+        assistant message has its run_id and stored events). 404 for an unknown session."""
+        return self._json(
+            "GET",
+            f"/api/orchestrations/{segment(orchestration_id)}/sessions/"
+            f"{segment(session_id)}/messages",
+            subject=f"Session {session_id!r} of orchestration {str(orchestration_id)!r}",
+            not_found_advice="Check the session id: w.sessions() lists this orchestration's.",
+            bad_id_advice=ORCHESTRATION_ID_ADVICE,
+            agent_id=orchestration_id,
+        )
+
+    def get_orchestration_run(self, run_id: str) -> dict[str, Any]:
+        """A stored orchestration run (`orch_run_…`) with its `child_runs`; a child run is
+        also `get_run(child_execution_id)`."""
+        return self._json(
+            "GET",
+            f"/api/orchestrations/runs/{segment(run_id)}",
+            subject=f"Orchestration run {run_id!r}",
+            not_found_advice="Check the run id (orch_run_…): w.runs lists the session's.",
         )

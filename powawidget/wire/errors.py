@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote, quote_plus
 
+from powawidget.wire.orchestrations import ORCHESTRATION_NOT_FOUND_ADVICE, not_found_frame
+
 BODY_LIMIT = 500
 """How much of a failed answer's body an error keeps."""
 
@@ -142,6 +144,8 @@ class RunFailedError(PowabaseError):
     def from_event(cls, event: Mapping[str, Any]) -> RunFailedError:
         """Build the error from a canonical failure event (error, failed complete)."""
         text = event.get("error_message") or "the agent run failed without a message"
+        if not_found_frame(text):  # a 200 with one error frame: the id names nothing
+            return cls(f"{text}: {ORCHESTRATION_NOT_FOUND_ADVICE}", code="orchestration_not_found")
         run_id = event.get("run_id")
         where = f" (run {run_id})" if run_id else ""
         code = event.get("error_code") or cls.default_code

@@ -1,0 +1,55 @@
+"""Orchestrations on the wire: which id is one, and what to tell a user who got it wrong.
+
+An orchestration (a supervisor that delegates to agents it holds) runs through
+`POST /api/orchestrations/{id}/run/stream` and keeps its sessions and runs under
+`/api/orchestrations/…` (docs/protocol.md, Orchestrations). `OrchestrationId` marks an id
+as an orchestration's, so every layer that passes "the id to run" along (the session, the
+run thread, the evaluation pool) carries it unchanged and the client alone picks the path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ORCHESTRATION_ID_ADVICE",
+    "ORCHESTRATION_NOT_FOUND_ADVICE",
+    "OrchestrationId",
+    "is_orchestration",
+    "not_found_frame",
+]
+
+
+class OrchestrationId(str):
+    """An orchestration's id: a `str` the client sends to `/api/orchestrations/…`."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"OrchestrationId({str.__repr__(self)})"
+
+
+def is_orchestration(target: Any) -> bool:
+    """True when the id to run names an orchestration, not an agent."""
+    return isinstance(target, OrchestrationId)
+
+
+ORCHESTRATION_NOT_FOUND_ADVICE = (
+    "Check the orchestration id: ChatWidget.orchestrations() (or powawidget chat "
+    "--orchestrations) lists them, or copy it from the orchestration's page in Powabase Studio."
+)
+ORCHESTRATION_ID_ADVICE = (
+    "Orchestration ids on Powabase are UUIDs such as 932edd28-2c38-4f30-b1a3-e7140c64b109: "
+    "pass one as ChatWidget(orchestration_id=...) (or powawidget chat --orchestration ID). "
+    + ORCHESTRATION_NOT_FOUND_ADVICE.split(": ", 1)[1].capitalize()
+)
+
+
+def not_found_frame(message: str | None) -> bool:
+    """True for the lone `error` frame of an unknown orchestration ("Orchestration … not
+    found": a 200 with no `start`, docs/protocol.md)."""
+    return (
+        isinstance(message, str)
+        and message.startswith("Orchestration ")
+        and message.endswith(" not found")
+    )

@@ -5,11 +5,13 @@ Results pair with their call by `call_id`, else first in, first out per tool nam
 The outcome of an approval comes from the server's `hook_result` (`blocked`), whatever the
 order of the stream and of the client's own `approval_resolved`; a result that is the
 server's refusal text also says "denied", so a recording replayed alone shows it too.
-Pure: no I/O.
+The server's tool duration includes the approval's wait: the call keeps the two apart
+(`ToolCall.duration_ms`, `ToolCall.approval_wait_ms`). Pure: no I/O.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from powawidget.model.turns import (
@@ -24,7 +26,7 @@ from powawidget.model.turns import (
     ms_between,
 )
 from powawidget.wire.canonical import CanonicalEvent
-from powawidget.wire.events import blocked_result, hook_outcome, tool_failed
+from powawidget.wire.events import blocked_result, hook_outcome, raw_field, tool_failed
 from powawidget.wire.values import measure
 from powawidget.wire.values import name as value_name
 
@@ -135,11 +137,10 @@ def on_tool_result(turn: Turn, event: CanonicalEvent) -> None:
     call.call_id = call.call_id or _str(event.get("call_id"))
     if call.step is None:
         call.step = _int(event.get("step"))
-    duration = event.get("duration_ms")
-    if isinstance(duration, (int, float)) and not isinstance(duration, bool):
-        call.duration_ms = float(duration)
-    else:
-        call.duration_ms = ms_between(call.called_at, call.finished_at)
+    duration = _ms(event.get("duration_ms"))
+    call._reported_ms = (
+        duration if duration is not None else ms_between(call.called_at, call.finished_at)
+    )
     refusal, words = blocked_result(call.result)
     approval = _approval_of(turn, call)
     if refusal is not None:
@@ -151,6 +152,29 @@ def on_tool_result(turn: Turn, event: CanonicalEvent) -> None:
         call.state = "error" if failed else "done"
         if failed and call.error is None:
             call.error = call.result
+    time_call(call)
+
+
+def _ms(value: object) -> float | None:
+    """A duration in milliseconds (a measure: docs/protocol.md, "Odd values"), as a float."""
+    kept = measure(value)
+    return None if kept is None else float(kept)
+
+
+def time_call(call: ToolCall) -> None:
+    """Split the call's reported duration into the approval's wait and the tool's own time.
+
+    The server's duration runs from the call to the result, the person's wait included;
+    own time = duration − wait (never below 0). A denied call never ran: no own time.
+    """
+    approval = call.approval
+    wait = approval.wait_ms if approval is not None else None
+    call.approval_wait_ms = wait
+    total = call._reported_ms
+    if total is None or call.state == "denied":
+        call.duration_ms = None
+    else:
+        call.duration_ms = total if wait is None else max(0.0, round(total - wait, 3))
 
 
 def _approval_of(turn: Turn, call: ToolCall) -> Approval | None:
@@ -195,6 +219,7 @@ def on_approval_requested(turn: Turn, event: CanonicalEvent) -> None:
         call.state = "pending"
     end_thinking(turn, _at(event))
     approval._tool_call = call
+    call.approval = approval
     turn.approvals.append(approval)
     turn.items.append(approval)
 
@@ -205,6 +230,8 @@ def _decide(approval: Approval, outcome: str, words: str | None, at: str | None)
     approval.resolved_at = approval.resolved_at or at
     if outcome != "approved" and words and approval.reason is None:
         approval.reason = _reason(words)
+    if approval.wait_ms is None:
+        approval.wait_ms = ms_between(approval.requested_at, approval.resolved_at)
     call = approval._tool_call
     if call is None:
         return
@@ -213,6 +240,24 @@ def _decide(approval: Approval, outcome: str, words: str | None, at: str | None)
             call.state = "running"
     elif call.state in ("pending", "running") or (call.state == "done" and call.result is None):
         _refuse(call, outcome, words)
+    time_call(call)
+
+
+def plain_reason(words: str | None) -> str | None:
+    """A refusal's words as a user reads them: the server's "Error: Blocked by hook —" and
+    "Denied by user:" cut, and None when nothing is left beyond a bare "Denied"."""
+    if words is None:
+        return None
+    text = _JARGON.sub("", words).strip()
+    return None if not text or _BARE.match(text) else text
+
+
+_JARGON = re.compile(
+    r"^(?:\s*(?:error:\s*)?blocked by (?:a )?hook\s*[—–:-]+\s*"
+    r"|\s*denied by (?:the )?user\s*[:—–-]\s*|\s*denied\s*:\s*)+",
+    re.IGNORECASE,
+)
+_BARE = re.compile(r"^(?:denied|rejected)(?: by (?:the )?user)?\.?$", re.IGNORECASE)
 
 
 def _reason(words: str) -> str | None:
@@ -222,18 +267,29 @@ def _reason(words: str) -> str | None:
 
 
 def on_hook_result(turn: Turn, event: CanonicalEvent) -> None:
-    """The server's decision on the oldest approval it has not yet decided."""
+    """The server's decision on the oldest approval it has not yet decided, and how long
+    that approval waited (the hook's `latency_ms`: the server's clock, like the tool's
+    duration)."""
     outcome, words = hook_outcome(event)
     if outcome is None:
         return
+    waited = _ms(raw_field(event, "latency_ms"))
     approval = next((a for a in turn.approvals if a.outcome is None), None)
     if approval is None:
         # The client's approval_resolved came first: the hook's word wins if they differ.
         approval = next((a for a in reversed(turn.approvals) if a._decided_by_client), None)
-        if approval is None or approval.outcome == outcome:
+        if approval is None:
+            return
+        approval._decided_by_client = False
+        approval.wait_ms = waited if waited is not None else approval.wait_ms
+        if approval.outcome == outcome:
+            if approval._tool_call is not None:
+                time_call(approval._tool_call)
             return
         approval.outcome = None
     approval._decided_by_client = False
+    if waited is not None:
+        approval.wait_ms = waited
     _decide(approval, outcome, words, _at(event))
 
 
@@ -307,6 +363,7 @@ def merge_summary(turn: Turn, summary: list[Any], received_at: str | None) -> No
                 call.preview = False
         if call.arguments is None:
             call.arguments = entry.get("arguments")
-        duration = measure(entry.get("duration_ms"))
-        if call.duration_ms is None and duration is not None:
-            call.duration_ms = float(duration)
+        duration = _ms(entry.get("duration_ms"))
+        if call._reported_ms is None and duration is not None:
+            call._reported_ms = duration
+            time_call(call)

@@ -128,10 +128,13 @@ class Step:
 
 @dataclass
 class ToolCall:
-    """A tool call and its result; `state` goes pending → running → done | error.
+    """A tool call and its result; `state` goes pending → running → done | error | denied.
 
-    `pending` means it waits for the user's approval. `duration_ms` is the server's when
-    sent, else measured between the call and the result being received.
+    `pending` means it waits for the user's approval (`approval`). `duration_ms` is the
+    tool's own time and `approval_wait_ms` how long it waited for a person: the server's
+    duration (else the time between the call and its result being received) runs from the
+    call to the result and so holds both (docs/protocol.md, Approvals). A denied call never
+    ran: no duration of its own.
     """
 
     call_id: str | None
@@ -145,6 +148,9 @@ class ToolCall:
     finished_at: str | None = None
     error: str | None = None
     preview: bool = False  #: `result` is the stream's short preview, not the full result
+    approval_wait_ms: float | None = None
+    approval: Approval | None = field(default=None, repr=False, compare=False)
+    _reported_ms: float | None = field(default=None, repr=False, compare=False)
     _has_result: bool = field(default=False, repr=False, compare=False)
     _summarised: bool = field(default=False, repr=False, compare=False)
     _from_approval: bool = field(default=False, repr=False, compare=False)
@@ -156,6 +162,8 @@ class Approval:
 
     The server's `hook_result` decides the outcome (docs/protocol.md, Approvals); the
     client's own `approval_resolved` only fills it in when the stream has not yet.
+    `wait_ms` is how long it waited for its answer: the hook's own `latency_ms`, else
+    from the request to the decision being received.
     """
 
     tool_name: str | None
@@ -166,6 +174,7 @@ class Approval:
     reason: str | None = None
     resolved_at: str | None = None
     timeout_s: float | None = None
+    wait_ms: float | None = None
     _tool_call: ToolCall | None = field(default=None, repr=False, compare=False)
     _decided_by_client: bool = field(default=False, repr=False, compare=False)
 
@@ -173,6 +182,11 @@ class Approval:
     def approved(self) -> bool | None:
         """True / False once decided (a timeout is a refusal), None while it waits."""
         return None if self.outcome is None else self.outcome == "approved"
+
+    @property
+    def call_id(self) -> str | None:
+        """The call id of the tool call it gates (the server's request carries none)."""
+        return self._tool_call.call_id if self._tool_call is not None else None
 
     @property
     def waiting(self) -> bool:

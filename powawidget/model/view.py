@@ -12,6 +12,7 @@ from typing import Any, Literal, TypedDict
 
 from powawidget.model.conversation import Conversation
 from powawidget.model.structured import NotJson, answer_json
+from powawidget.model.tools import plain_reason
 from powawidget.model.turns import (
     Approval,
     Delegation,
@@ -47,7 +48,26 @@ class ReasoningView(TypedDict):
     durationMs: float | None
 
 
+class ApprovalView(TypedDict):
+    """The approval that gates a tool call, drawn in that call's card (`ToolView.approval`).
+
+    `state` is decided here (the server's `hook_result`, else the refusal text, else the
+    client's note); `reason` is the user's words without the server's jargon."""
+
+    kind: Literal["approval"]
+    callId: str | None
+    toolName: str | None
+    message: str | None
+    state: Literal["pending", "approved", "denied", "timed_out"]
+    reason: str | None
+    timeoutS: float | None
+
+
 class ToolView(TypedDict):
+    """A tool call. `durationMs` is the tool's own time; `approvalWaitMs` how long it
+    waited for a person (docs/protocol.md, Approvals); `approval` is None when no one
+    was asked."""
+
     kind: Literal["tool"]
     callId: str | None
     toolName: str
@@ -57,20 +77,12 @@ class ToolView(TypedDict):
     preview: bool
     state: Literal["pending", "running", "done", "error", "denied"]
     durationMs: float | None
+    approvalWaitMs: float | None
+    approval: ApprovalView | None
     step: int | None
     calledAt: str | None
     finishedAt: str | None
     note: str | None
-
-
-class ApprovalView(TypedDict):
-    kind: Literal["approval"]
-    toolName: str | None
-    arguments: Any
-    message: str | None
-    state: Literal["pending", "approved", "denied", "timed_out"]
-    reason: str | None
-    timeoutS: float | None
 
 
 class ResetView(TypedDict):
@@ -104,9 +116,9 @@ class RunUsageView(TypedDict):
     usage: dict[str, Any] | None
 
 
-ItemView = (
-    StepView | TextView | ReasoningView | ToolView | ApprovalView | ResetView | DelegationView
-)
+ItemView = StepView | TextView | ReasoningView | ToolView | ResetView | DelegationView
+"""An item of a turn. Approvals are not items of their own: each is drawn in the card of
+the call it gates, so the card reads in time order (asked → approved → ran, or denied)."""
 
 
 class ErrorView(TypedDict):
@@ -155,6 +167,10 @@ EntryView = TurnView | DividerView | HistoryNoteView
 def _tool(call: ToolCall) -> ToolView:
     result = call.result
     cut = result is not None and len(result) > MAX_RESULT_CHARS
+    approval = call.approval
+    note = call.error if call.state in ("error", "denied") else None
+    if call.state == "denied":  # the server's refusal text, in the user's words
+        note = None if approval is not None else plain_reason(note)
     return {
         "kind": "tool",
         "callId": call.call_id,
@@ -165,32 +181,39 @@ def _tool(call: ToolCall) -> ToolView:
         "preview": call.preview,
         "state": call.state,
         "durationMs": call.duration_ms,
+        "approvalWaitMs": call.approval_wait_ms,
+        "approval": None if approval is None else _approval(approval, call),
         "step": call.step,
         "calledAt": call.called_at,
         "finishedAt": call.finished_at,
-        "note": call.error if call.state in ("error", "denied") else None,
+        "note": note,
     }
 
 
-def _approval(approval: Approval) -> ApprovalView:
+def _approval(approval: Approval, call: ToolCall) -> ApprovalView:
+    state = approval.outcome
+    if state is None and call.state == "denied":  # a refusal the stream told by its result
+        state = "timed_out" if call.error and "timed out" in call.error.lower() else "denied"
     return {
         "kind": "approval",
+        "callId": call.call_id,
         "toolName": approval.tool_name,
-        "arguments": approval.arguments,
         "message": approval.message,
-        "state": approval.outcome or "pending",
-        "reason": approval.reason,
+        "state": state or "pending",
+        "reason": None
+        if state in (None, "approved", "timed_out")
+        else plain_reason(approval.reason),
         "timeoutS": approval.timeout_s,
     }
 
 
-def _item(item: Any, finished: bool) -> ItemView:
+def _item(item: Any, finished: bool) -> ItemView | None:
     if isinstance(item, TextSegment):
         return {"kind": "text", "text": item.text}
     if isinstance(item, ToolCall):
         return _tool(item)
     if isinstance(item, Approval):
-        return _approval(item)
+        return None  # drawn in the card of the call it gates
     if isinstance(item, Step):
         return {
             "kind": "step",
@@ -254,7 +277,7 @@ def add_usage(total: dict[str, Any] | None, usage: Any) -> dict[str, Any] | None
 def turn_view(turn: Turn) -> TurnView:
     """One turn as the panel draws it."""
     finished = turn.finished
-    items = [_item(i, finished) for i in turn.items]
+    items = [view for view in (_item(i, finished) for i in turn.items) if view is not None]
     text = turn.text
     if text and not any(i["kind"] == "text" for i in items):
         items.append({"kind": "text", "text": text})  # a turn loaded from history

@@ -10,7 +10,8 @@ with fixed columns whatever the dialect (nested values as JSON strings):
   counted from the user's message (else the run's first event); `time_to_first_token_ms`
   is to the first answer or reasoning text; `tokens_per_s` = completion tokens per second
   of the whole run;
-- `tool_calls`: one row per tool call (`TOOL_CALL_COLUMNS`);
+- `tool_calls`: one row per tool call (`TOOL_CALL_COLUMNS`): `duration_ms` is the tool's
+  own time, `approval_wait_ms` how long it waited for a person (docs/protocol.md);
 - `citations`: one row per source a cited answer used (`CITATION_COLUMNS`, docs/protocol.md
   "Citations"): `key` is the `[n]` marker in the answer's text.
 

@@ -35,7 +35,8 @@ class Expected:
     text: str
     error: str | None = None
     tools: tuple[tuple[str, str | None, str], ...] = ()  #: (tool_name, call_id, state)
-    durations: tuple[float, ...] | None = None  #: the server's duration_ms, per tool call
+    durations: tuple[float | None, ...] | None = None  #: each call's own time (ms)
+    waits: tuple[float | None, ...] | None = None  #: each call's approval wait (ms)
     results: tuple[str | None, ...] | None = None  #: each call's result, per tool call
     approval: str | None = None
     approval_reason: str | None = None
@@ -259,9 +260,12 @@ EXPECTED: list[Expected] = [
         "",
         tools=(("database_write", "call_W1", "done"),),
         results=('{"rows_affected": 1}',),
+        # The server's 41,310 ms holds the hook's 41,234 ms wait: the write took 76 ms.
+        durations=(76.0,),
+        waits=(41234.0,),
         approval="approved",
         steps=1,
-        items=("step", "tool", "approval"),
+        items=("step", "tool"),
     ),
     # Partial: starts at seq 3 (no step_started, no tool_call). The approval's card is the
     # call; the hook blocked it and the result is the refusal text: DENIED, never done.
@@ -271,9 +275,11 @@ EXPECTED: list[Expected] = [
         "streaming",
         "",
         tools=(("database_write", "call_W2", "denied"),),
+        durations=(None,),  # it never ran: the server's 5,121 ms was the wait
+        waits=(5120.0,),
         approval="denied",
         approval_reason="not allowed",
-        items=("tool", "approval"),
+        items=("tool",),
     ),
     # chunk(partial), error, chunk(partial), complete(failed, steps 0, tool_calls []): one
     # failed turn keeping the partial text and the step it showed; usage null stays None.
@@ -364,6 +370,8 @@ def test_recorded_sequence_folds_as_the_protocol_says(sequence: dict, expected: 
     assert calls == list(expected.tools)
     if expected.durations is not None:
         assert [c.duration_ms for c in turn.tool_calls] == list(expected.durations)
+    if expected.waits is not None:
+        assert [c.approval_wait_ms for c in turn.tool_calls] == list(expected.waits)
     if expected.results is not None:
         assert [c.result for c in turn.tool_calls] == list(expected.results)
     outcome = turn.approvals[-1].outcome if turn.approvals else None

@@ -24,12 +24,13 @@ from powawidget.wire.sse import ServerSentEvent
 
 ROOT = Path(__file__).resolve().parents[2]
 EVIDENCE = ROOT / "tests" / "fixtures" / "powabase_streams.json"
+APPROVALS = ROOT / "tests" / "fixtures" / "approval_streams.json"
 
 
-def evidence_events() -> list[list[dict[str, Any]]]:
+def evidence_events(path: Path = EVIDENCE) -> list[list[dict[str, Any]]]:
     """Each recorded sequence as canonical events, after the user's question."""
     runs = []
-    for stream in json.loads(EVIDENCE.read_text(encoding="utf-8")):
+    for stream in json.loads(path.read_text(encoding="utf-8")):
         normaliser = EventNormaliser()
         events = [make_event("user_message", text="question")]
         events += [
@@ -73,6 +74,25 @@ def test_every_recorded_sequence_draws_what_python_folded() -> None:
     messages = [messages_for(events, seed) for seed, events in enumerate(runs)]
     expected = [json.loads(json.dumps(entries(Conversation(events)))) for events in runs]
     assert node_apply(messages) == expected
+
+
+def test_approval_sequences_draw_what_python_folded() -> None:
+    """Two approvals of one tool (approved and run, then denied) and an approval after a
+    wait: each tool card carries its own approval, outcome and times."""
+    runs = evidence_events(APPROVALS)
+    assert len(runs) == 2
+    for seed in range(3):
+        messages = [messages_for(events, seed) for events in runs]
+        expected = [json.loads(json.dumps(entries(Conversation(events)))) for events in runs]
+        assert node_apply(messages) == expected
+    [two, waited] = expected
+    tools = [i for i in two[0]["items"] if i["kind"] == "tool"]
+    assert [(t["state"], t["approval"]["state"]) for t in tools] == [
+        ("done", "approved"),
+        ("denied", "denied"),
+    ]
+    [query] = [i for i in waited[0]["items"] if i["kind"] == "tool"]
+    assert (query["durationMs"], query["approvalWaitMs"]) == (2.0, 36000.0)
 
 
 @pytest.mark.parametrize("agent", ["agt_demo", "agt_approval", "fault_step_reset", "agt_citations"])

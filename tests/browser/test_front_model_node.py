@@ -1,4 +1,4 @@
-"""The front end's pure modules (entries, streaming markdown, denial, highlighting),
+"""The front end's pure modules (entries, streaming markdown, highlighting),
 tested with Node's built-in runner (`npm test` in js/): fast, no browser needed."""
 
 from __future__ import annotations

@@ -112,12 +112,13 @@ def test_tool_cards_show_state_in_text_and_open_and_close_from_the_keyboard(chat
     summary = cards.nth(0).locator("summary").first
     summary.focus()
     chat.page.keyboard.press("Enter")
-    expect(cards.nth(0)).to_have_attribute("open", "")
+    expect(summary).to_have_attribute("aria-expanded", "true")
     result = cards.nth(0).get_by_test_id("tool-result")
     expect(result).to_contain_text("Aurora ANC")
     expect(cards.nth(0)).to_contain_text('"headphones"')
     chat.page.keyboard.press("Space")
-    expect(cards.nth(0)).not_to_have_attribute("open", "")
+    expect(summary).to_have_attribute("aria-expanded", "false")
+    expect(result).to_be_hidden()
 
 
 def test_long_tool_results_are_truncated_with_show_all(chat):
@@ -190,11 +191,14 @@ def test_approval_card_buttons_send_the_decision(chat):
     )
     chat.events([user("refund my order"), *events])
     chat.set("status", "waiting_approval")
-    card = chat.page.get_by_test_id("approval-card")
+    tool = chat.page.get_by_test_id("tool-card")
+    card = tool.get_by_test_id("approval-card")  # in the call's own card
     expect(card.get_by_test_id("approval-message")).to_have_text(
         "Refund 49.50 EUR on order A-1001?"
     )
-    expect(chat.page.get_by_test_id("tool-state")).to_have_text("pending")
+    expect(tool.get_by_test_id("tool-state")).to_have_text("waiting for approval")
+    card.get_by_test_id("approve").focus()  # keyboard reachable
+    expect(card.get_by_test_id("approve")).to_be_focused()
     card.get_by_test_id("approve").click()
     assert chat.sent()[-1] == {"type": "approve", "approved": True}
     expect(card.get_by_test_id("approve")).to_be_disabled()
@@ -208,8 +212,9 @@ def test_approval_card_buttons_send_the_decision(chat):
         ]
     )
     expect(card).to_have_attribute("data-state", "approved")
-    expect(card.get_by_test_id("approval-outcome")).to_have_text("Approved")
-    expect(chat.page.get_by_test_id("tool-state")).to_have_text("running")
+    expect(card.get_by_test_id("approval-outcome")).to_contain_text("Approved")
+    expect(card.get_by_test_id("approve")).to_be_hidden()
+    expect(tool.get_by_test_id("tool-state")).to_have_text("running")
 
 
 def test_deny_sends_approved_false(chat):

@@ -189,8 +189,16 @@ def test_a_denial_is_one_amber_card_in_the_users_words(chat):
     chat.snapshot(denied_run("amount too high"))
     card = chat.page.locator("[data-testid=tool-card]:visible")
     expect(card).to_have_count(1)
-    expect(chat.page.get_by_test_id("approval-card")).to_be_hidden()
-    expect(card.get_by_test_id("tool-outcome")).to_have_text("Denied by you: amount too high")
+    # The question and its answer stay in the call's own card, where Approve/Deny were.
+    approval = card.get_by_test_id("approval-card")
+    expect(approval).to_be_visible()
+    expect(approval.get_by_test_id("approval-message")).to_have_text(
+        "Approve a refund of 49.50 EUR for order A-1001?"
+    )
+    expect(approval.get_by_test_id("approval-outcome")).to_contain_text(
+        "Denied by you: amount too high"
+    )
+    expect(approval.get_by_test_id("approve")).to_be_hidden()
     expect(card.get_by_test_id("tool-state")).to_have_text("denied")
     card.locator("summary").click()
     shown = chat.page.locator(".pw-list").inner_text()
@@ -205,10 +213,32 @@ def test_a_denial_is_one_amber_card_in_the_users_words(chat):
 
 
 def test_a_timed_out_approval_says_so(chat):
+    args = {"order_id": "A-1001"}
+    frames = [
+        {"event": "start", "run_id": RUN},
+        {"event": "tool_call", "tool_name": "issue_refund", "call_id": "c9", "arguments": args},
+        {"event": "approval_requested", "tool_name": "issue_refund", "tool_input": args},
+        {
+            "event": "hook_result",
+            "blocked": True,
+            "latency_ms": 300000,
+            "message": "Approval timed out",
+        },
+        {
+            "event": "tool_result",
+            "tool_name": "issue_refund",
+            "call_id": "c9",
+            "result_preview": "Error: Blocked by hook — Approval timed out",
+            "duration_ms": 300001,
+        },
+    ]
     chat.mount()
-    chat.snapshot(denied_run("approval timed out"))
-    outcome = chat.page.locator("[data-testid=tool-outcome]:visible")
-    expect(outcome).to_have_text("Approval timed out: the tool did not run.")
+    chat.snapshot([user("Refund order A-1001"), *normalise(frames)])
+    outcome = chat.page.locator("[data-testid=approval-outcome]:visible")
+    expect(outcome).to_have_text("Approval timed out: the tool did not run · waited 5 min 0 s")
+    card = chat.page.get_by_test_id("tool-card")
+    expect(card.get_by_test_id("tool-state")).to_have_text("timed out")
+    expect(card.get_by_test_id("tool-duration")).to_have_text("")  # it never ran
 
 
 def test_errors_render_code_and_the_status_line_stays_short(chat):

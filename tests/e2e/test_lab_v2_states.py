@@ -39,19 +39,20 @@ def test_citations_denial_and_step_reset_in_light_and_dark(lab: NotebookPage) ->
     expect(cited.part("citation-detail")).to_contain_text("policies/refund.md")
     expect(chips.nth(1)).to_have_attribute("aria-expanded", "true")
 
-    # An approval denied through the panel: one card, reading "Denied by you" (the Deny
-    # button sends no reason, and the server's bare "Denied by user" is not one).
+    # An approval denied through the panel: one card, the question and then "Denied by you"
+    # where the buttons were (the Deny button sends no reason, and the server's bare
+    # "Denied by user" is not one), as an approved call keeps its "Approved".
     approval.type_and_enter("Refund order 1042, $49, because it arrived damaged")
     card = approval.turn(0).locator(by_testid("approval-card"))
     expect(card).to_be_visible()
     card.locator(by_testid("deny")).click()
     approval.wait_turn_status(0, "completed")
     approval.wait_idle()
-    shown = approval.turn(0).locator(
-        f"{by_testid('approval-card')}:visible, {by_testid('tool-card')}:visible"
-    )
+    shown = approval.turn(0).locator(f"{by_testid('tool-card')}:visible")
     expect(shown).to_have_count(1)
-    expect(shown.locator(by_testid("tool-outcome"))).to_have_text("Denied by you")
+    expect(shown.locator(by_testid("approval-card"))).to_be_visible()
+    expect(shown.locator(by_testid("approval-outcome"))).to_contain_text("Denied by you ·")
+    expect(shown.locator(by_testid("tool-state"))).to_have_text("denied")
 
     # A step the server reset and retried: the "Step N restarted" marker.
     reset.type_and_enter("What is the refund policy?")

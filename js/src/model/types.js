@@ -8,14 +8,15 @@
  * @typedef {{kind: "text", text: string}} TextView
  * @typedef {{kind: "reasoning", step: number|null, text: string, done: boolean,
  *   durationMs: number|null}} ReasoningView
+ * @typedef {{kind: "approval", callId: string|null, toolName: string|null,
+ *   message: string|null, state: "pending"|"approved"|"denied"|"timed_out",
+ *   reason: string|null, timeoutS: number|null}} ApprovalView
  * @typedef {{kind: "tool", callId: string|null, toolName: string, arguments: any,
  *   result: string|null, resultTruncated: boolean, preview: boolean,
  *   state: "pending"|"running"|"done"|"error"|"denied", durationMs: number|null,
+ *   approvalWaitMs: number|null, approval: ApprovalView|null,
  *   step: number|null, calledAt: string|null, finishedAt: string|null,
- *   note: string|null}} ToolView
- * @typedef {{kind: "approval", toolName: string|null, arguments: any, message: string|null,
- *   state: "pending"|"approved"|"denied"|"timed_out", reason: string|null,
- *   timeoutS: number|null}} ApprovalView
+ *   note: string|null, rev?: number}} ToolView
  * @typedef {{kind: "reset", step: number|null, reason: string|null}} ResetView
  * @typedef {{kind: "delegation", agent: string|null, task: string|null,
  *   childRunId: string|null, callId: string|null,
@@ -24,7 +25,7 @@
  *   run: TurnView}} DelegationView
  * @typedef {{agent: string|null, runId: string|null, depth: number,
  *   usage: Record<string, number>|null}} RunUsageView
- * @typedef {StepView|TextView|ReasoningView|ToolView|ApprovalView|ResetView|DelegationView} ItemView
+ * @typedef {StepView|TextView|ReasoningView|ToolView|ResetView|DelegationView} ItemView
  * @typedef {{message: string, code: string|null, step: number|null}} ErrorView
  * @typedef {{kind: "turn", runId: string|null, sessionId: string|null,
  *   userText: string|null, answer: string|null, items: ItemView[], steps: number,

@@ -1,50 +1,70 @@
-// Approval card: the agent asks before running a tool; Approve / Deny send
-// {"type": "approve", "approved": …} to Python, which calls the approve endpoint.
+// @ts-check
+// The approval part of a tool card: what the agent asks, Approve / Deny while it waits,
+// then the outcome in the same place (approved, denied with the reason, timed out) and how
+// long it waited. Python decides every state (ToolView.approval, docs/protocol.md); this
+// only draws it. A click sends {"type": "approve", "approved": …}, which Python posts.
 
-import { h } from "../dom.js";
-import { valueView } from "./json.js";
-import { plainReason } from "./denial.js";
+import { h, formatDuration } from "../dom.js";
 
-/** @param {any} item @param {{send: (msg: object) => void, canAct: () => boolean}} ctx */
-export function approvalCard(item, ctx) {
-  const title = h("div", { class: "pw-approval-title" });
+/**
+ * @typedef {import("../model/types.js").ToolView} ToolView
+ * @typedef {{send: (msg: object) => void, canAct: () => boolean}} ApprovalContext
+ */
+
+const OUTCOME = {
+  approved: "Approved",
+  denied: "Denied by you",
+  timed_out: "Approval timed out: the tool did not run",
+};
+
+/** @param {ApprovalContext} ctx */
+export function approvalSection(ctx) {
   const message = h("div", {
     class: "pw-approval-message",
     dataset: { testid: "approval-message" },
   });
-  const args = h("div", { class: "pw-approval-args" });
-  const outcome = h("div", {
-    class: "pw-approval-outcome",
-    dataset: { testid: "approval-outcome" },
-  });
-  const approve = h("button", {
-    type: "button",
-    class: "pw-btn pw-btn-primary",
-    dataset: { testid: "approve" },
-    text: "Approve",
-  });
-  const deny = h("button", {
-    type: "button",
-    class: "pw-btn",
-    dataset: { testid: "deny" },
-    text: "Deny",
-  });
+  const approve = /** @type {HTMLButtonElement} */ (
+    h("button", {
+      type: "button",
+      class: "pw-btn pw-btn-primary",
+      dataset: { testid: "approve" },
+      text: "Approve",
+    })
+  );
+  const deny = /** @type {HTMLButtonElement} */ (
+    h("button", {
+      type: "button",
+      class: "pw-btn",
+      dataset: { testid: "deny" },
+      text: "Deny",
+    })
+  );
   const actions = h("div", { class: "pw-approval-actions" }, [approve, deny]);
+  const outcomeText = h("span", { class: "pw-approval-verdict" });
+  const wait = h("span", { class: "pw-approval-wait", dataset: { testid: "approval-wait" } });
+  const outcome = h(
+    "div",
+    {
+      class: "pw-approval-outcome",
+      dataset: { testid: "approval-outcome" },
+      "aria-live": "polite",
+    },
+    [outcomeText, wait],
+  );
   const el = h(
     "div",
     { class: "pw-approval", role: "group", dataset: { testid: "approval-card" } },
-    [
-      h("div", { class: "pw-approval-icon", "aria-hidden": "true" }),
-      h("div", { class: "pw-approval-main" }, [title, message, args, actions, outcome]),
-    ],
+    [message, actions, outcome],
   );
-  let current = item;
-  /** The user's click, while the server has not answered: this card's own state, not
-   * Python's (the item is Python's and patches replace it). @type {boolean|null} */
+  /** @type {ToolView|null} */
+  let current = null;
+  /** The user's click while the server has not answered: this card's own state, not
+   * Python's (patches replace the view). @type {boolean|null} */
   let sent = null;
 
+  /** @param {boolean} approved */
   function decide(approved) {
-    if (current.state !== "pending" || sent !== null) return;
+    if (current?.approval?.state !== "pending" || sent !== null) return;
     sent = approved;
     ctx.send({ type: "approve", approved });
     update(current);
@@ -52,36 +72,34 @@ export function approvalCard(item, ctx) {
   approve.addEventListener("click", () => decide(true));
   deny.addEventListener("click", () => decide(false));
 
-  function update(it) {
-    current = it;
-    el.dataset.state = it.state;
-    el.setAttribute("aria-label", `Approval needed for ${it.toolName || "a tool"}`);
-    title.textContent = it.toolName ? `Run ${it.toolName}?` : "Approval needed";
+  /** Draw the approval of `tool` (hidden when no one was asked). @param {ToolView} tool */
+  function update(tool) {
+    current = tool;
+    const approval = tool.approval;
+    el.hidden = !approval && tool.state !== "denied";
+    if (el.hidden) return;
+    const state = approval ? approval.state : "blocked";
+    el.dataset.state = state;
+    el.setAttribute("aria-label", `Approval for ${tool.toolName}`);
     message.textContent =
-      it.message || "The agent wants to run a tool and is waiting for your answer.";
-    if (it.arguments !== undefined && !args.firstChild) args.append(valueView(it.arguments));
-    const pending = it.state === "pending";
+      approval?.message || (approval ? "The agent wants to run this tool." : "");
+    message.hidden = !message.textContent;
+    const pending = state === "pending";
     actions.hidden = !pending;
-    const waiting = pending && sent !== null;
-    approve.disabled = deny.disabled = waiting || !ctx.canAct();
+    if (!pending) sent = null;
+    approve.disabled = deny.disabled = !pending || sent !== null || !ctx.canAct();
     if (pending) {
-      outcome.textContent = waiting
-        ? sent
-          ? "Approving…"
-          : "Denying…"
-        : "Waiting for your answer.";
+      outcomeText.textContent =
+        sent === null ? "Waiting for your answer." : sent ? "Approving…" : "Denying…";
+    } else if (state === "blocked") {
+      outcomeText.textContent = `Blocked${tool.note ? `: ${tool.note}` : ""}`;
     } else {
-      const reason = plainReason(it.reason);
-      const late =
-        it.state === "timed_out" ||
-        it.outcome === "timed_out" ||
-        (/\btimed?[ _-]?out\b/i.test(reason) && it.state !== "approved");
-      outcome.textContent = late
-        ? "Approval timed out"
-        : (it.state === "approved" ? "Approved" : "Denied by you") + (reason ? `: ${reason}` : "");
-      el.dataset.state = late ? "timed_out" : it.state;
+      const reason = state === "denied" && approval?.reason ? `: ${approval.reason}` : "";
+      outcomeText.textContent = OUTCOME[state] + reason;
     }
+    const waited = tool.approvalWaitMs;
+    wait.textContent = !pending && waited !== null ? ` · waited ${formatDuration(waited)}` : "";
+    wait.title = wait.textContent ? "How long the tool waited for your answer" : "";
   }
-  update(item);
   return { el, update };
 }

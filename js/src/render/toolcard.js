@@ -1,12 +1,15 @@
-// Tool card: a <details> (keyboard reachable through its <summary>) with the tool name,
-// its state in words, the duration, and the arguments and result pretty-printed.
+// Tool card: one card per call, read top to bottom in time order. A <details> summary row
+// (keyboard reachable) with the tool name, its state in words and its own duration; under
+// it the approval when someone was asked (asked → Approve/Deny → the outcome, in the same
+// place, so the buttons stay in view when the card is open); then the arguments and the
+// result. Every state and time is Python's (ToolView, powawidget/model/view.py).
 
-import { h, formatDuration, elapsed } from "../dom.js";
+import { h, formatDuration } from "../dom.js";
 import { valueView, resultView } from "./json.js";
-import { denialOf, plainReason } from "./denial.js";
+import { approvalSection } from "./approval.js";
 
 const STATE_LABEL = {
-  pending: "pending",
+  pending: "waiting for approval",
   running: "running",
   done: "done",
   error: "error",
@@ -47,8 +50,12 @@ function argsPreview(args) {
   return s.length > PREVIEW_CHARS ? `${s.slice(0, PREVIEW_CHARS - 1)}…` : s;
 }
 
-/** Build a tool card for a ToolItem. @returns {{el: HTMLElement, update: (item: any) => void}} */
-export function toolCard(item) {
+/**
+ * Build a tool card for a ToolView.
+ * @param {any} item @param {import("./approval.js").ApprovalContext} ctx
+ * @returns {{el: HTMLElement, update: (item: any) => void}}
+ */
+export function toolCard(item, ctx) {
   const name = h("span", { class: "pw-tool-name", dataset: { testid: "tool-name" } });
   const state = h("span", { class: "pw-tool-state", dataset: { testid: "tool-state" } });
   const preview = h("span", { class: "pw-tool-args-preview" });
@@ -61,14 +68,22 @@ export function toolCard(item) {
     duration,
     state,
   ]);
-  const body = h("div", { class: "pw-tool-body" });
-  // The outcome of a denial is part of the summary row, so it shows while the card is shut.
-  const outcome = h("span", { class: "pw-tool-outcome", dataset: { testid: "tool-outcome" } });
-  summary.append(outcome);
-  const el = h("details", { class: "pw-tool", dataset: { testid: "tool-card" } }, [summary, body]);
+  // The <details> only opens and shuts the body, which sits after the approval: opening a
+  // card that waits for an answer never pushes Approve / Deny down.
+  const disclosure = h("details", { class: "pw-tool-disclosure" }, [summary]);
+  const approval = approvalSection(ctx);
+  const body = h("div", { class: "pw-tool-body", role: "region" });
+  body.id = `pw-tool-body-${++cards}`;
+  summary.setAttribute("aria-controls", body.id);
+  body.hidden = true;
+  const el = h("div", { class: "pw-tool", dataset: { testid: "tool-card" } }, [
+    disclosure,
+    approval.el,
+    body,
+  ]);
   let bodyFor = null;
-  /** @type {{timedOut: boolean, reason: string|null}|null} */
-  let denial = null;
+  let current = item;
+  let openedForApproval = false;
 
   function renderBody(it) {
     const parts = [];
@@ -78,8 +93,8 @@ export function toolCard(item) {
         valueView(it.arguments),
       ]),
     );
-    // A denied call's "result" is the server's refusal text: the outcome line says it.
-    if (it.result !== null && it.result !== undefined && !denial) {
+    // A refused call's "result" is the server's refusal text: the approval line says it.
+    if (it.result !== null && it.result !== undefined && it.state !== "denied") {
       const label = h("div", { class: "pw-section-label", text: "Result" });
       const section = h("div", { class: "pw-tool-section", dataset: { testid: "tool-result" } }, [
         label,
@@ -87,48 +102,54 @@ export function toolCard(item) {
       ]);
       parts.push(section);
     }
-    if (it.note && !denial) parts.push(h("div", { class: "pw-note", text: plainReason(it.note) }));
+    if (it.note && it.state !== "denied") parts.push(h("div", { class: "pw-note", text: it.note }));
     if (it.callId) parts.push(h("div", { class: "pw-tool-meta", text: `call_id ${it.callId}` }));
     body.replaceChildren(...parts);
+    bodyFor = it.rev;
   }
 
-  /** @param {any} it @param {any} [turn] */
-  function update(it, turn) {
-    const was = denial ? `${denial.timedOut}${denial.reason}` : "";
-    denial = denialOf(it, turn);
-    const changed = was !== (denial ? `${denial.timedOut}${denial.reason}` : "");
-    if (!changed && bodyFor === it.rev && current === it) return;
-    const shown = denial ? (denial.timedOut ? "timed_out" : "denied") : it.state;
-    el.dataset.state = shown;
-    outcome.hidden = !denial;
-    outcome.textContent = denial
-      ? denial.timedOut
-        ? "Approval timed out: the tool did not run."
-        : `Denied by you${denial.reason ? `: ${denial.reason}` : ""}`
-      : "";
+  /** @param {any} it */
+  function update(it) {
+    const refused = it.approval?.state === "timed_out" ? "timed_out" : it.state;
+    el.dataset.state = refused;
     el.dataset.toolName = it.toolName;
     if (it.callId) el.dataset.callId = it.callId;
     name.textContent = it.toolName;
     name.title = it.toolName; // long names are cut with an ellipsis
-    state.textContent = STATE_LABEL[shown] || shown;
+    state.textContent = STATE_LABEL[refused] || refused;
     preview.textContent = argsPreview(it.arguments);
-    const ms = it.durationMs ?? elapsed(it.calledAt, it.finishedAt);
-    duration.textContent = ms !== null && it.state !== "running" ? formatDuration(ms) : "";
-
-    // The body is built when first opened (cheap collapsed cards) and rebuilt on change.
+    const ms = it.durationMs;
+    duration.textContent = ms !== null && ms !== undefined ? formatDuration(ms) : "";
+    duration.title = duration.textContent
+      ? it.approval
+        ? "The tool's own time (without the wait for your approval)"
+        : "The tool's time"
+      : "";
+    approval.update(it);
     current = it;
-    if (el.open) {
-      renderBody(it);
-      bodyFor = it.rev;
-    } else bodyFor = null;
-  }
-  let current = null;
-  el.addEventListener("toggle", () => {
-    if (el.open && bodyFor !== current.rev) {
-      renderBody(current);
-      bodyFor = current.rev;
+    // A call that waits for the user opens once, so its arguments show under the buttons.
+    if (it.approval?.state === "pending" && !openedForApproval) {
+      openedForApproval = true;
+      disclosure.open = true;
     }
+    // The body is built when first opened (cheap collapsed cards) and rebuilt on change.
+    if (disclosure.open) {
+      if (bodyFor !== it.rev) renderBody(it);
+    } else bodyFor = null;
+    shown(disclosure.open);
+  }
+  /** Show or hide the body as the summary says. @param {boolean} open */
+  function shown(open) {
+    body.hidden = !open;
+    summary.setAttribute("aria-expanded", String(open));
+    el.classList.toggle("pw-tool-open", open);
+  }
+  disclosure.addEventListener("toggle", () => {
+    shown(disclosure.open);
+    if (disclosure.open && bodyFor !== current.rev) renderBody(current);
   });
   update(item);
   return { el, update };
 }
+
+let cards = 0;

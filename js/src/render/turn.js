@@ -1,5 +1,5 @@
 // A turn: the user's bubble, then the assistant's answer built from its items in order
-// (text segments as markdown, tool cards, steps, thinking, approvals), citations (chips, and
+// (text segments as markdown, tool cards with their approvals, steps, thinking), citations (chips, and
 // the text's [n] markers as buttons), the error card and a footer with usage and a copy
 // button. Only changed items re-render.
 
@@ -7,10 +7,8 @@ import { h, describeUsage, elapsed, formatDuration } from "../dom.js";
 import { MarkdownView } from "./markdown.js";
 import { citationsView } from "./citations.js";
 import { toolCard } from "./toolcard.js";
-import { approvalCard } from "./approval.js";
 import { errorCard } from "./errorcard.js";
 import { stepMarker, reasoningBlock, resetNote } from "./blocks.js";
-import { toldByToolCard } from "./denial.js";
 import { delegationCard } from "./delegation.js";
 import { contextView, answerJsonView } from "./context.js";
 
@@ -31,21 +29,10 @@ function textSegment(item, ctx) {
   }
 }
 
-/** Whether an earlier tool item of the turn already shows this call (same call id). */
-function repeatsCall(item, turn) {
-  if (!item.callId) return false;
-  for (const other of turn.items) {
-    if (other === item) return false;
-    if (other.kind === "tool" && other.callId === item.callId) return true;
-  }
-  return false;
-}
-
 /** How each kind of item is drawn (a delegation card draws its sub-agent's run with these). */
 export const ITEM_VIEWS = {
   text: textSegment,
-  tool: (item) => toolCard(item),
-  approval: (item, ctx) => approvalCard(item, ctx),
+  tool: (item, ctx) => toolCard(item, ctx),
   step: (item) => stepMarker(item),
   reasoning: (item) => reasoningBlock(item),
   reset: (item) => resetNote(item),
@@ -174,16 +161,12 @@ export function turnView(turn, ctx) {
         entry.rev !== item.rev ||
         settledNow ||
         item.kind === "step" ||
-        item.kind === "approval" ||
         item.kind === "tool" ||
         item.kind === "delegation"
       ) {
         entry.view.update(item, t);
         entry.rev = item.rev;
       }
-      // One card per call: a denial is told by the tool's own card, and a call id shows once.
-      if (item.kind === "approval") entry.view.el.hidden = toldByToolCard(item, t);
-      else if (item.kind === "tool") entry.view.el.hidden = repeatsCall(item, t);
     }
     if (t.citations?.length) {
       if (!citations) {

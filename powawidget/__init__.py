@@ -89,6 +89,13 @@ if TYPE_CHECKING:
     )
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext powawidget`: the `%%powa` cell magic and `%powa_context`."""
+    from powawidget.notebook.magic import load_ipython_extension as load
+
+    load(ipython)
+
+
 def __getattr__(name: str) -> Any:
     """Import public names on first use (PEP 562)."""
     if name == "scorers":

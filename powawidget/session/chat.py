@@ -98,6 +98,7 @@ class ChatSession:
         self.options = dict(options or {})
         self.context: Any = None  # sent with every message until set to None (w.context)
         self.context_limits = ContextLimits()
+        self.next_context: list[Context] = []  # attached for the next message only
         self._last_request: tuple[str, dict[str, Any]] | None = None  # for retry()
         self.fetch_usage = fetch_usage  # look up usage the stream lacked (session.usage)
         self._owns_client = owns_client
@@ -201,16 +202,20 @@ class ChatSession:
         text = str(text)
         if not text.strip():
             raise ValueError("Cannot send an empty message.")
-        request = {"context": context, "response_format": response_format, "options": options}
         if is_orchestration(self.agent_id) and (
-            context is not None or self.context is not None or response_format is not None
+            context is not None
+            or self.context is not None
+            or self.next_context
+            or response_format is not None
         ):
             raise ValueError(
                 "An orchestration ignores notebook context and structured answers (the server "
                 "drops context= and response_format= for orchestrations): send the text alone, "
                 "or put the data in the message itself."
             )
-        sent_context = self._context_for(context)
+        own = self._own_context(context)
+        request = {"context": own, "response_format": response_format, "options": options}
+        sent_context = self._context_for(own)
         answer_format = as_response_format(response_format) if response_format is not None else None
         merged = {**self.options, **(options or {})}
         merged = {key: value for key, value in merged.items() if value is not None}
@@ -239,6 +244,7 @@ class ChatSession:
             )
             self._run = handle
             self._last_request = (text, request)
+            self.next_context = []  # attached to this message: sent
             self._report(self._on_state)
         return handle
 
@@ -258,6 +264,28 @@ class ChatSession:
         if sent is not None and sent[0] == text:
             return self.send(text, **sent[1])
         return self.send(text)
+
+    def attach(self, value: Any, name: str | None = None) -> Context:
+        """Attach an object to the NEXT message only (`%powa_context`), checked now."""
+        context = build_context(value, name=name, limits=self.context_limits)
+        self.next_context.append(context)
+        return context
+
+    def _own_context(self, context: Any) -> Context | None:
+        """This message's context: what was attached for it, then its `context=`."""
+        parts = list(self.next_context)
+        if context is not None:
+            parts.append(
+                context
+                if isinstance(context, Context)
+                else build_context(context, limits=self.context_limits)
+            )
+        if not parts:
+            return None
+        whole = parts[0]
+        for part in parts[1:]:
+            whole = whole + part
+        return whole
 
     def _context_for(self, context: Any) -> Context | None:
         """The kept context (`self.context`) then this message's, built and checked."""

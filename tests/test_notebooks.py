@@ -278,15 +278,21 @@ def test_evaluate_notebook_runs_forty_questions_and_compares_two_agents(tmp_path
     assert_light(nb)
     text = printed(nb)
     assert "<Evaluation agent='agt_demo' done: 40/40 done, 0 running, 0 failed>" in text
-    rate = re.search(r"pass rate: (\d+)% \((\d+)/40\)", text)
+    rate = re.search(r"pass rate: (\d+)% \((\d+)/40\), 95 % CI (\d+)%-(\d+)%", text)
     assert rate and int(rate.group(2)) >= 36, text
+    assert int(rate.group(3)) < int(rate.group(1)) <= int(rate.group(4))
+    assert re.search(r"exact match: \d+% \(contains: \d+%\); no run sent", text)
     assert "reloaded 40 runs; resumed evaluation sent 0 new runs" in text
-    assert re.search(r"\d+ of 40 questions answered alike", text)
+    assert re.search(r"\d+ of 40 questions answered alike; \d+ flipped", text)
+    tables = " ".join(o["data"].get("text/html", "") for o in outputs(nb, "execute_result"))
+    assert "exact McNemar" in tables and "paired bootstrap" in tables  # compare().summary()
+    assert "judge_mean" in tables  # the judge agent graded every answer
     assert (folder / "eval_demo.parquet").exists()
     state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     panels = [m["state"] for m in state.values() if m["state"].get("_view") == "evaluation"]
     assert len(panels) == 1 and panels[0]["state"] == "done"
     assert panels[0]["stats"]["completed"] == 40
+    assert panels[0]["stats"]["scored"] == 40 and panels[0]["stats"]["pass_rate"] >= 0.9
     assert any("history" in m["state"] for m in state.values())  # ev.show(30)
 
 

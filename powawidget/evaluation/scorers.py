@@ -85,8 +85,9 @@ class exact(_Column):
 
 
 class number(_Column):
-    """Pass when a number in the answer is within `tol` (relative, else absolute) of
-    `row[column]`; "1,200" and "1200.0" both read as 1200."""
+    """Pass when a number in the answer is within `tol` (relative; absolute when the
+    expected value is 0) of the number in `row[column]` ("$1,200", "1200.0" and 1200 all
+    read as 1200)."""
 
     kind = "number"
 
@@ -99,9 +100,13 @@ class number(_Column):
         self.tol = float(tol)
 
     def __call__(self, row: Mapping[str, Any]) -> bool:
-        target = _to_number(self.expected(row))
+        expected = self.expected(row)
+        target = _to_number(expected)
         if target is None:
-            raise ValueError(f"{self.column!r} is {self.expected(row)!r}, not a number")
+            written = numbers_in(expected)
+            if len(written) != 1:
+                raise ValueError(f"{self.column!r} is {expected!r}, not one number")
+            target = written[0]
         allowed = max(self.tol * abs(target), self.tol if target == 0 else 0.0, 1e-12)
         return any(abs(found - target) <= allowed for found in numbers_in(row.get("answer")))
 

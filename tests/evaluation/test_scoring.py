@@ -196,3 +196,20 @@ def test_judge_grades_through_the_evaluations_client(
     again = ev.rescore([judge], **connection)
     assert [r["judge"] for r in again.runs] == [True, False]
     assert runs_seen(local_server, "agt_judge") - before == 4
+
+
+def test_the_local_judge_reads_multi_paragraph_answers() -> None:
+    from powawidget.evaluation.judge import judge_prompt
+    from powawidget.server.agents.judge import verdict
+
+    answer = "**Orbit Hub**\n\n- **Price:** $349 one-time\n\nExpected: nothing"
+    asked = judge_prompt(
+        "States the price.", {"prompt": "Hub?", "answer": answer, "expected": "$349"}, "expected"
+    )
+    assert verdict(asked)[0] is True
+    asked = judge_prompt(
+        "States the price.",
+        {"prompt": "Hub?", "answer": "It costs $5.", "expected": "$349"},
+        "expected",
+    )
+    assert verdict(asked)[0] is False

@@ -21,15 +21,13 @@ _REFUSALS = ("couldn't find", "could not find", "i don't know")
 
 
 def fields(message: str) -> dict[str, str]:
-    """The labelled lines of a grading request (Answer: runs to the first blank line)."""
-    found: dict[str, str] = {}
-    matches = list(_FIELD.finditer(message))
-    for i, match in enumerate(matches):
-        end = matches[i + 1].start() if i + 1 < len(matches) else len(message)
-        value = message[match.start(2) : end]
-        if match.group(1) == "Answer":
-            value = value.split("\n\n", 1)[0]
-        found[match.group(1).lower()] = value.strip()
+    """The labelled lines of a grading request. The first `Answer:` runs to the closing
+    "Reply with ..." instructions, so labels inside the answer are the answer's text."""
+    head, _, answer = message.partition("\nAnswer:")
+    found = {m.group(1).lower(): m.group(2).strip() for m in reversed(list(_FIELD.finditer(head)))}
+    if answer or message.startswith("Answer:"):
+        answer = answer if answer else message[len("Answer:") :]
+        found["answer"] = answer.rsplit("\n\nReply with", 1)[0].strip()
     return found
 
 

@@ -1,7 +1,7 @@
 // Where streaming markdown may be cut into settled blocks (pure text logic).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { settledBoundary } from "../src/render/markdown.js";
+import { settledBoundary, flattenDeepQuotes, MAX_QUOTE_DEPTH } from "../src/render/markdown.js";
 
 test("cuts at the last blank line before a non-indented line", () => {
   const text = "para one\n\npara two\n\npara thr";
@@ -25,4 +25,14 @@ test("scans on from an earlier cut with its fence state", () => {
   const first = settledBoundary(text.slice(0, 12), 0, null);
   const next = settledBoundary(text, first.cut, first.fence);
   assert.equal(next.cut, text.indexOf("b\n"));
+});
+
+test("quote markers past MAX_QUOTE_DEPTH become text: the words stay, the stack holds", () => {
+  const deep = ">".repeat(5000) + " the deepest words";
+  const flat = flattenDeepQuotes(deep);
+  assert.ok(flat.startsWith(">".repeat(MAX_QUOTE_DEPTH) + " &gt;"));
+  assert.ok(flat.endsWith("&gt; the deepest words"));
+  assert.equal(flat.split("&gt;").length - 1 + MAX_QUOTE_DEPTH, 5000); // every marker kept
+  const shallow = "> a\n> > b\n" + "> ".repeat(MAX_QUOTE_DEPTH) + "c";
+  assert.equal(flattenDeepQuotes(shallow), shallow);
 });

@@ -80,6 +80,27 @@ def _image_link(src: str, alt: str) -> str:
     return f'<span class="pw-image-link">{label}</span>'
 
 
+def _deep_rest(state: Any, start: int, end: int, silent: bool) -> bool:
+    """Past markdown-it's nesting limit it skips the rest of a block silently; one level
+    before that, the rest of the block is kept as escaped text instead (never dropped)."""
+    if silent or state.level < state.md.options["maxNesting"] - 2:  # a list adds two levels
+        return False
+    token = state.push("pw_deep_text", "", 0)
+    token.content = state.getLines(start, end, state.blkIndent, False)
+    token.map = [start, end]
+    token.block = True
+    state.line = end
+    return True
+
+
+def _deep_text(renderer: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+    """The text past the nesting limit, as it was written, escaped, its lines kept."""
+    lines = escape(tokens[idx].content.strip("\n")).split("\n")
+    return "<p>" + "<br>\n".join(lines) + "</p>\n"
+
+
+_parser.block.ruler.before("table", "pw_deep_text", _deep_rest)
+_parser.add_render_rule("pw_deep_text", _deep_text)
 _parser.add_render_rule("image", _image)
 # ~~struck~~ is <del> in the panel (marked) and in earlier handouts; markdown-it says <s>.
 _parser.add_render_rule("s_open", lambda *_: "<del>")

@@ -105,3 +105,30 @@ def test_the_panel_and_the_export_render_markdown_alike(panel_markdown, fixture:
 def test_there_are_fixtures_for_each_construct():
     names = {f.stem for f in FIXTURES}
     assert {"headings", "lists", "tables", "code", "links", "images", "raw_html", "xss"} <= names
+
+
+DEEP = {
+    "quotes 30": "\n".join("> " * d + f"quote {d} <b>&" for d in range(1, 31)),
+    "list 40": "\n".join("  " * d + f"- item {d} <script>x</script>" for d in range(40)),
+    "list 200": "\n".join("  " * d + f"- item {d}" for d in range(200)),
+    "quotes 5000": ">" * 5_000 + " the deepest words",
+    "spaced quotes 2000": "> " * 2_000 + "spaced words",
+    "list 1000": "\n".join("  " * d + f"- item {d}" for d in range(1_000)),
+}
+
+
+@pytest.mark.parametrize("name", list(DEEP))
+def test_the_panel_keeps_all_text_past_any_nesting(panel_markdown, name: str):
+    # Issue 15: past a parser's nesting limit the rest is shown as escaped text, not dropped.
+    source = DEEP[name]
+    text = panel_markdown.evaluate(
+        "(s) => { const box = document.createElement('div'); box.innerHTML = pwMarkdown(s);"
+        " return box.textContent; }",
+        source,
+    )
+    words = [line.lstrip(" >-") for line in source.splitlines()]
+    missing = [w for w in words if w.strip() and w.split(" <")[0] not in text]
+    assert not missing, missing[:3]
+    assert not panel_markdown.evaluate("() => window.__xss")
+    python = render_markdown(source)
+    assert all(w.split(" <")[0] in python for w in words if w.strip())

@@ -66,3 +66,16 @@ def test_markdown_rendering_stays_linear_on_pathological_text(hostile: str) -> N
 def test_deeply_nested_quotes_do_not_exhaust_the_stack() -> None:
     html = render_markdown(">" * 5_000 + " deep")
     assert 1 <= html.count("<blockquote>") <= 20  # markdown-it's nesting limit
+    assert "deep" in html  # past it, the rest is kept as text
+
+
+def test_text_past_the_nesting_limit_is_kept_as_escaped_text() -> None:
+    # Issue 15: 30 nested blockquotes or a list nested 40 deep lost their text.
+    quotes = "\n".join("> " * depth + f"quote {depth} <b>&" for depth in range(1, 31))
+    html = render_markdown(quotes)
+    assert all(f"quote {depth} <b>&amp;" in html for depth in range(1, 8))  # as Markdown
+    assert all(f"quote {depth} &lt;b&gt;&amp;" in html for depth in range(20, 31))  # as text
+    items = "\n".join("  " * depth + f"- item {depth} <script>x</script>" for depth in range(40))
+    html = render_markdown(items)
+    assert all(f"item {depth} " in html for depth in range(40))
+    assert "<script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html

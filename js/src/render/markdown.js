@@ -26,9 +26,25 @@ marked.use({
   },
 });
 
+/** How many blockquotes may nest; markers past it are text. marked recurses once per
+ * level and runs out of stack near 1,000; the exports keep text past their own limit too
+ * (powawidget/outputs/markdown.py). */
+export const MAX_QUOTE_DEPTH = 32;
+const DEEP_QUOTE = new RegExp(`^((?: {0,3}>){${MAX_QUOTE_DEPTH}})((?: {0,3}>)+)`, "gm");
+
+/**
+ * Quote markers past MAX_QUOTE_DEPTH become escaped text (`&gt;`), so the words after
+ * them are still shown, never dropped and never a stack overflow.
+ * @param {string} src
+ */
+export function flattenDeepQuotes(src) {
+  if (src.split(">", MAX_QUOTE_DEPTH + 1).length <= MAX_QUOTE_DEPTH) return src; // too few
+  return src.replace(DEEP_QUOTE, (_, keep, rest) => `${keep} ${rest.replace(/>/g, "&gt;")}`);
+}
+
 /** Render markdown source to a sanitised fragment. @param {string} src */
 export function renderMarkdown(src) {
-  const html = /** @type {string} */ (marked.parse(src));
+  const html = /** @type {string} */ (marked.parse(flattenDeepQuotes(src)));
   return sanitize(html);
 }
 

@@ -26,10 +26,11 @@ from powawidget.cli.printers import (
     printable,
     write_line,
 )
+from powawidget.model.turns import Approval
 from powawidget.session.usage import needs_usage, usage_event
-from powawidget.wire.canonical import CanonicalEvent
 from powawidget.wire.client import PowabaseClient
 from powawidget.wire.errors import AuthenticationError, ConfigurationError, PowabaseError
+from powawidget.wire.events import make_event
 
 __all__ = ["Style", "TerminalView", "add_arguments", "chat_main"]
 
@@ -126,10 +127,18 @@ def _chat(client: PowabaseClient, args: argparse.Namespace, style: Style) -> int
         view.end_text()
         write_line(err, style.dim(f"stopped by Ctrl-C; kept {len(stream.events)} event(s)"))
         code = EXIT_INTERRUPTED
-    except PowabaseError as exc:
-        view.end_text()
-        write_line(err, style.error(printable(f"error: {exc}")))
-        code = EXIT_FAILED
+    except PowabaseError as exc:  # folded like any failure: the view prints it
+        client.redact_error(exc)
+        failure = make_event(
+            "client_error",
+            error_message=exc.message,
+            error_code=exc.code,
+            run_id=stream.run_id,
+            session_id=stream.session_id,
+        )
+        view.show(failure, client)
+        setup = isinstance(exc, ConfigurationError | AuthenticationError)
+        code = EXIT_SETUP if setup else EXIT_FAILED
     view.end_text()
     session_id = stream.session_id or args.session
     if session_id:
@@ -147,7 +156,7 @@ def _chat(client: PowabaseClient, args: argparse.Namespace, style: Style) -> int
 def _decider(args: argparse.Namespace) -> Decider:
     """How approval requests are answered: the flags, else a y/N prompt, else deny."""
 
-    def decide(event: CanonicalEvent) -> tuple[bool, str | None] | None:
+    def decide(approval: Approval) -> tuple[bool, str | None] | None:
         if args.approve:
             return True, None
         if args.deny:

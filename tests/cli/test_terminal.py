@@ -199,7 +199,7 @@ def test_flags_override_the_environment(
     out, err = capsys.readouterr()
     assert code == 0, err
     assert out.strip() == "Before after."
-    assert "a frame that is not JSON" in err
+    assert "warning: malformed frame" in err
 
 
 def test_local_starts_the_built_in_server(tmp_path: Path) -> None:
@@ -329,9 +329,9 @@ def hook(blocked: bool, message: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("result", "line"),
     [
-        (hook(False, ""), "  approved"),
-        (hook(True, "Denied by user: too expensive"), "  denied: Denied by user: too expensive"),
-        (hook(True, "Approval timed out"), "  timed out: Approval timed out"),
+        (hook(False, ""), "  approved (waited 900 ms)"),
+        (hook(True, "Denied by user: too expensive"), "  denied: too expensive (waited 900 ms)"),
+        (hook(True, "Approval timed out"), "  timed out: no answer in time (waited 900 ms)"),
     ],
 )
 def test_the_approval_outcome_comes_from_hook_result(result: dict[str, Any], line: str) -> None:
@@ -353,7 +353,7 @@ def test_a_recording_without_hook_result_still_shows_the_denial() -> None:
         "call_id": "c1",
         "result_preview": "Error: Blocked by hook — Denied by user: no",
     }
-    assert "  denied: Denied by user: no" in shown(START, CALL, ASK, denied)
+    assert "  denied: no (waited " in shown(START, CALL, ASK, denied)
 
 
 def test_step_resets_and_citations_are_shown() -> None:

@@ -1,7 +1,7 @@
 """End-to-end latency in real JupyterLab: an event reaching the kernel → its text in the DOM.
 
 A notebook shows a ChatWidget; a kernel cell then hands events carrying unique markers to
-the widget's event sink (`ChatWidget._emit`, exactly what the run thread calls for every
+the widget's event sink (`ChatWidget._chat.record`, exactly what the run thread calls for every
 event it parses) and records `time.time()` for each. In the page, a MutationObserver
 records when each marker's text first appears in the panel. Kernel and browser share this
 machine's clock, so the difference is the latency a user sees: sync batching, the comm,
@@ -49,16 +49,16 @@ from powawidget.wire.events import make_event
 
 def pump(label, count, gap):
     run = f"run_{label}"
-    chat._emit(make_event("user_message", text=f"pace {label}"))
-    chat._emit(make_event("start", seq=0, run_id=run, session_id="sess_bench"))
+    chat._chat.record(make_event("user_message", text=f"pace {label}"))
+    chat._chat.record(make_event("start", seq=0, run_id=run, session_id="sess_bench"))
     stamps = []
     for n in range(count):
         event = make_event("content_delta", seq=n + 1, run_id=run, text=f" {label}{n:04d}",
                            text_mode="append")
         stamps.append(time.time() * 1000)
-        chat._emit(event)
+        chat._chat.record(event)
         time.sleep(gap)
-    chat._emit(make_event("complete", seq=count + 1, run_id=run, status="completed"))
+    chat._chat.record(make_event("complete", seq=count + 1, run_id=run, status="completed"))
     print(json.dumps(stamps))"""
 
 # Records, per marker, the first time (ms since the epoch) its text is in the panel.

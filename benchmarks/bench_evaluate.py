@@ -6,7 +6,7 @@ CPU time and peak RSS are its own:
 
 - local pool at concurrency 1, 16, 64: wall time against the ideal (prompts × latency /
   concurrency), CPU seconds and peak memory per 1,000 runs, bytes the live panel would
-  send over the comm (`EvaluationPanel.comm_bytes`);
+  send over the comm (every message its comm publishes, logged here);
 - the same through a 2-worker Dask LocalCluster (processes);
 - a named peer: a hand-written `ThreadPoolExecutor` loop over `client.stream_run` at 64
   (no fold, no checkpoint, no panel) — what the server allows on this machine;
@@ -53,6 +53,20 @@ def peer(args: argparse.Namespace) -> None:
     }), flush=True)  # fmt: skip
 
 
+def log_comm_bytes() -> list[int]:
+    """From now on, every widget comm (no kernel here) adds what it publishes to the total."""
+    import comm
+
+    total = [0]
+
+    class LoggingComm(comm.DummyComm):
+        def publish_msg(self, msg_type: str, data: object = None, *_: object, **__: object) -> None:
+            total[0] += len(json.dumps(data, default=str))
+
+    comm.create_comm = LoggingComm
+    return total
+
+
 def child(args: argparse.Namespace) -> None:
     """In a fresh process: one evaluation, then its numbers as one JSON line."""
     from powawidget import evaluate
@@ -65,19 +79,21 @@ def child(args: argparse.Namespace) -> None:
 
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None)
         executor = Client(cluster)
+    comm_bytes = log_comm_bytes()
     start = time.perf_counter()
     ev = evaluate(
         AGENT, prompts, concurrency=args.concurrency, executor=executor, display=False,
         checkpoint=args.checkpoint,
     )  # fmt: skip
     panel = EvaluationPanel(ev)
+    opened = comm_bytes[0]  # the panel's comm_open (the bundle) is not what a run costs
     ev.wait()
     panel.flush()
     wall = time.perf_counter() - start
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({
         "wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
-        "comm": panel.comm_bytes, "completed": ev.progress["completed"],
+        "comm": comm_bytes[0] - opened, "completed": ev.progress["completed"],
         "unfinished": ev.progress["unfinished"],
     }), flush=True)  # fmt: skip
     if executor is not None:

@@ -50,7 +50,6 @@ class Evaluation(TranscriptViews):
         self.stop_reason: str | None = None
         self.banner = ""
         self._prompts = list(prompts)
-        self._by_key = {p.key: p for p in self._prompts}
         self._rows: dict[str, dict[str, Any]] = {p.key: pending_row(p) for p in self._prompts}
         self._events: dict[str, list[CanonicalEvent]] = {}
         self._scores: dict[str, dict[str, Any]] = {}

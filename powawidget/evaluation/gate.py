@@ -29,7 +29,6 @@ class Gate:
         self.max_tokens = max_tokens
         self.runs_sent = 0
         self.tokens_used = 0
-        self.pauses = 0
         self.stop_reason: str | None = None
         self._stopped = threading.Event()
         self._lock = threading.Lock()
@@ -51,7 +50,6 @@ class Gate:
     def pause(self, seconds: float, *, relay: bool = True) -> None:
         """Hold back new runs for `seconds` (a longer pause already under way is kept)."""
         with self._lock:
-            self.pauses += 1
             self._paused_until = max(self._paused_until, time.monotonic() + max(0.0, seconds))
         if relay and self._on_pause is not None:
             self._on_pause(seconds)

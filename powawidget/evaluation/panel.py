@@ -11,7 +11,6 @@ panel replay.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from typing import Any
@@ -45,7 +44,6 @@ class EvaluationPanel(anywidget.AnyWidget):
         bundle.share(self)
         super().__init__(agent_id=evaluation.agent_id, banner=evaluation.banner)
         self.evaluation = evaluation
-        self.comm_bytes = 0
         self._lock = threading.Lock()
         self._sent: dict[int, dict[str, Any]] = {}
         self._timer: threading.Timer | None = None
@@ -78,7 +76,6 @@ class EvaluationPanel(anywidget.AnyWidget):
             self.stats = stats
             self.state = evaluation.state
             self.stop_reason = evaluation.stop_reason or ""
-            self.comm_bytes += len(json.dumps(stats)) + len(self.state) + len(self.stop_reason)
             if changed:
                 self._post({"type": "rows", "rows": changed})
 
@@ -96,7 +93,6 @@ class EvaluationPanel(anywidget.AnyWidget):
             self._timer.start()
 
     def _post(self, message: dict[str, Any]) -> None:
-        self.comm_bytes += len(json.dumps(message, default=str))
         self.send(message)
 
     def _on_front_message(self, _widget: Any, content: Any, _buffers: Any) -> None:

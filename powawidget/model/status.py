@@ -62,10 +62,12 @@ def run_status(
 
 
 def session_status(run: RunStatus | None, *, replaying: bool = False) -> SessionStatus:
-    """What the panel shows: the latest run's live status, or how it ended (idle after a
-    completed run, error after a failure, stopped)."""
+    """What the panel shows: streaming while a replay plays, else the latest run's live
+    status, or how it ended (idle after a completed run, error after a failure, stopped)."""
+    if replaying:
+        return "streaming"
     if run is None:
-        return "streaming" if replaying else "idle"
+        return "idle"
     if run in END_STATUS:
         return END_STATUS[run]
     return run  # type: ignore[return-value]

@@ -21,9 +21,6 @@ TurnStatus = Literal["streaming", "completed", "failed", "stopped", "waiting_app
 Outcome = Literal["completed", "failed", "stopped"]
 ApprovalOutcome = Literal["approved", "denied", "timed_out"]
 
-#: Statuses after which a turn's run is over.
-FINISHED = frozenset({"completed", "failed", "stopped"})
-
 
 def parse_time(value: Any) -> datetime | None:
     """An ISO 8601 timestamp (``Z`` or offset; naive means UTC) as an aware datetime, or None."""

@@ -19,9 +19,6 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 ESM = STATIC / "widget.js"
 CSS = STATIC / "widget.css"
 
-MODULE_KEY = "powawidget.module"
-"""`Symbol.for(...)` key under which the full bundle registers itself (js/src/index.js)."""
-
 STUB_ESM = """// powawidget: the panel's code is stored once per notebook, with another widget.
 const KEY = Symbol.for("powawidget.module");
 async function module() {
@@ -40,7 +37,8 @@ export default {
   },
 };
 """
-"""What a widget that does not hold the bundle runs: it waits for `MODULE_KEY`."""
+"""What a widget that does not hold the bundle runs: it waits for the module the full bundle
+registers under `Symbol.for("powawidget.module")` (js/src/index.js)."""
 
 _holders: weakref.WeakSet[Any] = weakref.WeakSet()
 _widgets: weakref.WeakSet[Any] = weakref.WeakSet()

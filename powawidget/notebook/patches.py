@@ -50,32 +50,3 @@ def _appended(before: Any, item: Any) -> str | None:
     if any(before[k] != v for k, v in item.items() if k != "text"):
         return None
     return new_text[len(old_text) :]
-
-
-def apply_ops(entries: list[Any], ops: list[Op]) -> None:
-    """Apply ops to a list of entry views, in place: what the front end does, in Python
-    (tests hold the two to the same result; see js/src/model/entries.js)."""
-    for op in ops:
-        at = op["at"]
-        kind = op["op"]
-        if kind == "entry":
-            if at == len(entries):
-                entries.append(op["entry"])  # type: ignore[typeddict-item]
-            else:
-                entries[at] = op["entry"]  # type: ignore[typeddict-item]
-            continue
-        turn = entries[at]
-        if kind == "turn":
-            turn.update(op["set"])  # type: ignore[typeddict-item]
-        elif kind == "trim":
-            del turn["items"][op["items"] :]  # type: ignore[typeddict-item]
-        elif kind == "item":
-            items = turn["items"]
-            index = op["index"]  # type: ignore[typeddict-item]
-            if index == len(items):
-                items.append(op["item"])  # type: ignore[typeddict-item]
-            else:
-                items[index] = op["item"]  # type: ignore[typeddict-item]
-        elif kind == "text":
-            item = turn["items"][op["index"]]  # type: ignore[typeddict-item]
-            item["text"] += op["append"]  # type: ignore[typeddict-item]

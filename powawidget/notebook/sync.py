@@ -61,7 +61,6 @@ class PanelSync:
         self._send_lock = lock
         self._flusher: threading.Thread | None = None
         self._closed = False
-        self.messages_sent = 0
         self.views_seen = 0  # snapshot requests: a live view rendered (or re-rendered)
 
     def changed(self) -> None:
@@ -143,7 +142,6 @@ class PanelSync:
         """Hand one message to `send`; a failure is logged, never raised into a run."""
         try:
             self._send(message)
-            self.messages_sent += 1
         except Exception:
             logger.exception("powawidget: could not send %s message", message.get("type"))
 

@@ -13,12 +13,13 @@ import logging
 import os
 import threading
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, get_args
 
 import anywidget
 import ipywidgets as widgets
 import traitlets as t
 
+from powawidget.model.status import SessionStatus
 from powawidget.notebook import bundle, panel
 from powawidget.notebook.kernel import in_kernel, warn_if_broken_ipykernel
 from powawidget.notebook.saved import SavedEntry, SavedHistory
@@ -37,7 +38,6 @@ from powawidget.wire.canonical import CanonicalEvent
 from powawidget.wire.client import PowabaseClient
 
 THEMES = ("auto", "light", "dark")
-STATUSES = ("idle", "connecting", "streaming", "waiting_approval", "error", "stopped")
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
     agent_id = t.Unicode("", read_only=True).tag(sync=True)
     agent_name = t.Unicode("", read_only=True).tag(sync=True)
     session_id = t.Unicode(None, allow_none=True, read_only=True).tag(sync=True)
-    status = t.Enum(STATUSES, "idle", read_only=True).tag(sync=True)
+    status = t.Enum(get_args(SessionStatus), "idle", read_only=True).tag(sync=True)
     error = t.Unicode("", read_only=True).tag(sync=True)
     # The widget's own settings.
     banner = t.Unicode("").tag(sync=True)
@@ -411,10 +411,6 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
     def _send_panel(self, message: Any) -> None:
         """One kernel → panel message (a snapshot or a patch)."""
         anywidget.AnyWidget.send(self, message)
-
-    def _emit(self, event: CanonicalEvent) -> None:
-        """Hand one event to the session, as a run thread does (benchmarks, tests)."""
-        self._chat.record(event)
 
     def _on_panel_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         """Messages from the panel (see `notebook.panel`): never stream or wait here."""

@@ -153,10 +153,8 @@ class ChatSession:
     def status(self) -> SessionStatus:
         """idle, connecting, streaming, waiting_approval, error or stopped (derived)."""
         with self._lock:
-            if self._replay is not None and not self._replay_over:
-                return "streaming"
-            run = self._run
-            return session_status(run.status if run is not None else None)
+            run, replaying = self._run, self._replay is not None and not self._replay_over
+            return session_status(run.status if run is not None else None, replaying=replaying)
 
     @property
     def session_id(self) -> str | None:

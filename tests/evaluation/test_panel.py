@@ -30,7 +30,6 @@ def test_panel_sends_changed_rows_answers_clicks_and_stops(connection: dict) -> 
     items = run["turn"]["items"]  # the chat panel's own snapshot shape (model.view)
     assert [i["toolName"] for i in items if i["kind"] == "tool"] == ["calculator"]
     assert "5" in "".join(i["text"] for i in items if i["kind"] == "text")
-    assert panel.comm_bytes > 0
     assert connection["api_key"] not in repr(sent) + repr(panel.get_state())
     panel.close()
 

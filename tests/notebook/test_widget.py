@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from panel_patches import apply_ops
 
 from powawidget.model.view import entries
-from powawidget.notebook.patches import apply_ops
 from powawidget.notebook.widget import ChatWidget
 from powawidget.session.run import RunHandle, RunInProgressError
 from powawidget.wire.errors import (

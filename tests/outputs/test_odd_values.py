@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 from jupyter_client.session import json_packer
+from panel_patches import apply_ops
 
 from powawidget.model.conversation import Conversation
 from powawidget.model.view import entries
-from powawidget.notebook.patches import apply_ops
 from powawidget.notebook.static import static_html
 from powawidget.notebook.sync import PanelSync
 from powawidget.outputs.transcript import Transcript

@@ -223,8 +223,11 @@ def test_a_view_that_misses_a_patch_asks_for_a_snapshot_and_catches_up() -> None
     session.sync.close()
 
 
-def test_a_failing_send_never_raises_into_the_producer(caplog: Any) -> None:
-    def broken(_message: dict[str, Any]) -> None:
+def test_a_failing_send_never_raises_into_the_producer() -> None:
+    tried: list[str] = []
+
+    def broken(message: dict[str, Any]) -> None:
+        tried.append(message["type"])
         raise OSError("comm closed")
 
     conversation, lock = Conversation(), threading.RLock()
@@ -234,7 +237,7 @@ def test_a_failing_send_never_raises_into_the_producer(caplog: Any) -> None:
     sync.flush()
     sync.send_snapshot()
     sync.close()
-    assert caplog.text.count("could not send") == 2  # the patch and the snapshot, logged
+    assert tried == ["patch", "snapshot"]  # both tried, neither raised
 
 
 def test_turns_late_in_a_long_session_cost_what_early_ones_do() -> None:

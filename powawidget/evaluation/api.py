@@ -81,6 +81,7 @@ def evaluate(
     )
     if owned:  # a 429 pauses the whole pool, not only the run that got it
         pause_on_rate_limits(run_client, gate)
+        run_client.size_pool(concurrency + 2)  # every run (and a judge) keeps its connection
     scoring.bind(run_client, gate)
     try:
         run_client.get_agent(agent_id)  # a wrong id fails here, once, not once per prompt

@@ -92,40 +92,48 @@ class Checkpoint:
         state = CheckpointState()
         if not self.path.exists():
             return state
-        data = self.path.read_bytes()
-        lines = data.split(b"\n")
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError:
-                if line.lstrip().startswith(b"{"):  # a record cut short by a crash
-                    warnings.warn(
-                        f"{self.path}, line {number}: cut short (the process died while "
-                        "writing it); that run counts as not finished.",
-                        RuntimeWarning,
-                        stacklevel=3,
-                    )
-                    continue
-                raise ValueError(
-                    f"{self.path}, line {number}: not JSON. Is this an evaluation checkpoint?"
-                ) from None
-            problem = record_problem(record)
-            if problem is not None:
-                raise ValueError(
-                    f"{self.path}, line {number}: {problem}. The checkpoint was edited or "
-                    "damaged: fix or delete that line (a prompt whose lines are gone is sent "
-                    "again), or use a new checkpoint file."
-                )
-            kind, key = record["type"], record["key"]
-            if kind == "started":
-                state.started[key] = record
-            elif kind == "unsent":  # handed back before its request left (a stop, a 402)
-                state.started.pop(key, None)
-            else:
-                state.finished[key] = record
+        with self.path.open("rb") as handle:  # line by line: one run's events at a time
+            offset = 0
+            for number, line in enumerate(handle, start=1):
+                self._take(state, number, line, offset)
+                offset += len(line)
         return state
+
+    def _take(self, state: CheckpointState, number: int, line: bytes, offset: int) -> None:
+        """Apply one line to `state`; a `finished` record keeps where its events are
+        (`events_at`: offset, length), not the events themselves."""
+        if not line.strip():
+            return
+        try:
+            record = json.loads(line)
+        except ValueError:
+            if line.lstrip().startswith(b"{"):  # a record cut short by a crash
+                warnings.warn(
+                    f"{self.path}, line {number}: cut short (the process died while "
+                    "writing it); that run counts as not finished.",
+                    RuntimeWarning,
+                    stacklevel=4,
+                )
+                return
+            raise ValueError(
+                f"{self.path}, line {number}: not JSON. Is this an evaluation checkpoint?"
+            ) from None
+        problem = record_problem(record)
+        if problem is not None:
+            raise ValueError(
+                f"{self.path}, line {number}: {problem}. The checkpoint was edited or "
+                "damaged: fix or delete that line (a prompt whose lines are gone is sent "
+                "again), or use a new checkpoint file."
+            )
+        kind, key = record["type"], record["key"]
+        if kind == "started":
+            state.started[key] = record
+        elif kind == "unsent":  # handed back before its request left (a stop, a 402)
+            state.started.pop(key, None)
+        else:
+            record.pop("events", None)
+            record["events_at"] = (offset, len(line))
+            state.finished[key] = record
 
     def started(self, key: str, prompt: str, run_id: str | None, session_id: str | None) -> None:
         """Record that a run started (its run id is known)."""
@@ -149,12 +157,14 @@ class Checkpoint:
         row: dict[str, Any],
         events: list[CanonicalEvent],
         scores: dict[str, Any] | None = None,
-    ) -> None:
-        """Record a run's outcome: its result row, its canonical events and its scores."""
+    ) -> tuple[Path, int, int]:
+        """Record a run's outcome: its result row, its canonical events and its scores;
+        returns where the line is (the file, offset, length), to read the events back."""
         record: dict[str, Any] = {"type": "finished", "key": key, "row": row, "events": events}
         if scores is not None:
             record["scores"] = scores
-        self._append(record)
+        offset, length = self._append(record)
+        return self.path, offset, length
 
     def close(self) -> None:
         """Close the file (a later write opens it again)."""
@@ -163,16 +173,18 @@ class Checkpoint:
                 self._file.close()
                 self._file = None
 
-    def _append(self, record: dict[str, Any]) -> None:
-        """One line, one write, then flush (and fsync when asked)."""
+    def _append(self, record: dict[str, Any]) -> tuple[int, int]:
+        """One line, one write, then flush (and fsync when asked); its offset and length."""
         line = (json.dumps(record, ensure_ascii=False, default=str) + "\n").encode("utf-8")
         with self._lock:
             if self._file is None:
                 self._file = self._open()
+            offset = self._file.seek(0, os.SEEK_END)
             self._file.write(line)
             self._file.flush()
             if self._fsync:
                 os.fsync(self._file.fileno())
+        return offset, len(line)
 
     def _open(self) -> Any:
         """Open for appending; end a line cut short by a crash so the next one stands alone."""

@@ -206,6 +206,7 @@ def run_partition(
     pause = Variable(name + "-pause")
     gate = Gate(on_pause=lambda seconds: pause.set(time.time() + seconds))
     client = credentials.client(gate)
+    client.size_pool(concurrency + 2)
 
     def finished(outcome: Outcome) -> None:
         queue.put(

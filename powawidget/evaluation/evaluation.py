@@ -25,6 +25,7 @@ from powawidget.evaluation.columns import (
     SCORED_STATUSES,
     UNFINISHED,
 )
+from powawidget.evaluation.events_store import EventStore
 from powawidget.evaluation.prompts import Prompt
 from powawidget.evaluation.results import pending_row, with_carried
 from powawidget.evaluation.scoring import SCORE_TAIL, Scoring, finish
@@ -51,7 +52,7 @@ class Evaluation(TranscriptViews):
         self.banner = ""
         self._prompts = list(prompts)
         self._rows: dict[str, dict[str, Any]] = {p.key: pending_row(p) for p in self._prompts}
-        self._events: dict[str, list[CanonicalEvent]] = {}
+        self._store = EventStore()  # each run's events, on disk (see `events_store`)
         self._scores: dict[str, dict[str, Any]] = {}
         self._recovering: list[tuple[Prompt, dict[str, Any]]] = []
         self._lock = threading.RLock()
@@ -184,7 +185,7 @@ class Evaluation(TranscriptViews):
             other.banner = self.banner
             with self._lock:
                 other._rows = {k: dict(v) for k, v in self._rows.items()}
-                other._events = self._events
+                other._store.share(self._store)
             for prompt in self._prompts:
                 other._score(prompt, other._rows[prompt.key])
         finally:
@@ -197,13 +198,12 @@ class Evaluation(TranscriptViews):
     def events(self) -> list[CanonicalEvent]:
         """Every run's canonical events, prompt after prompt (the transcript views' source)."""
         with self._lock:
-            return [e for p in self._prompts for e in self._events.get(p.key, ())]
+            keys = [p.key for p in self._prompts]
+        return [e for key in keys for e in self._store.get(key)]
 
     def run_events(self, index: int) -> list[CanonicalEvent]:
         """The canonical events of the run of prompt `index` (empty if it has not run)."""
-        prompt = self._prompts[index]
-        with self._lock:
-            return list(self._events.get(prompt.key, ()))
+        return self._store.get(self._prompts[index].key)
 
     def show(self, index: int) -> Any:
         """A read-only chat panel showing the run of prompt `index` (tool cards and all)."""
@@ -273,7 +273,8 @@ class Evaluation(TranscriptViews):
                 row = {k: finished["row"].get(k) for k in RUN_COLUMNS}
                 row["repeat"] = prompt.repeat
                 self._rows[prompt.key] = row
-                self._events[prompt.key] = list(finished.get("events") or [])
+                offset, length = finished["events_at"]
+                self._store.at(prompt.key, (checkpoint.path, offset, length))
                 self._score(prompt, row, finished.get("scores"))
                 if row["status"] == FAILED and retry_failed:
                     pass
@@ -342,11 +343,12 @@ class Evaluation(TranscriptViews):
             return
         row["repeat"] = prompt.repeat
         scores = self._score(prompt, row)
-        if self._checkpoint is not None:
-            self._checkpoint.finished(prompt.key, row, events, scores)
+        if self._checkpoint is not None:  # the events are read back from its line
+            self._store.at(prompt.key, self._checkpoint.finished(prompt.key, row, events, scores))
+        else:
+            self._store.put(prompt.key, events)
         with self._lock:
             self._rows[prompt.key] = row
-            self._events[prompt.key] = events
             self._finished_here += 1
         self._changed()
 

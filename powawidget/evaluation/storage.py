@@ -90,7 +90,7 @@ def read_evaluation(cls: type[Evaluation], path: str | os.PathLike[str]) -> Eval
     for prompt, record in zip(prompts, records, strict=True):
         row = {k: record.get(k, OPTIONAL.get(k)) for k in RUN_COLUMNS}
         evaluation._rows[prompt.key] = row
-        evaluation._events[prompt.key] = json.loads(record["events"] or "[]")
+        evaluation._store.put(prompt.key, json.loads(record["events"] or "[]"))
         if scores and row["status"] in SCORED_STATUSES:
             evaluation._scores[prompt.key] = {k: record.get(k) for k in scores}
     evaluation._end(None)

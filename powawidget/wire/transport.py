@@ -121,6 +121,13 @@ class Transport:
         self._session.auth = KeyAuth(key)
         self._session.headers["User-Agent"] = f"powawidget/{__version__}"
 
+    def size_pool(self, connections: int) -> None:
+        """Keep up to `connections` connections per host open for reuse (requests keeps 10):
+        an evaluation running that many streams at once reconnects for none of them."""
+        size = max(10, int(connections))
+        for prefix in ("http://", "https://"):
+            self._session.mount(prefix, StoppableAdapter(pool_maxsize=size))
+
     @property
     def base_url(self) -> str:
         """The project URL, without a trailing slash."""

@@ -124,3 +124,22 @@ def test_a_client_that_fails_to_close_is_logged_and_the_evaluation_still_ends(
     assert closed == ["tried"]
     assert "closing the evaluation's client failed" in caplog.text
     RunSettings("agt_demo", 2, Gate()).close()  # a caller-owned client: nothing to close
+
+
+def test_events_live_on_disk_and_are_read_back_when_asked(tmp_path: Path) -> None:
+    from powawidget.evaluation.events_store import EventStore
+
+    store = EventStore()
+    first = [{"event": "start", "run_id": "run_1"}, {"event": "complete", "text": "é"}]
+    store.put("#0", first)  # type: ignore[arg-type]
+    store.put("#1", [])
+    assert store.get("#0") == first and store.get("#1") == [] and "#0" in store
+    assert store._places["#0"][0] is None  # a spill file, not a list in memory
+    checkpoint = Checkpoint(tmp_path / "c.jsonl")
+    checkpoint.started("#2", "q", None, None)
+    store.at("#2", checkpoint.finished("#2", {"status": "completed"}, first))  # type: ignore[arg-type]
+    assert store.get("#2") == first
+    state = Checkpoint(tmp_path / "c.jsonl").load()
+    assert "events" not in state.finished["#2"]  # loading keeps only where they are
+    offset, length = state.finished["#2"]["events_at"]
+    assert store._places["#2"] == (tmp_path / "c.jsonl", offset, length)

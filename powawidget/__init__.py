@@ -34,6 +34,10 @@ _EXPORTS = {
     "ServerError": "powawidget.wire.errors",
     "StreamError": "powawidget.wire.errors",
     "RunFailedError": "powawidget.wire.errors",
+    "ContextLimits": "powawidget.session.context",
+    "ContextError": "powawidget.session.context",
+    "ContextTooLargeError": "powawidget.session.context",
+    "StructuredAnswerError": "powawidget.session.structured",
 }
 
 __all__ = [
@@ -41,6 +45,9 @@ __all__ = [
     "ChatWidget",
     "ConfigurationError",
     "ConnectionFailedError",
+    "ContextError",
+    "ContextLimits",
+    "ContextTooLargeError",
     "Conversation",
     "Evaluation",
     "InsufficientCreditsError",
@@ -54,6 +61,7 @@ __all__ = [
     "RunStream",
     "ServerError",
     "StreamError",
+    "StructuredAnswerError",
     "Table",
     "Transcript",
     "__version__",
@@ -72,7 +80,9 @@ if TYPE_CHECKING:
     from powawidget.outputs.tables import Table
     from powawidget.outputs.transcript import Transcript
     from powawidget.server import start_local_server
+    from powawidget.session.context import ContextError, ContextLimits, ContextTooLargeError
     from powawidget.session.run import RunHandle
+    from powawidget.session.structured import StructuredAnswerError
     from powawidget.wire.client import PowabaseClient, RunStream
     from powawidget.wire.errors import (
         AuthenticationError,

@@ -23,6 +23,7 @@ NAMES = (
     "02_transcripts_in_pandas.ipynb",
     "03_teaching_live_demo.ipynb",
     "04_evaluate_an_agent.ipynb",
+    "05_ask_about_your_data.ipynb",
 )
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
@@ -305,3 +306,37 @@ def test_the_executed_quickstart_stays_light(quickstart: Executed) -> None:
     carrying = [s for s in states if len(s.get("_esm", "")) > 10_000]
     assert len(states) >= 3 and len(carrying) == 1
     assert size <= MAX_NOTEBOOK_BYTES, f"the executed quickstart is {size:,} bytes"
+
+
+def test_ask_about_your_data_sends_a_frame_and_a_chart_and_gets_a_structured_answer(
+    tmp_path: Path,
+) -> None:
+    """Notebook 05 zero-config: the demo agents read a DataFrame and a figure sent as
+    context, a dataclass answer becomes a DataFrame, the no-tools agent's ignored format is
+    explained, and %%powa answers JSON; the saved panels show the chips."""
+    nb, _ = execute(NAMES[4], tmp_path, kernel_env())
+    assert_clean(nb)
+    assert_light(nb)
+    text = printed(nb)
+    assert "has 6 rows and 3 columns: `city`, `population_m`, `area_km2`." in text
+    assert "The mean of `population_m` is 25.82 and its max is 37.4" in text
+    assert "The image **figure** is 400×240 pixels (image/png)." in text
+    assert "The answer is not JSON for TableSummary (" in text
+    results = [o["data"] for o in outputs(nb, "execute_result")]
+    frame = next(
+        r["text/html"] for r in results if "text/html" in r and "population_m" in r["text/html"]
+    )
+    assert "25.8167" in frame and "8231" in frame  # the structured answer, as a DataFrame
+    assert any("'max': 37.4" in r.get("text/plain", "") for r in results)  # %%powa --format json
+    states = chat_states(nb)
+    chips = [
+        item
+        for state in states
+        for entry in state["history"]
+        if entry["kind"] == "turn"
+        for item in entry.get("context") or []
+    ]
+    kinds = [c["kind"] for c in chips]
+    assert kinds.count("dataframe") >= 3 and kinds.count("image") == 1
+    image = next(c for c in chips if c["kind"] == "image")
+    assert image["image"].startswith("data:image/png;base64,")  # the chip shows what was sent

@@ -41,13 +41,14 @@ def markdown_table(columns: list[str], rows: list[list[Any]], cell_chars: int) -
 
 
 def _number(value: Any) -> str:
-    """A summary number: integers as they are, floats to 4 significant digits."""
+    """A summary number: integers as they are, floats to 6 significant digits (no
+    thousands separators: the summary's fields are separated by ", ")."""
     if isinstance(value, bool) or value is None:
         return str(value)
     if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
-        return f"{int(value):,}" if abs(value) < 1e15 else f"{value:.4g}"
+        return f"{int(value)}" if abs(value) < 1e15 else f"{value:.4g}"
     try:
-        return f"{float(value):,.4g}"
+        return f"{float(value):.6g}"
     except (TypeError, ValueError):
         return str(value)
 

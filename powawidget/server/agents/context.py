@@ -21,7 +21,7 @@ _FRAME = re.compile(
     r"^(?:pandas|polars) (DataFrame|Series) `(.+?)`: ([\d,]+) rows × ([\d,]+) columns\.", re.M
 )
 _COLUMNS = re.compile(r"^Columns \(dtype\): (.*)$", re.M)
-_SUMMARY = re.compile(r"^- (.+?): min (\S+), mean (\S+), max (\S+?)(?:,|$)", re.M)
+_SUMMARY = re.compile(r"^- (.+?): min (\S+), mean (\S+), max ([^,\s]+)", re.M)
 _CAPTION = re.compile(r"^Image `(.+?)`: ")
 
 

@@ -28,7 +28,7 @@ from powawidget.cli.printers import (
 )
 from powawidget.model.turns import Approval
 from powawidget.session.usage import needs_usage, usage_event
-from powawidget.wire.client import PowabaseClient
+from powawidget.wire.client import OrchestrationId, PowabaseClient
 from powawidget.wire.errors import AuthenticationError, ConfigurationError, PowabaseError
 from powawidget.wire.events import make_event
 
@@ -37,8 +37,19 @@ __all__ = ["Style", "TerminalView", "add_arguments", "chat_main"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The `chat` command's arguments."""
-    parser.add_argument("agent_id", metavar="AGENT_ID", help="the agent to run, e.g. agt_demo")
-    parser.add_argument("message", metavar="MESSAGE", help="what to ask the agent")
+    parser.add_argument(
+        "agent_id",
+        metavar="AGENT_ID",
+        nargs="?",
+        help="the agent to run, e.g. agt_demo (leave out with --orchestration)",
+    )
+    parser.add_argument("message", metavar="MESSAGE", nargs="?", help="what to ask the agent")
+    parser.add_argument(
+        "--orchestration",
+        metavar="ID",
+        help="run this orchestration (a supervisor and its agents, e.g. orch_demo) instead of "
+        "an agent",
+    )
     parser.add_argument("--session", metavar="ID", help="continue this session (sess_…)")
     parser.add_argument(
         "--base-url", metavar="URL", help="project URL (default $POWABASE_BASE_URL)"
@@ -66,10 +77,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _target(args: argparse.Namespace) -> str | None:
+    """What to run: AGENT_ID, or --orchestration's id (then the one positional is MESSAGE).
+    None (after saying why) when the arguments do not name exactly one."""
+    if args.orchestration is not None:
+        if args.message is not None:
+            write_line(sys.stderr, "error: give --orchestration ID or AGENT_ID, not both")
+            return None
+        args.message, args.agent_id = args.agent_id, OrchestrationId(args.orchestration)
+    if args.agent_id is None or args.message is None:
+        write_line(
+            sys.stderr,
+            'error: say what to ask: powawidget chat AGENT_ID "MESSAGE" '
+            '(or powawidget chat --orchestration ID "MESSAGE")',
+        )
+        return None
+    return str(args.agent_id)
+
+
 def chat_main(args: argparse.Namespace) -> int:
     """Run the `chat` command; returns the exit code."""
     err = sys.stderr
     style = Style.for_stream(err)
+    if _target(args) is None:
+        return EXIT_SETUP
     server = None
     try:
         base_url, api_key = args.base_url, args.api_key
@@ -146,11 +177,18 @@ def _chat(client: PowabaseClient, args: argparse.Namespace, style: Style) -> int
         write_line(
             err,
             style.dim(
-                f"session {session_id} — continue with: powawidget chat {args.agent_id} "
+                f"session {session_id} — continue with: powawidget chat {_named(args)} "
                 f'"…" --session {session_id}{local}'
             ),
         )
     return code
+
+
+def _named(args: argparse.Namespace) -> str:
+    """How the continue hint names what ran (an agent id, or --orchestration ID)."""
+    if isinstance(args.agent_id, OrchestrationId):
+        return f"--orchestration {args.agent_id}"
+    return str(args.agent_id)
 
 
 def _decider(args: argparse.Namespace) -> Decider:

@@ -11,6 +11,8 @@ takes it apart again. Pure, no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from powawidget.model import tools
 from powawidget.model.turns import Delegation, TextSegment, ToolCall, Turn, _at, _int, _str
 from powawidget.wire.canonical import CanonicalEvent
@@ -187,6 +189,20 @@ def _segment(text: str) -> TextSegment:
     segment = TextSegment()
     segment.text = text
     return segment
+
+
+def runs_of(turn: Turn) -> Iterator[Turn]:
+    """The turn's run, then every run it delegated to, depth first (who did what)."""
+    yield turn
+    for delegation in turn.delegations:
+        yield from runs_of(delegation.run)
+
+
+def all_delegations(turn: Turn) -> Iterator[Delegation]:
+    """Every delegation of a turn, nested ones after their parent's."""
+    for delegation in turn.delegations:
+        yield delegation
+        yield from all_delegations(delegation.run)
 
 
 def streamed(run: Turn) -> str:

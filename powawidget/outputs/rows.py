@@ -11,6 +11,8 @@ import math
 from typing import Any
 
 from powawidget.model.conversation import Turn, ms_between, usage_tokens
+from powawidget.model.delegations import runs_of
+from powawidget.model.turns import Delegation
 from powawidget.wire.canonical import CanonicalEvent
 
 ROW_COLUMNS: tuple[str, ...] = (
@@ -73,11 +75,18 @@ RUN_COLUMNS: tuple[str, ...] = (
     "error_code",
     "error_message",
     "source",
+    "agent",
+    "parent_run_id",
+    "depth",
+    "server_answer",
 )
 TOOL_CALL_COLUMNS: tuple[str, ...] = (
     "session_id",
     "run_id",
     "turn",
+    "agent",
+    "parent_run_id",
+    "depth",
     "step",
     "call_id",
     "tool_name",
@@ -89,6 +98,25 @@ TOOL_CALL_COLUMNS: tuple[str, ...] = (
     "error",
     "called_at",
     "finished_at",
+)
+DELEGATION_COLUMNS: tuple[str, ...] = (
+    "session_id",
+    "run_id",
+    "turn",
+    "agent",
+    "task",
+    "status",
+    "steps",
+    "tool_calls",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "duration_ms",
+    "error",
+    "child_run_id",
+    "depth",
+    "started_at",
+    "ended_at",
 )
 CITATION_COLUMNS: tuple[str, ...] = (
     "session_id",
@@ -237,6 +265,42 @@ def turn_messages(turn: Turn) -> list[dict]:
     return out
 
 
+def run_rows(turn: Turn) -> list[dict]:
+    """A turn's row, then one per run it delegated to (an orchestration's sub-agents)."""
+    rows = []
+    for run in runs_of(turn):
+        row = run_row(run)
+        if run is not turn:  # a child run: the turn's session, the task as its question
+            row.update(session_id=turn.session_id, turn=turn.index, source=_source(turn))
+        rows.append(row)
+    return rows
+
+
+def delegation_row(turn: Turn, delegation: Delegation) -> dict:
+    """One delegation: who got which task, how it ended, its steps, tokens and time."""
+    child = delegation.run
+    prompt, completion, total = usage_tokens(child.usage)
+    return {
+        "session_id": turn.session_id,
+        "run_id": child.parent_run_id,
+        "turn": turn.index,
+        "agent": delegation.agent,
+        "task": delegation.task,
+        "status": delegation.status,
+        "steps": child.step_count,
+        "tool_calls": len(child.tool_calls),
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": total,
+        "duration_ms": ms_between(delegation.started_at, delegation.ended_at),
+        "error": child.error_message,
+        "child_run_id": delegation.child_run_id,
+        "depth": child.depth,
+        "started_at": delegation.started_at,
+        "ended_at": delegation.ended_at,
+    }
+
+
 def run_row(turn: Turn) -> dict:
     """The metrics row of one turn; tokens/s = completion tokens per second of the run."""
     prompt, completion, total = usage_tokens(turn.usage)
@@ -264,15 +328,31 @@ def run_row(turn: Turn) -> dict:
         "error_code": turn.error_code,
         "error_message": turn.error_message,
         "source": _source(turn),
+        "agent": turn.agent,
+        "parent_run_id": turn.parent_run_id,
+        "depth": turn.depth,
+        "server_answer": turn.server_text,
     }
 
 
+def tool_rows(turn: Turn) -> list[dict]:
+    """A turn's tool calls, then those of every run it delegated to (who called what)."""
+    return [
+        {**tool_row(run, call), "session_id": turn.session_id, "turn": turn.index}
+        for run in runs_of(turn)
+        for call in run.tool_calls
+    ]
+
+
 def tool_row(turn: Turn, call: Any) -> dict:
-    """The row of one tool call."""
+    """The row of one tool call (of a turn, or of a delegated run)."""
     return {
         "session_id": turn.session_id,
         "run_id": turn.run_id,
         "turn": turn.index,
+        "agent": turn.agent,
+        "parent_run_id": turn.parent_run_id,
+        "depth": turn.depth,
         "step": _intish(call.step),
         "call_id": call.call_id,
         "tool_name": call.tool_name,

@@ -12,6 +12,9 @@ with fixed columns whatever the dialect (nested values as JSON strings):
   of the whole run;
 - `tool_calls`: one row per tool call (`TOOL_CALL_COLUMNS`): `duration_ms` is the tool's
   own time, `approval_wait_ms` how long it waited for a person (docs/protocol.md);
+- `delegations`: one row per delegation of an orchestration (`DELEGATION_COLUMNS`); `runs`
+  and `tool_calls` also hold the sub-agents' runs and calls, with `agent`,
+  `parent_run_id` and `depth` saying who did what;
 - `citations`: one row per source a cited answer used (`CITATION_COLUMNS`, docs/protocol.md
   "Citations"): `key` is the `[n]` marker in the answer's text.
 
@@ -27,16 +30,19 @@ from pathlib import Path
 from typing import Any
 
 from powawidget.model.conversation import Conversation
+from powawidget.model.delegations import all_delegations
 from powawidget.outputs.rows import (
     CITATION_COLUMNS,
+    DELEGATION_COLUMNS,
     MESSAGE_COLUMNS,
     ROW_COLUMNS,
     RUN_COLUMNS,
     TOOL_CALL_COLUMNS,
     citation_row,
+    delegation_row,
     event_row,
-    run_row,
-    tool_row,
+    run_rows,
+    tool_rows,
     turn_messages,
 )
 from powawidget.outputs.tables import Table
@@ -104,15 +110,25 @@ class Transcript:
     @property
     def runs(self) -> Table:
         """One row per run (turn): question, answer, outcome, timing and tokens."""
-        return Table([run_row(turn) for turn in self._conversation.turns], RUN_COLUMNS)
+        rows = [row for turn in self._conversation.turns for row in run_rows(turn)]
+        return Table(rows, RUN_COLUMNS)
 
     @property
     def tool_calls(self) -> Table:
         """One row per tool call, duration the server's when sent else measured."""
-        out = [
-            tool_row(turn, call) for turn in self._conversation.turns for call in turn.tool_calls
-        ]
+        out = [row for turn in self._conversation.turns for row in tool_rows(turn)]
         return Table(out, TOOL_CALL_COLUMNS)
+
+    @property
+    def delegations(self) -> Table:
+        """One row per delegation of an orchestration: agent, task, status, steps, tokens,
+        duration (docs/protocol.md, Orchestrations)."""
+        out = [
+            delegation_row(turn, delegation)
+            for turn in self._conversation.turns
+            for delegation in all_delegations(turn)
+        ]
+        return Table(out, DELEGATION_COLUMNS)
 
     @property
     def citations(self) -> Table:

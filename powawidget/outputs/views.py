@@ -44,6 +44,12 @@ class TranscriptViews:
         return self.to_transcript().tool_calls
 
     @property
+    def delegations(self) -> Table:
+        """One row per delegation of an orchestration: agent, task, status, steps, tokens,
+        duration."""
+        return self.to_transcript().delegations
+
+    @property
     def citations(self) -> Table:
         """One row per citation of a cited answer: its [n] key, source and excerpt."""
         return self.to_transcript().citations

@@ -36,3 +36,20 @@ def test_an_agent_without_tools_still_shows_usage(
     code, _, err = chat_here(local_server, monkeypatch, capsys, "agt_plain", "hello")
     assert code == 0, err
     assert "usage: " in err and " tokens" in err
+
+
+def test_chat_runs_an_orchestration_and_marks_each_delegation(capsys) -> None:
+    """`powawidget chat --local --orchestration orch_demo "…"`: the sub-agent's work between
+    a ⇢ and a ⇠ line, and a continue hint that names the orchestration."""
+    from powawidget.cli.main import main
+
+    code = main(
+        ["chat", "--local", "--orchestration", "orch_demo", "What does the refund policy say?"]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "⇢ agt_demo: What does the refund policy say?" in out + err
+    assert "⇠ agt_demo completed" in out + err
+    assert "powawidget chat --orchestration orch_demo" in err
+    assert main(["chat", "--local", "--orchestration", "orch_demo", "agt_demo", "hi"]) != 0
+    assert "not both" in capsys.readouterr().err

@@ -152,6 +152,10 @@ def test_runs_measure_timing_tokens_and_outcome(transcript: Transcript) -> None:
         "error_code": None,
         "error_message": None,
         "source": "stream",
+        "agent": None,  # an agent's run: no orchestration, nobody delegated
+        "parent_run_id": None,
+        "depth": 0,
+        "server_answer": None,
     }
     assert (second["status"], second["answer"], second["error_code"]) == (
         "failed",

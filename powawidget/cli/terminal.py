@@ -29,6 +29,7 @@ from powawidget.cli.printers import (
 from powawidget.model.turns import Approval
 from powawidget.session.usage import needs_usage, usage_event
 from powawidget.wire.client import OrchestrationId, PowabaseClient
+from powawidget.wire.config import TERMINAL
 from powawidget.wire.errors import AuthenticationError, ConfigurationError, PowabaseError
 from powawidget.wire.events import make_event
 
@@ -121,6 +122,7 @@ def chat_main(args: argparse.Namespace) -> int:
             idle_timeout=args.idle_timeout,
             origin=origin,
             uuid_agent_ids=server is None,  # the local server's demo ids are agt_…
+            audience=TERMINAL,  # advice names --api-key, --idle-timeout…, not Python arguments
         ) as client:
             return _chat(client, args, style)
     except PowabaseError as exc:

@@ -2,8 +2,9 @@
 
 Each function reads one kind of failed answer (a status code and its body, a redirect, a
 body that is not an event stream or not JSON, a request that never got an answer) and
-returns the `powawidget.wire.errors` error for it, with advice in the notebook user's terms
-(the setting they used, never the key itself).
+returns the `powawidget.wire.errors` error for it, with advice in the user's own terms: the
+setting they used (an argument in a notebook, a flag in a terminal, else the variable;
+`config.Audience`), never the key itself.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ import re
 import time
 from typing import Any
 
-from powawidget.wire.config import ENV_API_KEY, ENV_API_KEY_ALIAS, ENV_BASE_URL, Cap
+from powawidget.wire.config import (
+    ENV_API_KEY,
+    ENV_API_KEY_ALIAS,
+    ENV_BASE_URL,
+    NOTEBOOK,
+    Audience,
+    Cap,
+)
 from powawidget.wire.errors import (
     AuthenticationError,
     ConnectionFailedError,
@@ -34,11 +42,25 @@ UUID_SYNTAX = "invalid input syntax for type uuid"
 """What Postgres says about a non-UUID id (the real backend's page does not: its log does)."""
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
 _UUID_BRACED = re.compile(r"^\{[0-9a-fA-F-]{32,36}\}$")
-AGENT_ID_ADVICE = (
-    "Agent ids on Powabase are UUIDs such as 3f2b6c1e-8d4a-4b7e-9f00-2c5d8e1a7b3c: copy the "
-    "agent's id from Powabase Studio and pass it as ChatWidget(agent_id=...) (or as the "
-    "AGENT_ID of powawidget chat)."
-)
+
+
+def agent_id_advice(audience: Audience = NOTEBOOK) -> str:
+    """What a valid agent id looks like and where to put it."""
+    return (
+        "Agent ids on Powabase are UUIDs such as 3f2b6c1e-8d4a-4b7e-9f00-2c5d8e1a7b3c: copy "
+        f"the agent's id from Powabase Studio and pass it as {audience.agent_id}."
+    )
+
+
+def agent_not_found_advice(audience: Audience = NOTEBOOK) -> str:
+    """What to do when the server knows no such agent."""
+    return (
+        "Check the agent id: copy it from the agent's page in Powabase Studio"
+        f"{audience.first_agent}."
+    )
+
+
+AGENT_ID_ADVICE = agent_id_advice()
 DETAIL_LIMIT = 200
 
 
@@ -209,8 +231,8 @@ def error_for_status(
         )
     if status == 403:
         where = (
-            "pass it as api_key="
-            if key_setting == "api_key="
+            f"pass it as {key_setting}"
+            if Audience.passed(key_setting)
             else f"set {ENV_API_KEY} (or {ENV_API_KEY_ALIAS}) to it"
         )
         return AuthenticationError(
@@ -259,20 +281,21 @@ def error_for_status(
 
 
 def _the_key_in(key_setting: str) -> str:
-    """The key as the user gave it: "the api_key= you passed", "the key in VARIABLE", or
-    the key of whatever chose it ("the built-in local server's key")."""
-    if key_setting == "api_key=":
-        return "the api_key= you passed"
+    """The key as the user gave it: "the api_key= you passed" (or "--api-key"), "the key in
+    VARIABLE", or the key of whatever chose it ("the built-in local server's key")."""
+    if Audience.passed(key_setting):
+        return f"the {key_setting} you passed"
     if key_setting.startswith("POWABASE_"):
         return f"the key in {key_setting}"
     return f"{key_setting}'s key"
 
 
 def _the_url_in(url_setting: str) -> str:
-    """The URL as the user gave it: "the base_url= you passed", the variable's name, or the
-    address of whatever chose it ("the built-in local server's address")."""
-    if url_setting == "base_url=":
-        return "the base_url= you passed"
+    """The URL as the user gave it: "the base_url= you passed" (or "--base-url"), the
+    variable's name, or the address of whatever chose it ("the built-in local server's
+    address")."""
+    if Audience.passed(url_setting):
+        return f"the {url_setting} you passed"
     if url_setting.startswith("POWABASE_"):
         return url_setting
     return f"{url_setting}'s address"
@@ -288,10 +311,12 @@ def send_failed_error(
     wait: float = 0,
     advice: str = "",
     url_setting: str = ENV_BASE_URL,
+    idle_setting: str = NOTEBOOK.idle_timeout,
 ) -> PowabaseError:
     """The error for a request that got no answer; `what` is "METHOD /path".
 
-    `url_setting` is where the URL came from ("base_url=" or the variable), named in advice.
+    `url_setting` is where the URL came from ("base_url=", "--base-url" or the variable),
+    `idle_setting` how the user raises the idle timeout; both are named in advice.
 
     `exc_kind`: "tls", "unreachable" (never connected), "no_answer" (sent, then the server
     hung up; `advice` says what to check before sending it again), "timeout" (no headers
@@ -319,7 +344,7 @@ def send_failed_error(
     if exc_kind == "timeout":
         return StreamError(
             f"{what}: no answer from {base_url} within {wait:g} s (idle timeout). The server "
-            "may still be working; raise idle_timeout= for slow agents.",
+            f"may still be working; raise {idle_setting} for slow agents.",
             code="idle_timeout",
         )
     return PowabaseError(

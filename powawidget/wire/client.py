@@ -11,7 +11,7 @@ import logging
 import threading
 from typing import Any
 
-from powawidget.wire.answers import AGENT_ID_ADVICE, not_event_stream_error
+from powawidget.wire.answers import agent_id_advice, agent_not_found_advice, not_event_stream_error
 from powawidget.wire.errors import NotFoundError, scrub_error
 from powawidget.wire.orchestrations import (
     ORCHESTRATION_ID_ADVICE,
@@ -39,10 +39,7 @@ APPROVE_NOT_FOUND_RETRIES = 3
 that does not hold the run for a moment (docs/protocol.md, Approvals)."""
 APPROVE_NOT_FOUND_DELAY = 0.25
 """Seconds before the first such retry; doubled each time (0.25, 0.5, 1 s)."""
-AGENT_NOT_FOUND_ADVICE = (
-    "Check the agent id: copy it from the agent's page in Powabase Studio (a ChatWidget "
-    "made without agent_id= picks the project's first agent)."
-)
+AGENT_NOT_FOUND_ADVICE = agent_not_found_advice()
 
 
 class PowabaseClient(Transport):
@@ -74,6 +71,8 @@ class PowabaseClient(Transport):
             POWABASE_MAX_RETRY_AFTER); a longer one fails at once, naming the wait.
         on_error_answer: called with the typed error of every error answer, retried or not
             (an evaluation pauses all its runs on a 429 this way).
+        audience: who reads the advice in errors: `config.NOTEBOOK` (arguments such as
+            api_key=, the default) or `config.TERMINAL` (flags such as --api-key).
     """
 
     def __repr__(self) -> str:
@@ -123,8 +122,10 @@ class PowabaseClient(Transport):
                 subject=f"{'Orchestration' if orchestration else 'Agent'} {str(agent_id)!r}",
                 not_found_advice=ORCHESTRATION_NOT_FOUND_ADVICE
                 if orchestration
-                else AGENT_NOT_FOUND_ADVICE,
-                bad_id_advice=ORCHESTRATION_ID_ADVICE if orchestration else AGENT_ID_ADVICE,
+                else agent_not_found_advice(self.audience),
+                bad_id_advice=(
+                    ORCHESTRATION_ID_ADVICE if orchestration else agent_id_advice(self.audience)
+                ),
                 agent_id=agent_id,
                 resend_advice=(
                     "The run may have started on the server: look for it in the agent's "
@@ -155,6 +156,7 @@ class PowabaseClient(Transport):
             idle_timeout=self.idle_timeout,
             cancel=cancel,
             limits=self.limits,
+            idle_setting=self.audience.idle_timeout,
         )
 
     def get_run(self, run_id: str, *, timeout: float | None = None) -> dict[str, Any]:
@@ -224,8 +226,8 @@ class PowabaseClient(Transport):
             "GET",
             f"/api/agents/{segment(agent_id)}",
             subject=f"Agent {agent_id!r}",
-            not_found_advice=AGENT_NOT_FOUND_ADVICE,
-            bad_id_advice=AGENT_ID_ADVICE,
+            not_found_advice=agent_not_found_advice(self.audience),
+            bad_id_advice=agent_id_advice(self.audience),
             agent_id=agent_id,
         )
 
@@ -238,8 +240,8 @@ class PowabaseClient(Transport):
             f"/api/agents/{segment(agent_id)}/sessions",
             "sessions",
             subject=f"Agent {agent_id!r}",
-            not_found_advice=AGENT_NOT_FOUND_ADVICE,
-            bad_id_advice=AGENT_ID_ADVICE,
+            not_found_advice=agent_not_found_advice(self.audience),
+            bad_id_advice=agent_id_advice(self.audience),
             agent_id=agent_id,
         )
 
@@ -257,8 +259,8 @@ class PowabaseClient(Transport):
             f"/api/agents/{segment(agent_id)}/sessions",
             json_body=body,
             subject=f"Agent {agent_id!r}",
-            not_found_advice=AGENT_NOT_FOUND_ADVICE,
-            bad_id_advice=AGENT_ID_ADVICE,
+            not_found_advice=agent_not_found_advice(self.audience),
+            bad_id_advice=agent_id_advice(self.audience),
             agent_id=agent_id,
             resend_advice="The session may exist already: list the agent's sessions first.",
         )
@@ -270,7 +272,7 @@ class PowabaseClient(Transport):
             f"/api/agents/{segment(agent_id)}/sessions/{segment(session_id)}",
             subject=f"Session {session_id!r} of agent {agent_id!r}",
             not_found_advice="Check the session id: the agent's sessions list shows them.",
-            bad_id_advice=AGENT_ID_ADVICE,
+            bad_id_advice=agent_id_advice(self.audience),
             agent_id=agent_id,
         )
 

@@ -25,6 +25,9 @@ __all__ = [
     "ENV_MAX_EVENT_MB",
     "ENV_MAX_RETRY_AFTER",
     "MB",
+    "NOTEBOOK",
+    "TERMINAL",
+    "Audience",
     "Cap",
     "KeyAuth",
     "Limits",
@@ -175,27 +178,67 @@ class KeyAuth(requests.auth.AuthBase):
         return "<Powabase key auth>"
 
 
-def base_url_setting(base_url: str | None) -> str:
-    """Where the URL comes from, as the user would fix it: "base_url=" or the variable."""
-    return "base_url=" if base_url is not None else ENV_BASE_URL
+@dataclass(frozen=True)
+class Audience:
+    """Who reads the client's advice, and how that person sets each thing: a notebook user
+    passes Python arguments, a terminal user flags and environment variables (the GUIDE:
+    advice in the user's own terms). The variables (POWABASE_*) are the same for both."""
+
+    base_url: str  #: how to give the project URL
+    api_key: str  #: how to give the key
+    idle_timeout: str  #: how to wait longer for a silent agent
+    agent_id: str  #: how to name the agent
+    local: str  #: how to use the built-in local agents instead
+    first_agent: str  #: what happens when no agent is named ("" when it cannot happen)
+
+    @staticmethod
+    def passed(setting: str) -> bool:
+        """Whether a setting is an argument or a flag the user gave (not a variable)."""
+        return setting.endswith("=") or setting.startswith("--")
 
 
-def api_key_setting(api_key: str | None) -> str:
-    """Where the key comes from: "api_key=", or the variable that holds it."""
+NOTEBOOK = Audience(
+    base_url="base_url=",
+    api_key="api_key=",
+    idle_timeout="idle_timeout=",
+    agent_id="ChatWidget(agent_id=...)",
+    local="leave out base_url= and api_key=",
+    first_agent=" (a ChatWidget made without agent_id= picks the project's first agent)",
+)
+"""Advice for Python: the widget's and the client's arguments."""
+
+TERMINAL = Audience(
+    base_url="--base-url",
+    api_key="--api-key",
+    idle_timeout="--idle-timeout",
+    agent_id="the AGENT_ID of powawidget chat",
+    local="run powawidget chat with --local",
+    first_agent="",
+)
+"""Advice for `powawidget` commands: their flags."""
+
+
+def base_url_setting(base_url: str | None, audience: Audience = NOTEBOOK) -> str:
+    """Where the URL comes from, as the user would fix it: the argument or flag, or the
+    variable."""
+    return audience.base_url if base_url is not None else ENV_BASE_URL
+
+
+def api_key_setting(api_key: str | None, audience: Audience = NOTEBOOK) -> str:
+    """Where the key comes from: the argument or flag, or the variable that holds it."""
     if api_key is not None:
-        return "api_key="
+        return audience.api_key
     return ENV_API_KEY if os.environ.get(ENV_API_KEY) else ENV_API_KEY_ALIAS
 
 
-def resolve_base_url(base_url: str | None) -> str:
+def resolve_base_url(base_url: str | None, audience: Audience = NOTEBOOK) -> str:
     """The base URL from the argument or the environment, checked; no trailing slash."""
     value = (base_url if base_url is not None else os.environ.get(ENV_BASE_URL, "")).strip()
     if not value:
         raise _configuration_error(
             f"No Powabase URL: set {ENV_BASE_URL} to your project URL "
-            "(https://<ref>.p.powabase.ai) or pass base_url=. To chat with the built-in local "
-            "agents instead, leave out base_url= and api_key= (in a terminal: powawidget chat "
-            "--local)."
+            f"(https://<ref>.p.powabase.ai) or pass {audience.base_url}. To chat with the "
+            f"built-in local agents instead, {audience.local}."
         )
     if not value.lower().startswith(("http://", "https://")):
         raise _configuration_error(
@@ -205,7 +248,7 @@ def resolve_base_url(base_url: str | None) -> str:
     return value.rstrip("/")
 
 
-def resolve_api_key(api_key: str | None) -> str:
+def resolve_api_key(api_key: str | None, audience: Audience = NOTEBOOK) -> str:
     """The API key from the argument or the environment (with its alias), checked."""
     value = api_key
     if value is None:
@@ -214,12 +257,12 @@ def resolve_api_key(api_key: str | None) -> str:
     if not value:
         raise _configuration_error(
             f"No Powabase API key: set {ENV_API_KEY} (or {ENV_API_KEY_ALIAS}) to the "
-            "project's service role key, or pass api_key=."
+            f"project's service role key, or pass {audience.api_key}."
         )
     if any(ch in value for ch in "\r\n\0") or not value.isascii() or " " in value:
         raise _configuration_error(
             "The API key contains spaces, line breaks or non-ASCII characters: copy it again "
-            f"into {api_key_setting(api_key)}."
+            f"into {api_key_setting(api_key, audience)}."
         )
     return value
 

@@ -57,8 +57,10 @@ class RunStream:
         idle_timeout: float,
         cancel: threading.Event | None = None,
         limits: Limits | None = None,
+        idle_setting: str = "idle_timeout=",
     ) -> None:
         self.agent_id = agent_id
+        self._idle_setting = idle_setting  # how the user raises the idle timeout, for advice
         self._limits = limits if limits is not None else Limits.resolve()
         self.events: list[CanonicalEvent] = []
         self.stopped = False
@@ -203,8 +205,8 @@ class RunStream:
                         return
                     raise StreamError(
                         f"No data from the server for {self._idle_timeout:g} s (idle timeout) "
-                        f"after {len(self.events)} event(s). Raise idle_timeout= if the agent "
-                        "works silently for longer, or check the network. "
+                        f"after {len(self.events)} event(s). Raise {self._idle_setting} if the "
+                        "agent works silently for longer, or check the network. "
                         f"{self._look_up_advice()}",
                         code="idle_timeout",
                     ) from None

@@ -33,6 +33,8 @@ from powawidget.wire.answers import (
     too_large_error,
 )
 from powawidget.wire.config import (
+    NOTEBOOK,
+    Audience,
     KeyAuth,
     Limits,
     api_key_setting,
@@ -93,8 +95,10 @@ class Transport:
         max_answer_mb: float | None = None,
         max_decompressed_mb: float | None = None,
         max_retry_after: float | None = None,
+        audience: Audience = NOTEBOOK,
     ) -> None:
-        self._base_url = resolve_base_url(base_url)
+        self.audience = audience  # who reads the advice in errors: a notebook or a terminal
+        self._base_url = resolve_base_url(base_url, audience)
         self.limits = Limits.resolve(
             max_event_mb=max_event_mb,
             max_answer_mb=max_answer_mb,
@@ -103,10 +107,10 @@ class Transport:
         )
         self.uuid_agent_ids = uuid_agent_ids
         self.on_error_answer = on_error_answer
-        key = resolve_api_key(api_key)
+        key = resolve_api_key(api_key, audience)
         # Advice names where the URL and key came from: the caller's setting, or `origin`.
-        self._url_setting = origin or base_url_setting(base_url)
-        self._key_setting = origin or api_key_setting(api_key)
+        self._url_setting = origin or base_url_setting(base_url, audience)
+        self._key_setting = origin or api_key_setting(api_key, audience)
         self.connect_timeout = connect_timeout
         self.idle_timeout = idle_timeout
         self.max_retries = max(0, int(max_retries))
@@ -353,6 +357,7 @@ class Transport:
             wait=self.idle_timeout,
             advice=resend_advice,
             url_setting=self._url_setting,
+            idle_setting=self.audience.idle_timeout,
         ) from None
 
     def _pause(self, seconds: float, cancel: threading.Event | None) -> None:

@@ -172,12 +172,42 @@ def test_failures_print_the_typed_message_and_exit_non_zero(
     assert exit_code == code
     assert expected in err
     assert local_server.api_key not in err + out
+    assert speaks_terminal(err)
+
+
+PYTHON_TERMS = ("api_key=", "base_url=", "agent_id=", "idle_timeout=", "session_id=", "ChatWidget")
+
+
+def speaks_terminal(text: str) -> bool:
+    """Advice names flags and environment variables, never the Python API's arguments."""
+    return not any(term in text for term in PYTHON_TERMS)
 
 
 def test_missing_configuration_exits_2_naming_the_variable(tmp_path: Path) -> None:
     done = chat(chat_env(None, tmp_path), "agt_demo", "hello")
     assert done.returncode == 2
     assert "POWABASE_BASE_URL" in done.stderr and "--local" in done.stderr
+    assert "--base-url" in done.stderr and speaks_terminal(done.stderr)
+
+
+def test_a_rejected_key_names_the_flag_it_came_from(
+    local_server: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ("fault_unauthorized", "hi", "--api-key", "wrong-key")
+    code, _, err = chat_here(local_server, monkeypatch, capsys, *args)
+    assert code == 2
+    assert "the --api-key you passed" in err and speaks_terminal(err)
+
+
+def test_an_idle_timeout_names_the_flag_that_raises_it(
+    local_server: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # fault_crlf stays silent 1.5 s after its first words.
+    args = ("fault_crlf", "hi", "--idle-timeout", "0.5")
+    code, out, err = chat_here(local_server, monkeypatch, capsys, *args)
+    assert code == 1
+    assert out.startswith("First ")  # what arrived is kept
+    assert "Raise --idle-timeout" in err and speaks_terminal(err)
 
 
 def test_flags_override_the_environment(

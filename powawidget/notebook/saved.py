@@ -25,6 +25,25 @@ SAVED_RESULT_CHARS = 4_000
 `model.view.MAX_RESULT_CHARS`."""
 
 
+SAVED_IMAGE_CHARS = 150_000
+"""Longest context image (its data URL) a saved notebook keeps in a chip; a larger one is
+saved as its record alone (kind, size, hash), like a reloaded transcript."""
+
+
+def _saved_context(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A turn's context chips for the notebook file: long text cut, large images left out."""
+    out = []
+    for item in items:
+        text, image = item.get("text"), item.get("image")
+        if isinstance(text, str) and len(text) > SAVED_RESULT_CHARS:
+            note = f"cut to {SAVED_RESULT_CHARS:,} characters in the saved notebook"
+            item = {**item, "text": text[:SAVED_RESULT_CHARS], "note": note}
+        elif isinstance(image, str) and len(image) > SAVED_IMAGE_CHARS:
+            item = {k: v for k, v in item.items() if k != "image"}
+        out.append(item)
+    return out
+
+
 class SavedEntry(ipywidgets.Widget):
     """One entry of the conversation as the notebook saves it (a data model, no view)."""
 
@@ -35,7 +54,8 @@ class SavedEntry(ipywidgets.Widget):
 
 
 def saved_entry(entry: EntryView) -> dict[str, Any]:
-    """`entry` for the notebook file: long tool results cut to `SAVED_RESULT_CHARS`."""
+    """`entry` for the notebook file: long tool results and context text cut to
+    `SAVED_RESULT_CHARS`, context images over `SAVED_IMAGE_CHARS` left out."""
     if entry["kind"] != "turn":
         return dict(entry)
     items: list[dict[str, Any]] = []
@@ -45,6 +65,9 @@ def saved_entry(entry: EntryView) -> dict[str, Any]:
             items.append({**item, "result": result[:SAVED_RESULT_CHARS], "resultTruncated": True})
         else:
             items.append(dict(item))
+    context = entry.get("context")
+    if context:
+        return {**entry, "items": items, "context": _saved_context(context)}
     return {**entry, "items": items}
 
 

@@ -87,5 +87,6 @@ def execute_notebook(
         resources={"metadata": {"path": str(folder)}},
         **options,
     )
-    client.execute(env=env)
+    # The zero-config local stores (per-user data folder) land in the temp folder too.
+    client.execute(env={"XDG_DATA_HOME": str(folder / ".data"), **env})
     return nb

@@ -77,7 +77,11 @@ def evaluate(
     if checkpoint is not None:
         todo = evaluation._resume(Checkpoint(checkpoint), retry_unfinished, retry_failed)
     run_client, owned, banner = connect(
-        client, base_url, api_key, doing="evaluating a built-in local demo agent"
+        client,
+        base_url,
+        api_key,
+        doing="evaluating a built-in local demo agent",
+        store="evaluations",
     )
     if owned:  # a 429 pauses the whole pool, not only the run that got it
         pause_on_rate_limits(run_client, gate)
@@ -134,6 +138,7 @@ def connect_for_judge(scoring: Scoring, connection: dict[str, Any]) -> Any:
         connection.get("base_url"),
         connection.get("api_key"),
         doing="judging with a built-in local demo agent",
+        store="evaluations",
     )
     if owned:
         pause_on_rate_limits(run_client, gate)

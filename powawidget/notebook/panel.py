@@ -55,9 +55,14 @@ def _in_thread(job: Callable[..., None], *args: Any) -> None:
 
 
 def _send_sessions(widget: ChatWidget) -> None:
-    """Answer the session picker: the agent's recent sessions, or why there are none."""
+    """Answer the session picker: the agent's recent sessions, the one the panel shows
+    marked `current`, or why there are none."""
     try:
-        rows = list(widget.sessions())[:SESSIONS_SHOWN]
+        current = widget.session_id
+        rows = [
+            {**row, "current": bool(current) and row.get("session_id") == current}
+            for row in list(widget.sessions())[:SESSIONS_SHOWN]
+        ]
         message: dict[str, Any] = {"type": "sessions", "sessions": rows}
     except REFUSALS as error:
         message = {"type": "sessions", "error": str(error)}

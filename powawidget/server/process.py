@@ -31,6 +31,7 @@ from powawidget.server.settings import (
     DEFAULT_KEEPALIVE,
     ServerSettings,
     default_db_path,
+    local_store_path,
 )
 
 START_TIMEOUT = 60.0
@@ -112,11 +113,14 @@ def start_local_server(
     approval_timeout: float | None = None,
     approve_misses: int = 0,
     strict_ids: bool = False,
+    store: str | None = None,
 ) -> LocalServer:
     """Start (or reuse) a local agent server in a child process; returns URL, key, process.
 
     `delay` is the pause between streamed tokens (0.0 for tests); `db_path` the SQLite
-    file (default: a per-user data file). For tests: `faults` serves the fault agents
+    file (default: the working directory's file of `store`, "chats" or "evaluations",
+    under the per-user data folder — `settings.local_store_path` — or without a store one
+    per-user data file). For tests: `faults` serves the fault agents
     (`fault_…`), `approval_timeout` shortens the 300 s an approval may take,
     `approve_misses` makes each run answer its first N approve POSTs with 404 (as a
     multi-worker deployment may), `strict_ids` answers a non-UUID agent id with the real
@@ -124,7 +128,7 @@ def start_local_server(
     server. The server stops at interpreter exit and when this process dies.
     """
     settings = ServerSettings(
-        db_path=str(Path(db_path).expanduser().resolve()) if db_path else str(default_db_path()),
+        db_path=str(Path(db_path).expanduser().resolve()) if db_path else str(_db_for(store)),
         delay=DEFAULT_DELAY if delay is None else float(delay),
         keepalive=DEFAULT_KEEPALIVE if keepalive is None else float(keepalive),
         faults=bool(faults),
@@ -145,6 +149,12 @@ def start_local_server(
         server = _spawn(settings)
         _servers[_key(settings)] = server
         return server
+
+
+def _db_for(store: str | None) -> Path:
+    """The SQLite file when no path is given: `store`'s file for this folder, else the
+    per-user one."""
+    return local_store_path(store) if store is not None else default_db_path()
 
 
 def _spawn(settings: ServerSettings) -> LocalServer:

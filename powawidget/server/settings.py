@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import secrets
 import sys
 from dataclasses import dataclass, field
@@ -22,6 +24,24 @@ def default_db_path() -> Path:
     else:
         base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / "powawidget" / "agents.sqlite3"
+
+
+STORES = ("chats", "evaluations")
+"""The zero-config local stores: chat widgets' sessions, and evaluations' runs apart."""
+
+
+def local_store_path(store: str = "chats", folder: str | Path | None = None) -> Path:
+    """The SQLite file a zero-config local server keeps `store`'s sessions in for notebooks
+    in `folder` (default: the working directory, a kernel's notebook folder): one file per
+    folder and store under the per-user data folder, e.g.
+    `~/.local/share/powawidget/chats/powawidget-demo-1a2b3c4d.sqlite3`. So the demo's
+    session picker lists the demo's chats, not evaluations' runs or other folders' chats."""
+    if store not in STORES:
+        raise ValueError(f"store must be one of {', '.join(STORES)}, not {store!r}")
+    where = Path(folder if folder is not None else os.getcwd()).expanduser().resolve()
+    digest = hashlib.sha256(str(where).encode("utf-8")).hexdigest()[:8]
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", where.name).strip("-.")[:40] or "root"
+    return default_db_path().parent / store / f"{name}-{digest}.sqlite3"
 
 
 @dataclass

@@ -27,12 +27,15 @@ def connect(
     api_key: str | None,
     *,
     doing: str = "chatting with the local demo agents",
+    store: str = "chats",
 ) -> tuple[Client | PowabaseClient, bool, str]:
     """The client runs go through, whether the caller owns it, and a banner when local.
 
     With no URL or key anywhere (arguments, POWABASE_* variables) the built-in local agent
     server starts, and the banner says what the user is `doing` there and how to connect to
-    Powabase instead.
+    Powabase instead. It keeps its sessions in `store` ("chats" or "evaluations") of the
+    working directory (`start_local_server(store=…)`): a chat's session picker never
+    lists evaluations' runs or other folders' chats.
     """
     if client is not None and (base_url is not None or api_key is not None):
         raise TypeError("pass either client= or base_url=/api_key=, not both")
@@ -45,7 +48,7 @@ def connect(
         return PowabaseClient(base_url, api_key), True, ""
     from powawidget.server import start_local_server
 
-    server = start_local_server()
+    server = start_local_server(store=store)
     banner = (
         f"Not connected to Powabase: {doing} at {server.base_url}. Set {ENV_BASE_URL} and "
         f"{ENV_API_KEY} (or pass base_url= and api_key=) to use your project."

@@ -3,6 +3,7 @@ opened, lists them by first message and last activity, and loads the one picked.
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 
@@ -52,3 +53,32 @@ def test_a_replay_has_no_picker(chat):
     chat.mount(mode="replay")
     chat.snapshot([])
     expect(chat.page.get_by_test_id("sessions")).to_be_hidden()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_picker_marks_the_current_session_and_picking_it_only_closes(
+    chat, artifacts_dir, theme
+):
+    if theme == "dark":
+        chat.page.evaluate("() => document.body.classList.add('host-dark')")
+    chat.mount(theme=theme, session_id="sess_bbbbbbbbbbbb")
+    chat.snapshot([])
+    chat.page.get_by_test_id("sessions").click()
+    chat.deliver({"type": "sessions", "sessions": [
+        {"session_id": "sess_aaaaaaaaaaaa", "first_message": "What is the refund policy?",
+         "last_activity": "2026-11-29T10:00:00Z", "runs": 2, "current": False},
+        {"session_id": "sess_bbbbbbbbbbbb", "first_message": "Which plan is cheapest?",
+         "last_activity": "2026-11-29T09:00:00Z", "runs": 3, "current": True},
+    ]})  # fmt: skip
+    listing = chat.page.get_by_test_id("sessions-list")
+    options = listing.get_by_role("option")
+    expect(options.nth(1)).to_have_attribute("aria-selected", "true")
+    expect(options.first).to_have_attribute("aria-selected", "false")
+    expect(listing.get_by_test_id("current-session")).to_have_count(1)
+    expect(options.nth(1).get_by_test_id("current-session")).to_have_text("Current")
+    chat.page.set_viewport_size({"width": 900, "height": 420})
+    chat.page.screenshot(path=str(artifacts_dir / f"session_picker_current_{theme}.png"))
+    chat.page.evaluate("() => pw.clearSent()")
+    options.nth(1).get_by_role("button").click()
+    expect(listing).to_be_hidden()
+    assert chat.sent() == []  # the panel already shows it: nothing to load

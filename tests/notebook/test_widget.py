@@ -726,9 +726,13 @@ def test_the_panels_session_picker_lists_sessions_and_loads_the_one_picked(chat:
     answer = wait_until(lambda: comm.custom("sessions"), what="the sessions")[-1]
     listed = {row["session_id"]: row for row in answer["sessions"]}
     assert listed[first.session_id]["first_message"] == "What is the refund policy?"
+    assert not any(row["current"] for row in listed.values())  # a new conversation
     from_panel(widget, {"type": "load_session", "session_id": first.session_id})
     wait_until(lambda: widget.session_id == first.session_id, what="the loaded session")
     assert widget.runs[0]["question"] == "What is the refund policy?"
+    from_panel(widget, {"type": "sessions_request"})
+    answer = wait_until(lambda: comm.custom("sessions")[1:], what="the sessions again")[-1]
+    assert [r["session_id"] for r in answer["sessions"] if r["current"]] == [first.session_id]
     from_panel(widget, {"type": "load_session", "session_id": "sess_000000000000"})
     wait_until(lambda: widget.error, what="the refusal")
     assert "No such session" in widget.error

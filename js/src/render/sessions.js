@@ -71,25 +71,43 @@ export function sessionPicker(model, send) {
     }
     list.replaceChildren(
       ...rows.map((/** @type {any} */ s) => {
-        const item = h("li", { role: "option" }, [
-          h(
-            "button",
-            {
-              type: "button",
-              class: "pw-session-pick",
-              dataset: { sessionId: String(s.session_id) },
-            },
-            [
-              h("span", {
-                class: "pw-session-first",
-                text: String(s.first_message || s.session_id),
-              }),
-              h("span", { class: "pw-session-when", text: ago(s.last_activity) }),
-            ],
-          ),
-        ]);
+        // Python marks the session the panel shows (`current`); picking it again only closes.
+        const current = s.current === true;
+        const item = h(
+          "li",
+          {
+            role: "option",
+            "aria-selected": String(current),
+            class: current ? "pw-session-current" : "",
+          },
+          [
+            h(
+              "button",
+              {
+                type: "button",
+                class: "pw-session-pick",
+                dataset: { sessionId: String(s.session_id) },
+                title: current ? "The session this panel shows" : "Open this session",
+              },
+              [
+                h("span", {
+                  class: "pw-session-first",
+                  text: String(s.first_message || s.session_id),
+                }),
+                current
+                  ? h("span", {
+                      class: "pw-session-mark",
+                      dataset: { testid: "current-session" },
+                      text: "Current",
+                    })
+                  : null,
+                h("span", { class: "pw-session-when", text: ago(s.last_activity) }),
+              ],
+            ),
+          ],
+        );
         item.querySelector("button")?.addEventListener("click", () => {
-          send({ type: "load_session", session_id: s.session_id });
+          if (!current) send({ type: "load_session", session_id: s.session_id });
           close();
         });
         return item;

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from powawidget.model.conversation import Conversation, Turn
+from powawidget.model.conversation import Approval, Conversation, ToolCall, Turn
 from powawidget.model.view import history_group, history_note
 from powawidget.outputs.markdown import render_markdown
 from powawidget.wire.canonical import CanonicalEvent
@@ -27,7 +27,12 @@ if TYPE_CHECKING:
 #: Tool results longer than this are cut in handouts (the transcript keeps them whole).
 MAX_RESULT_CHARS = 20_000
 
-_STATE_LABEL = {"pending": "waiting for approval", "running": "running", "done": "done"}
+_STATE_LABEL = {
+    "pending": "waiting for approval",
+    "running": "running",
+    "done": "done",
+    "denied": "not run",
+}
 _STATUS_LABEL = {
     "completed": "completed",
     "failed": "failed",
@@ -97,9 +102,32 @@ def _count_turns(conv: Conversation) -> str:
 
 
 def _tool_summary(call: Any) -> str:
-    """'done · 12 ms' (or 'error: denied') for a tool call."""
+    """'done · 12 ms' (the tool's own time), '… · waited 36 s for approval', or
+    'error: …' for a tool call."""
     label = _STATE_LABEL.get(call.state) or (f"error: {call.error}" if call.error else "error")
-    return " · ".join(part for part in (label, _duration(call.duration_ms)) if part)
+    wait = call.approval_wait_ms
+    waited = f"waited {_duration(wait)} for approval" if wait is not None else ""
+    return " · ".join(part for part in (label, _duration(call.duration_ms), waited) if part)
+
+
+def _verdict(approval: Approval, waiting: str) -> str:
+    """How an approval ended, in words."""
+    if approval.outcome == "timed_out":
+        return "timed out"
+    return {True: "approved", False: "denied", None: waiting}[approval.approved]
+
+
+def _in_order(turn: Turn) -> list[tuple[ToolCall | None, Approval | None]]:
+    """The turn's tool calls, each followed by the approval that gated it (time order:
+    asked, then approved and run, or denied); an approval without a call comes last."""
+    out: list[tuple[ToolCall | None, Approval | None]] = []
+    for call in turn.tool_calls:
+        out.append((call, None))
+        if call.approval is not None:
+            out.append((None, call.approval))
+    gated = {id(call.approval) for call in turn.tool_calls}
+    out += [(None, a) for a in turn.approvals if id(a) not in gated]
+    return out
 
 
 # ---------------------------------------------------------------- Markdown
@@ -200,16 +228,18 @@ def _markdown_turn(turn: Turn, limit: int, note: str = "") -> list[str]:
             "</details>",
             "",
         ]
-    for call in turn.tool_calls:
-        name = _code_span(call.tool_name or "tool")
-        lines.append(f"- Tool call {name} — {_md_safe(_tool_summary(call))}")
-        if call.arguments is not None:
-            lines += ["  - Arguments:", "", _fence(_pretty(call.arguments), "json", "    "), ""]
-        if call.result is not None:
-            result = _cut(_pretty(call.result), limit)
-            lines += ["  - Result:", "", _fence(result, "", "    "), ""]
-    for approval in turn.approvals:
-        verdict = {True: "approved", False: "denied", None: "waiting"}[approval.approved]
+    for call, approval in _in_order(turn):
+        if call is not None:
+            name = _code_span(call.tool_name or "tool")
+            lines.append(f"- Tool call {name} — {_md_safe(_tool_summary(call))}")
+            if call.arguments is not None:
+                lines += ["  - Arguments:", "", _fence(_pretty(call.arguments), "json", "    "), ""]
+            if call.result is not None:
+                result = _cut(_pretty(call.result), limit)
+                lines += ["  - Result:", "", _fence(result, "", "    "), ""]
+            continue
+        assert approval is not None
+        verdict = _verdict(approval, "waiting")
         name = _code_span(approval.tool_name or "tool")
         message = f" “{_md_safe(approval.message)}”" if approval.message else ""
         reason = f" ({_md_safe(approval.reason)})" if approval.reason else ""
@@ -350,12 +380,12 @@ def _html_turn(turn: Turn, limit: int, note: str = "") -> str:
             '<details class="reasoning"><summary>Thinking</summary>'
             f"<pre>{_text(turn.reasoning)}</pre></details>"
         )
-    for call in turn.tool_calls:
-        out.append(_html_tool(call, limit))
-    for approval in turn.approvals:
-        verdict = {True: "approved", False: "denied", None: "waiting for approval"}[
-            approval.approved
-        ]
+    for call, approval in _in_order(turn):
+        if call is not None:
+            out.append(_html_tool(call, limit))
+            continue
+        assert approval is not None
+        verdict = _verdict(approval, "waiting for approval")
         reason = f" ({approval.reason})" if approval.reason else ""
         message = f": {approval.message}" if approval.message else ""
         text = f"Approval for {approval.tool_name or 'tool'}{message} — {verdict}{reason}"

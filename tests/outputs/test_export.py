@@ -235,3 +235,28 @@ def test_a_history_note_says_only_what_is_true_of_the_turns_it_introduces(client
     )
     for page in (static_html(plain, "Chat"), plain.to_markdown()):
         assert page.count("Loaded from session history (tool calls are not stored there).") == 1
+
+
+def test_each_approval_follows_the_call_it_gated_with_its_wait_apart() -> None:
+    from pathlib import Path
+
+    from powawidget.wire.events import EventNormaliser
+    from powawidget.wire.sse import ServerSentEvent
+
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "approval_streams.json"
+    stream = next(s for s in json.loads(path.read_text("utf-8")) if s["kind"].startswith("two"))
+    normaliser = EventNormaliser()
+    events = [make_event("user_message", text="refund twice")] + [
+        normaliser.normalise(ServerSentEvent(data=json.dumps(f))) for f in stream["events"]
+    ]
+    markdown = to_markdown(events)
+    order = [
+        "- Tool call `issue_refund` — done · 40 ms · waited 12.00 s for approval",
+        "- Approval for `issue_refund` “Refund $49 on ORD-1042?”: **approved**",
+        "- Tool call `issue_refund` — not run · waited 3.00 s for approval",
+        "- Approval for `issue_refund` “Refund $49 on ORD-1042?”: **denied** (already refunded)",
+    ]
+    at = [markdown.index(line) for line in order]
+    assert at == sorted(at)
+    page = to_html(events)
+    assert page.index("approved") < page.index("not run") < page.index("— denied")

@@ -98,7 +98,9 @@ export function approvalSection(ctx) {
       outcomeText.textContent = OUTCOME[state] + reason;
     }
     const waited = tool.approvalWaitMs;
-    wait.textContent = !pending && waited !== null ? ` · waited ${formatDuration(waited)}` : "";
+    // A notebook saved before the wait was folded has none: nothing is said then.
+    const known = typeof waited === "number" && Number.isFinite(waited);
+    wait.textContent = !pending && known ? ` · waited ${formatDuration(waited)}` : "";
     wait.title = wait.textContent ? "How long the tool waited for your answer" : "";
   }
   return { el, update };

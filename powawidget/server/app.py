@@ -26,7 +26,14 @@ from powawidget.server.faults import FAULT_AGENTS
 from powawidget.server.history import HistoryRoutes
 from powawidget.server.orchestrations import OrchestrationRoutes
 from powawidget.server.protocol import Agent
-from powawidget.server.replies import error, int_param, json_body, uuid_error_page
+from powawidget.server.replies import (
+    DEFAULT_MAX_BODY,
+    BodyRefused,
+    error,
+    int_param,
+    json_body,
+    uuid_error_page,
+)
 from powawidget.server.runs import LiveRun, Runs
 from powawidget.server.settings import DEFAULT_DELAY, DEFAULT_KEEPALIVE
 from powawidget.server.store import Store, utc_now
@@ -250,7 +257,10 @@ class Guarded:
         if not self.server.authorised(request):
             response: Any = error(401, AUTH_ERROR)
         else:
-            response = await self.handler(request)
+            try:
+                response = await self.handler(request)
+            except BodyRefused as refused:  # too large, not Unicode, NaN, too deep: 400/413
+                response = refused.response
         await response(scope, receive, send)
 
 
@@ -265,11 +275,13 @@ def create_app(
     approval_timeout: float = 300.0,
     approve_misses: int = 0,
     strict_ids: bool = False,
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> Starlette:
     """The ASGI app serving the agents (default: `load_agents(faults=faults)`) from the
     SQLite file. `approval_timeout`: seconds a run waits for an approval; `approve_misses`:
     approve POSTs each run answers 404 before the right one (a multi-worker deployment);
-    `strict_ids`: non-UUID agent ids get the real backend's 500 HTML page."""
+    `strict_ids`: non-UUID agent ids get the real backend's 500 HTML page; `max_body`:
+    bytes a request body may have (past it: 413)."""
     store = Store(db_path)
     store.fail_unfinished_runs()
     server = ServerApp(
@@ -330,4 +342,5 @@ def create_app(
         routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error}
     )
     app.state.server = server
+    app.state.max_body = max_body
     return app

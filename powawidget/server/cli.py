@@ -11,6 +11,7 @@ from pathlib import Path
 from powawidget.server.settings import (
     DEFAULT_DELAY,
     DEFAULT_KEEPALIVE,
+    DEFAULT_MAX_BODY_MB,
     ServerSettings,
     default_db_path,
 )
@@ -50,14 +51,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="answer non-UUID agent ids as the real backend does (a 500 HTML page)",
     )
+    parser.add_argument(
+        "--max-body-mb",
+        type=float,
+        default=DEFAULT_MAX_BODY_MB,
+        metavar="MB",
+        help=f"refuse request bodies larger than this with a 413 (default {DEFAULT_MAX_BODY_MB:g})",
+    )
 
 
 def serve_main(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C; print the URL, the key and the lines to export."""
     from powawidget.server.serving import serve
 
-    if args.delay < 0 or args.keepalive <= 0:
-        print("powawidget serve: --delay must be >= 0 and --keepalive > 0", file=sys.stderr)
+    if args.delay < 0 or args.keepalive <= 0 or not args.max_body_mb > 0:
+        print(
+            "powawidget serve: --delay must be >= 0, --keepalive and --max-body-mb > 0",
+            file=sys.stderr,
+        )
         return 2
     settings = ServerSettings(
         host=args.host,
@@ -68,6 +79,7 @@ def serve_main(args: argparse.Namespace) -> int:
         keepalive=args.keepalive,
         faults=args.faults,
         strict_ids=args.strict_ids,
+        max_body_mb=args.max_body_mb,
     )
 
     def ready(base_url: str) -> None:

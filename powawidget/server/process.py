@@ -29,6 +29,7 @@ from powawidget.server.settings import (
     DEFAULT_APPROVAL_TIMEOUT,
     DEFAULT_DELAY,
     DEFAULT_KEEPALIVE,
+    DEFAULT_MAX_BODY_MB,
     ServerSettings,
     default_db_path,
     local_store_path,
@@ -100,6 +101,7 @@ def _key(settings: ServerSettings) -> tuple:
         settings.approval_timeout,
         settings.approve_misses,
         settings.strict_ids,
+        settings.max_body_mb,
     )
 
 
@@ -114,6 +116,7 @@ def start_local_server(
     approve_misses: int = 0,
     strict_ids: bool = False,
     store: str | None = None,
+    max_body_mb: float | None = None,
 ) -> LocalServer:
     """Start (or reuse) a local agent server in a child process; returns URL, key, process.
 
@@ -124,7 +127,8 @@ def start_local_server(
     (`fault_…`), `approval_timeout` shortens the 300 s an approval may take,
     `approve_misses` makes each run answer its first N approve POSTs with 404 (as a
     multi-worker deployment may), `strict_ids` answers a non-UUID agent id with the real
-    backend's 500 HTML page. A second call with the same settings returns the running
+    backend's 500 HTML page, `max_body_mb` answers a larger request body with a 413. A
+    second call with the same settings returns the running
     server. The server stops at interpreter exit and when this process dies.
     """
     settings = ServerSettings(
@@ -137,6 +141,7 @@ def start_local_server(
         ),
         approve_misses=int(approve_misses),
         strict_ids=bool(strict_ids),
+        max_body_mb=DEFAULT_MAX_BODY_MB if max_body_mb is None else float(max_body_mb),
     )
     if api_key:
         settings.api_key = api_key
@@ -175,6 +180,7 @@ def _spawn(settings: ServerSettings) -> LocalServer:
         "--log-file", log_path,
         *(["--faults"] if settings.faults else []),
         *(["--strict-ids"] if settings.strict_ids else []),
+        "--max-body-mb", repr(settings.max_body_mb),
     ]  # fmt: skip
     env = {**os.environ, "POWAWIDGET_SERVER_KEY": settings.api_key, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
@@ -272,6 +278,7 @@ def _child_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--approve-misses", type=int, default=0)
     parser.add_argument("--faults", action="store_true")
     parser.add_argument("--strict-ids", action="store_true")
+    parser.add_argument("--max-body-mb", type=float, default=DEFAULT_MAX_BODY_MB)
     parser.add_argument("--log-file", help="stderr file, deleted when the server stops")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -285,6 +292,7 @@ def _child_main(argv: list[str] | None = None) -> int:
         approval_timeout=args.approval_timeout,
         approve_misses=args.approve_misses,
         strict_ids=args.strict_ids,
+        max_body_mb=args.max_body_mb,
     )
 
     def ready(base_url: str) -> None:

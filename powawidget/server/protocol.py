@@ -7,6 +7,7 @@ agents (powawidget/server/agents, faults/) know nothing about HTTP.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -34,6 +35,9 @@ class RunContext:
     _waiter: asyncio.Future[tuple[bool, str | None]] | None = field(
         default=None, init=False, repr=False
     )
+    # The agent runs on a loop of its own (runs.off_the_loop); the decision comes from the
+    # server's loop: the lock hands it over between the two threads.
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def loop_frame(self, event: str, **fields: Any) -> dict[str, Any]:
         """A frame of the ReAct loop: `type` after `event`, then the fields, then seq and ts."""
@@ -49,26 +53,38 @@ class RunContext:
         After `timeout` seconds (default: the server's `approval_timeout`) the answer is
         (None, None): nobody decided.
         """
-        if self._decision is not None:
-            decision, self._decision = self._decision, None
-            return decision
-        loop = asyncio.get_running_loop()
-        self._waiter = loop.create_future()
+        with self._lock:
+            if self._decision is not None:
+                decision, self._decision = self._decision, None
+                return decision
+            waiter = self._waiter = asyncio.get_running_loop().create_future()
         wait = self.approval_timeout if timeout is None else timeout
         try:
-            return await asyncio.wait_for(asyncio.shield(self._waiter), wait)
+            return await asyncio.wait_for(asyncio.shield(waiter), wait)
         except asyncio.TimeoutError:
             return (None, None)
         finally:
-            self._waiter = None
+            with self._lock:
+                self._waiter = None
 
     def resolve_approval(self, approved: bool, reason: str | None = None) -> None:
-        """Hand the user's decision to the waiting agent (or keep it until the agent asks)."""
+        """Hand the user's decision to the waiting agent (or keep it until the agent asks);
+        safe from any thread: the waiting agent's own loop sets the result."""
         decision = (bool(approved), reason)
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(decision)
-        else:
-            self._decision = decision
+        with self._lock:
+            waiter = self._waiter
+            if waiter is None or waiter.done():
+                self._decision = decision
+                return
+        waiter.get_loop().call_soon_threadsafe(_settle, waiter, decision)
+
+
+def _settle(
+    waiter: asyncio.Future[tuple[bool, str | None]], decision: tuple[bool, str | None]
+) -> None:
+    """Give a waiting agent its decision (on the agent's loop), unless it stopped waiting."""
+    if not waiter.done():
+        waiter.set_result(decision)
 
 
 def delta_frame(event: str, **fields: Any) -> dict[str, Any]:

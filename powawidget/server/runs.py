@@ -8,10 +8,13 @@ from the run's queue.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import secrets
+import threading
 import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,6 +121,75 @@ def _pair_result(calls: list[dict], frame: dict) -> None:
     calls.append({"tool_name": frame.get("tool_name"), "result": result, "arguments": None})
 
 
+_ITEM, _RAISED, _DONE = "item", "raised", "done"
+
+
+async def off_the_loop(
+    make: Callable[[], AsyncIterator[Any]], *, name: str = "powawidget-agent"
+) -> AsyncIterator[Any]:
+    """The items of the async generator `make()` drives on an event loop of its own, in a
+    thread of its own: an agent's work (reading a 10 MB message with regular expressions)
+    never holds the server's loop, so other clients' streams go on meanwhile.
+
+    Items arrive in order; an exception in the agent is raised here; leaving early (or
+    being cancelled) cancels the agent on its loop. Hand-written because asyncio has no
+    bridge for an async generator between two loops (`to_thread` takes plain functions).
+    """
+    loop = asyncio.get_running_loop()
+    inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+    started = threading.Event()
+    control: dict[str, Callable[[], object]] = {}
+
+    def post(kind: str, value: Any) -> None:
+        # RuntimeError: the server's loop closed (shutdown), nobody is listening.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(inbox.put_nowait, (kind, value))
+
+    async def pump() -> None:
+        try:
+            async for item in make():
+                post(_ITEM, item)
+        except BaseException as exc:  # the agent failed, or was cancelled: say so, end
+            post(_RAISED, exc)
+        else:
+            post(_DONE, None)
+
+    def work() -> None:
+        own = asyncio.new_event_loop()
+        try:
+            task = own.create_task(pump())
+            control["cancel"] = lambda: own.call_soon_threadsafe(task.cancel)
+            started.set()
+            own.run_until_complete(task)
+        finally:
+            started.set()
+            own.run_until_complete(own.shutdown_asyncgens())
+            own.close()
+
+    threading.Thread(target=work, name=name, daemon=True).start()
+    finished = False
+    try:
+        while True:
+            kind, value = await inbox.get()
+            if kind == _ITEM:
+                yield value
+            elif kind == _RAISED:
+                finished = True
+                if isinstance(value, asyncio.CancelledError):
+                    return
+                raise value
+            else:
+                finished = True
+                return
+    finally:
+        if not finished:  # we left first (cancelled, or the consumer stopped): stop the agent
+            await asyncio.to_thread(started.wait)
+            cancel = control.get("cancel")
+            if cancel is not None:
+                with contextlib.suppress(RuntimeError):  # its loop closed: it had ended
+                    cancel()
+
+
 class Runs:
     """Starts runs, relays their frames and stores them when they end."""
 
@@ -169,7 +241,7 @@ class Runs:
         """Relay every payload the agent yields; store the run however it ends."""
         documented = getattr(run.agent, "dialect", "server") == "documented"
         try:
-            async for payload in run.agent.run(run.ctx, run.message):
+            async for payload in off_the_loop(lambda: run.agent.run(run.ctx, run.message)):
                 if isinstance(payload, (bytes, bytearray)):
                     run.queue.put_nowait(bytes(payload))  # raw wire bytes (fault agents)
                     continue

@@ -92,6 +92,7 @@ def serve(
         approval_timeout=settings.approval_timeout,
         approve_misses=settings.approve_misses,
         strict_ids=settings.strict_ids,
+        max_body=int(settings.max_body_mb * 1_000_000),
     )
     config = uvicorn.Config(
         app,

@@ -13,6 +13,7 @@ from pathlib import Path
 DEFAULT_DELAY = 0.02  # seconds between streamed tokens: a human reading pace
 DEFAULT_KEEPALIVE = 30.0  # idle seconds before a `: keepalive` comment, as Powabase sends
 DEFAULT_APPROVAL_TIMEOUT = 300.0  # seconds a run waits for a human's approval, as Powabase
+DEFAULT_MAX_BODY_MB = 32.0  # a request body past this many MB (10**6 bytes) is a 413
 
 
 def default_db_path() -> Path:
@@ -58,3 +59,4 @@ class ServerSettings:
     approval_timeout: float = DEFAULT_APPROVAL_TIMEOUT
     approve_misses: int = 0  # approve POSTs each run answers 404 first (multi-worker)
     strict_ids: bool = False  # non-UUID agent ids: the real backend's 500 HTML page
+    max_body_mb: float = DEFAULT_MAX_BODY_MB

@@ -24,6 +24,7 @@ NAMES = (
     "03_teaching_live_demo.ipynb",
     "04_evaluate_an_agent.ipynb",
     "05_ask_about_your_data.ipynb",
+    "06_a_team_of_agents.ipynb",
 )
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
@@ -340,3 +341,25 @@ def test_ask_about_your_data_sends_a_frame_and_a_chart_and_gets_a_structured_ans
     assert kinds.count("dataframe") >= 3 and kinds.count("image") == 1
     image = next(c for c in chips if c["kind"] == "image")
     assert image["image"].startswith("data:image/png;base64,")  # the chip shows what was sent
+
+
+def test_a_team_of_agents_draws_each_delegation(tmp_path: Path) -> None:
+    """Notebook 06 zero-config: orch_demo delegates to agt_demo, a failed sub-agent is a
+    failed card in a completed turn, and the views say who did what."""
+    nb, _ = execute(NAMES[5], tmp_path, kernel_env())
+    assert_clean(nb)
+    assert_light(nb)
+    text = printed(nb)
+    assert "I asked **Powabase demo assistant**" in text
+    assert "could not answer: litellm.InternalServerError" in text
+    assert "server sent:" in text
+    (state,) = chat_states(nb)
+    turns = [e for e in state["history"] if e["kind"] == "turn"]
+    assert [t["status"] for t in turns] == ["completed", "completed"]
+    cards = [i for t in turns for i in t["items"] if i["kind"] == "delegation"]
+    assert [(c["agent"], c["status"]) for c in cards] == [
+        ("agt_demo", "completed"),
+        ("agt_demo", "failed"),
+    ]
+    assert any(i["kind"] == "tool" for i in cards[0]["run"]["items"])
+    assert turns[0]["usageTotal"]["total_tokens"] > turns[0]["usage"]["total_tokens"]

@@ -13,14 +13,16 @@ from powawidget.evaluation.gate import Gate
 from powawidget.evaluation.prompts import prompt_items, with_repeats
 from powawidget.evaluation.scoring import Scoring
 from powawidget.session.connect import connect
+from powawidget.wire.orchestrations import OrchestrationId, is_orchestration
 
 DEFAULT_CONCURRENCY = 8
 
 
 def evaluate(
-    agent_id: str,
-    prompts: Any,
+    agent_id: str | None = None,
+    prompts: Any = None,
     *,
+    orchestration_id: str | None = None,
     scorers: Any = (),
     repeat: int = 1,
     concurrency: int = DEFAULT_CONCURRENCY,
@@ -39,6 +41,9 @@ def evaluate(
     """Run `agent_id` once per prompt, `concurrency` runs at a time; returns at once.
 
     Args:
+        orchestration_id: run an orchestration instead of an agent:
+            `evaluate(orchestration_id="orch_demo", prompts=[...])`; each row's answer is
+            the orchestrator's own text and its tokens are the orchestrator's.
         prompts: strings, dicts with a `prompt` key, or a DataFrame with a `prompt` column;
             other columns (id, expected answer, tags) are carried into `ev.runs`.
         base_url, api_key, client: as for `ChatWidget`; with none of them (and no POWABASE_*
@@ -59,8 +64,16 @@ def evaluate(
         display: show the live panel (in a notebook) or a progress line (in a terminal);
             default: yes.
     """
+    if orchestration_id is not None:
+        if agent_id is not None:
+            raise TypeError("pass agent_id or orchestration_id=, not both")
+        if not isinstance(orchestration_id, str) or not orchestration_id:
+            raise TypeError("orchestration_id= is the orchestration's id, e.g. 'orch_demo'")
+        agent_id = OrchestrationId(orchestration_id)
     if not isinstance(agent_id, str) or not agent_id:
         raise TypeError("evaluate() needs the agent id first, e.g. evaluate('agt_demo', prompts)")
+    if prompts is None:
+        raise TypeError("evaluate() needs the prompts: a list of strings, dicts or a DataFrame")
     if int(concurrency) < 1:
         raise ValueError(f"concurrency must be at least 1, not {concurrency!r}")
     items = with_repeats(prompt_items(prompts), repeat)
@@ -88,7 +101,10 @@ def evaluate(
         run_client.size_pool(concurrency + 2)  # every run (and a judge) keeps its connection
     scoring.bind(run_client, gate)
     try:
-        run_client.get_agent(agent_id)  # a wrong id fails here, once, not once per prompt
+        if is_orchestration(agent_id):  # a wrong id fails here, once, not once per prompt
+            run_client.get_orchestration(agent_id)
+        else:
+            run_client.get_agent(agent_id)
     except BaseException:
         if owned:
             run_client.close()

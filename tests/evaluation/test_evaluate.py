@@ -11,6 +11,7 @@ import pytest
 from powawidget import Evaluation, evaluate
 from powawidget.evaluation.columns import RUN_COLUMNS
 from powawidget.evaluation.gate import Gate
+from powawidget.wire.errors import PowabaseError
 
 
 def questions(n: int) -> list[str]:
@@ -193,3 +194,25 @@ def test_dataframe_prompts_and_parquet_round_trip(connection: dict, tmp_path: An
 
     assert pq.read_table(path).column("tag").to_pylist() == ["x", "y", "z"]
     assert back.show(0).mode == "replay"
+
+
+def test_an_orchestration_is_evaluated_like_an_agent(connection: dict) -> None:
+    ev = evaluate(
+        orchestration_id="orch_demo",
+        prompts=["What does the refund policy say?", "hi"],
+        display=False,
+        **connection,
+    )
+    assert ev.wait(60)
+    delegated, greeted = ev.runs
+    assert delegated["status"] == "completed" and greeted["status"] == "completed"
+    assert delegated["answer"].startswith("I asked **")  # the supervisor's own words
+    assert delegated["tool_names"] == ["delegate_to_agt_demo"]
+    assert greeted["tool_calls"] == 0 and greeted["answer"].startswith("Hello!")
+    with pytest.raises(PowabaseError):
+        evaluate(
+            orchestration_id="00000000-0000-4000-8000-000000000000",
+            prompts=["x"],
+            display=False,
+            **connection,
+        )

@@ -114,3 +114,33 @@ def test_a_structured_answer_is_a_collapsible_table(chat, artifacts_dir):
     # Without response_format the same JSON answer is plain text: no table.
     chat.snapshot([make_event("user_message", text="hi"), *server_run([answer])])
     expect(chat.page.get_by_test_id("answer-json")).to_have_count(0)
+
+
+@pytest.mark.parametrize(("theme", "width"), [("dark", 860), ("light", 380)])
+def test_chips_and_answer_table_read_in_dark_and_narrow(chat, artifacts_dir, theme, width):
+    import pandas as pd
+
+    chat.page.set_viewport_size({"width": width, "height": 900})
+    if theme == "dark":
+        chat.page.evaluate("() => document.body.classList.add('host-dark')")
+    frame = pd.DataFrame({"city": ["Tokyo", "Delhi"], "population": [37.4, 28.5]})
+    context = build_context([frame, png(120, 60)]) + build_context("Kept notes.", kept=True)
+    fmt = {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}}
+    answer = json.dumps({"city": "Tokyo", "population": 37400068, "note": "a long " * 12})
+    chat.mount(theme=theme)
+    chat.snapshot([])
+    chat.conversation.extend([sent_with("What is in these?", context, fmt)])
+    chat.conversation.turns[-1].context_shown = context.shown()
+    chat.events(server_run([answer]))
+    chips = chat.page.get_by_test_id("context-chip")
+    chips.nth(0).locator("summary").click()
+    chips.nth(1).locator("summary").click()
+    root = chat.page.locator(".pw-root")
+    expect(root).to_have_attribute("data-theme", theme)
+    # Nothing overflows the panel sideways, however narrow.
+    overflow = chat.page.evaluate(
+        "() => { const r = document.querySelector('.pw-root');"
+        " return r.scrollWidth - r.clientWidth; }"
+    )
+    assert overflow <= 0
+    root.screenshot(path=str(artifacts_dir / f"context-{theme}-{width}.png"))

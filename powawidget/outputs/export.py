@@ -211,6 +211,25 @@ def _history_note(conv: Conversation, turn: Turn) -> str:
     return history_note(history_group(conv, turn.index))
 
 
+def context_summary(turn: Turn) -> str | None:
+    """One line naming what the turn's message sent as context (from its records: kind,
+    name and size; the content is never in a transcript), or None when it sent none."""
+    parts = []
+    for record in turn.context or []:
+        if not isinstance(record, dict):
+            continue
+        facts = []
+        if isinstance(record.get("rows"), int) and isinstance(record.get("columns"), int):
+            facts.append(f"{record['rows']:,} rows × {record['columns']:,} columns")
+        if isinstance(record.get("width"), int) and isinstance(record.get("height"), int):
+            facts.append(f"{record['width']}×{record['height']} px")
+        if isinstance(record.get("size"), int):
+            facts.append(f"{record['size']:,} bytes")
+        label = f"{record.get('kind') or 'item'} {record.get('name') or ''}".strip()
+        parts.append(f"{label} ({', '.join(facts)})" if facts else label)
+    return "Context sent: " + "; ".join(parts) if parts else None
+
+
 def _markdown_turn(turn: Turn, limit: int, note: str = "") -> list[str]:
     """The Markdown lines of one turn (under `note`, a history note, if given)."""
     lines = [f"## Turn {turn.index + 1}", ""]
@@ -219,6 +238,9 @@ def _markdown_turn(turn: Turn, limit: int, note: str = "") -> list[str]:
     if turn.user_text is not None:
         quoted = "\n".join("> " + line for line in _md_safe(turn.user_text).split("\n"))
         lines += ["**You:**", "", quoted, ""]
+    sent = context_summary(turn)
+    if sent:
+        lines += [f"*{_md_safe(sent)}*", ""]
     if turn.reasoning:
         lines += [
             "<details><summary>Thinking</summary>",
@@ -375,6 +397,9 @@ def _html_turn(turn: Turn, limit: int, note: str = "") -> str:
             f'<div class="msg user"><div class="who">You</div>'
             f'<div class="body">{_text(turn.user_text)}</div></div>'
         )
+    sent = context_summary(turn)
+    if sent:
+        out.append(f'<p class="note">{escape(sent)}</p>')
     if turn.reasoning:
         out.append(
             '<details class="reasoning"><summary>Thinking</summary>'

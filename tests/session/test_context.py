@@ -310,6 +310,13 @@ def test_the_transcript_records_each_item_but_never_the_image(
     transcript.save(saved)
     for text in (json.dumps(chat.events), json.dumps(list(transcript.rows)), saved.read_text()):
         assert encoded not in text and "data:image" not in text
+    # Handouts name what was sent, from the records.
+    line = (
+        f"Context sent: dataframe dataframe 1 (3 rows × 2 columns, {records[0]['size']:,} "
+        f"bytes); image image 2 (16×8 px, {len(image)} bytes)"
+    )
+    assert line in transcript.to_markdown() and line in transcript.to_html()
+    assert encoded not in transcript.to_html()
     # The chip shows exactly what was sent (the panel's view of the turn).
     from powawidget.model.view import entries
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from test_widget import CommLog, capture
+from test_widget import CommLog, capture, from_panel, wait_until
 
 from powawidget import ChatWidget, ContextError, StructuredAnswerError
 from powawidget.notebook.saved import SAVED_IMAGE_CHARS, SAVED_RESULT_CHARS, saved_entry
@@ -92,3 +92,14 @@ def test_a_saved_notebook_cuts_long_context_text_and_leaves_out_big_images() -> 
     assert len(text["text"]) == SAVED_RESULT_CHARS and "cut to 4,000 characters" in text["note"]
     assert "image" not in big and big["name"] == "i"
     assert small["image"] == "data:image/png;base64,AAAA"
+
+
+def test_an_attached_object_goes_with_the_next_message_typed_in_the_panel(chat: Any) -> None:
+    widget, _ = chat("agt_plain")
+    widget._chat.attach(FRAME, "cities")  # what %powa_context cities does
+    from_panel(widget, {"type": "send", "text": "What is in it?"})
+    wait_until(lambda: widget.last_run is not None and widget.last_run.done, what="the run")
+    assert "**cities** has 2 rows" in widget.last_run.text
+    assert widget._chat.next_context == []
+    widget.ask("And now?", timeout=30)
+    assert widget.last_run.context is None

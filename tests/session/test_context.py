@@ -323,3 +323,13 @@ def test_the_transcript_records_each_item_but_never_the_image(
     shown = entries(chat.conversation)[0]["context"]
     assert shown is not None and shown[1]["image"] == f"data:image/png;base64,{encoded}"
     assert shown[0]["text"] == sent[0]["context_override"][0]["text"]
+
+
+def test_a_context_over_a_cap_sends_nothing(chat: ChatSession, sent: list[dict[str, Any]]) -> None:
+    chat.context_limits.max_chars = 100
+    with pytest.raises(ContextTooLargeError, match="the limit is 100 per message"):
+        chat.send("hi", context="x" * 101)
+    assert sent == [] and chat.conversation.turns == []
+    chat.context_limits.max_chars = 1_000
+    chat.send("hi", context="x" * 101).wait(30)
+    assert sent == [{"message": "hi", "context_override": "x" * 101}]

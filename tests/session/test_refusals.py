@@ -12,6 +12,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,10 @@ def test_a_closed_widget_refuses_every_verb_and_sends_nothing() -> None:
     with scripted_peer(script) as peer:
         client = PowabaseClient(peer.url, "key", uuid_agent_ids=False)
         widget = ChatWidget("agt_demo", client=client)
+        for _ in range(500):  # the panel looks the agent's name up in the background
+            if "GET /api/agents/agt_demo" in peer.paths():
+                break
+            time.sleep(0.01)
         widget.close()
         before = list(peer.paths())
         verbs = {

@@ -64,7 +64,19 @@ __all__ = [
 EXIT_OK, EXIT_FAILED, EXIT_SETUP, EXIT_INTERRUPTED = 0, 1, 2, 130
 FAILURES = frozenset({"error", "client_error"})
 """Events that fail a run whatever follows (a failed `complete` fails it too)."""
-QUIET = frozenset({"user_message", "usage", "history", "session_loaded", "new_session"})
+QUIET = frozenset(
+    {
+        "user_message",
+        "usage",
+        "history",
+        "session_loaded",
+        "new_session",
+        "orchestration_started",
+        "orchestration_completed",
+        "delegation_started",
+        "delegation_completed",
+    }
+)
 """Events the fold takes without an item of their own, shown through what they change."""
 
 
@@ -280,12 +292,14 @@ class TerminalView(EventPrinter):
             )
             if approval.message:
                 self._note(self.style.dim, f"{indent}  {shorten(approval.message)}")
-        if approval.waiting and not seen.asked and not indent:
+        if approval.waiting and not seen.asked:
             seen.asked = True
             decision = self.decide(approval)
-            if decision is not None and run.run_id and client is not None:
+            # The server waits on the run the stream belongs to (an orchestration's too).
+            top = self.turn.run_id if self.turn is not None else run.run_id
+            if decision is not None and top and client is not None:
                 approved, reason = decision
-                client.approve(run.run_id, approved, reason)
+                client.approve(top, approved, reason)
                 sent = "approve" if approved else f"deny ({reason})"
                 self._note(self.style.dim, f"{indent}  sent: {sent}")
         if approval.outcome is None or seen.done:

@@ -285,55 +285,66 @@ def _markdown_turn(turn: Turn, limit: int, note: str = "") -> list[str]:
 
 # ---------------------------------------------------------------- HTML
 
-# Scoped to the transcript (it also sits inside notebook outputs); JupyterLab's --jp-*
-# colours when present, else light/dark defaults.
+# Scoped to the transcript (it also sits inside notebook outputs). Its own palette, never a
+# host's variables (JupyterLab's --jp-brand-color3 and --jp-error-color3 stay light in its
+# dark theme: white on light blue). Light or dark by the reader's system (GitHub, nbviewer,
+# a page on its own), overridden by the host's theme where it says one: JupyterLab's
+# `data-jp-theme-light` on <body>, VS Code's `vscode-light`/`vscode-dark` body classes.
+# The copy paints its own background, so its text reads on any page.
 _LIGHT = (
-    "--fg:var(--jp-content-font-color1,#1f2328);--muted:var(--jp-content-font-color2,#59636e);"
-    "--card:var(--jp-layout-color2,#f6f8fa);--line:var(--jp-border-color1,#d1d9e0);"
-    "--user:var(--jp-brand-color3,#ddf4ff);--err:var(--jp-error-color3,#ffebe9);"
-    "--errline:var(--jp-error-color1,#cf222e);"
-    "--accent:var(--jp-content-link-color,#0969da)"
+    "--bg:#ffffff;--fg:#1f2328;--muted:#59636e;--card:#f6f8fa;--line:#d1d9e0;"
+    "--user:#ddf4ff;--err:#ffebe9;--errline:#cf222e;--accent:#0969da;color-scheme:light"
 )
 _DARK = (
-    "--fg:var(--jp-content-font-color1,#e6edf3);--muted:var(--jp-content-font-color2,#9198a1);"
-    "--card:var(--jp-layout-color2,#161b22);--line:var(--jp-border-color1,#3d444d);"
-    "--user:var(--jp-brand-color3,#12263f);--err:var(--jp-error-color3,#3c1618);"
-    "--errline:var(--jp-error-color1,#f85149);"
-    "--accent:var(--jp-content-link-color,#4493f8)"
+    "--bg:#0d1117;--fg:#e6edf3;--muted:#9198a1;--card:#1b222c;--line:#3d444d;"
+    "--user:#132b48;--err:#3a1d22;--errline:#f85149;--accent:#58a6ff;color-scheme:dark"
 )
+_T = ".powawidget-transcript"
 _CSS = (
-    f".powawidget-transcript{{{_LIGHT};color:var(--fg);max-width:860px;margin:0 auto;"
+    f"{_T}{{{_LIGHT}}}"
+    f"@media (prefers-color-scheme:dark){{{_T}{{{_DARK}}}}}"
+    f"body[data-jp-theme-light=true] {_T},body.vscode-light {_T}{{{_LIGHT}}}"
+    f"body[data-jp-theme-light=false] {_T},body.vscode-dark {_T}{{{_DARK}}}"
+    f"{_T}{{color:var(--fg);background:var(--bg);border-radius:8px;padding:12px 16px;"
+    "max-width:860px;margin:0 auto;box-sizing:border-box;"
     "font:15px/1.55 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}"
-    f"@media (prefers-color-scheme:dark){{.powawidget-transcript{{{_DARK}}}}}"
     """
-.powawidget-transcript h1{font-size:1.5em;margin:0 0 4px}
+.powawidget-transcript h1{font-size:1.5em;margin:0 0 4px;color:inherit}
+.powawidget-transcript :is(h2,h3,h4,h5,h6,strong,em){color:inherit}
 .powawidget-transcript .meta,.powawidget-transcript .usage,.powawidget-transcript .note{
 color:var(--muted);font-size:.85em}
 .powawidget-transcript .turn{border-top:1px solid var(--line);padding:12px 0}
 .powawidget-transcript .who{font-weight:600;font-size:.8em;color:var(--muted);
 text-transform:uppercase;margin:8px 0 2px}
-.powawidget-transcript .user .body{background:var(--user);border-radius:8px;padding:8px 12px;
-white-space:pre-wrap}
+.powawidget-transcript .user .body{background:var(--user);color:var(--fg);border-radius:8px;
+padding:8px 12px;white-space:pre-wrap}
 .powawidget-transcript .body{overflow-wrap:anywhere}
-.powawidget-transcript pre{background:var(--card);border:1px solid var(--line);
-border-radius:6px;padding:8px 10px;overflow:auto;max-height:32em;white-space:pre-wrap;
-overflow-wrap:anywhere;font-size:.85em}
+.powawidget-transcript pre{background:var(--card);color:var(--fg);border:1px solid var(--line);
+border-radius:6px;padding:8px 10px;margin:6px 0;overflow:auto;max-height:32em;
+white-space:pre-wrap;overflow-wrap:anywhere;font-size:.85em}
 .powawidget-transcript code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.powawidget-transcript :not(pre)>code{background:var(--card);color:var(--fg);border-radius:4px;
+padding:0 3px}
 .powawidget-transcript details{border:1px solid var(--line);border-radius:6px;margin:6px 0;
 padding:4px 10px;background:var(--card)}
+.powawidget-transcript details pre{background:var(--bg)}
 .powawidget-transcript summary{cursor:pointer}
 .powawidget-transcript .state{font-size:.8em;border:1px solid var(--line);border-radius:10px;
 padding:0 6px}
 .powawidget-transcript .state-error .state{border-color:var(--errline)}
-.powawidget-transcript .error{background:var(--err);border:1px solid var(--errline);
-border-radius:6px;padding:8px 12px;margin:8px 0}
+.powawidget-transcript .error{background:var(--err);color:var(--fg);
+border:1px solid var(--errline);border-radius:6px;padding:8px 12px;margin:8px 0}
 .powawidget-transcript .label{font-size:.8em;color:var(--muted);margin-top:6px}
-.powawidget-transcript table{border-collapse:collapse}
-.powawidget-transcript td,.powawidget-transcript th{border:1px solid var(--line);padding:2px 8px}
+.powawidget-transcript .body table{border-collapse:collapse;margin:8px 0;color:var(--fg);
+font-size:.9em;table-layout:auto}
+.powawidget-transcript .body table :is(td,th){border:1px solid var(--line);padding:3px 8px;
+text-align:left;vertical-align:top;white-space:normal}
+.powawidget-transcript .body table th{background:var(--card)}
+.powawidget-transcript .body table tbody tr:nth-child(n){background:transparent}
 .powawidget-transcript a{color:var(--accent)}
 .powawidget-transcript hr.session{border:0;border-top:3px double var(--line);margin:24px 0 4px}
 .powawidget-transcript blockquote{margin:0;padding-left:12px;border-left:3px solid var(--line);
-color:var(--muted)}
+color:var(--muted);background:none}
 """
 )
 _PAGE_CSS = (

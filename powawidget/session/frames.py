@@ -10,6 +10,7 @@ methods both share. The table writer is our own because `DataFrame.to_markdown` 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 
@@ -25,10 +26,14 @@ def frame_library(value: Any) -> str | None:
     return None
 
 
+_LINE_BREAKS = re.compile("[\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+"""Every character `str.splitlines` breaks at: none may stay inside a table row."""
+
+
 def _cell(value: Any, limit: int) -> str:
     """One table cell: text on one line, `|` escaped, cut to `limit` characters."""
     text = "" if (isinstance(value, float) and math.isnan(value)) or value is None else str(value)
-    text = text.replace("\r", " ").replace("\n", " ").replace("|", "\\|")
+    text = _LINE_BREAKS.sub(" ", text).replace("|", "\\|")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

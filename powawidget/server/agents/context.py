@@ -5,7 +5,9 @@ in the user message) and answers about it; these rules do the same for what powa
 sends: a DataFrame's shape, columns and numeric summary (the text `session.frames`
 writes), an image's size (read from its PNG/JPEG bytes), any other text's length. With a
 `response_format` the tools agent answers JSON shaped by the schema, filled from what it
-read. Deterministic, so tests and notebook 05 can rely on the answers.
+read. Deterministic, so tests and notebook 05 can rely on the answers. The PNG/JPEG size
+reader is the server's own: it stands apart from the client layers (it reads an image as a
+model would, from the bytes it was sent) and may import none of them.
 """
 
 from __future__ import annotations

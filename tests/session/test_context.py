@@ -333,3 +333,15 @@ def test_a_context_over_a_cap_sends_nothing(chat: ChatSession, sent: list[dict[s
     chat.context_limits.max_chars = 1_000
     chat.send("hi", context="x" * 101).wait(30)
     assert sent == [{"message": "hi", "context_override": "x" * 101}]
+
+
+def test_retry_sends_the_same_context_and_format_again(
+    chat: ChatSession, sent: list[dict[str, Any]]
+) -> None:
+    chat.send(
+        "hi", context=CITIES.head(2), response_format={"type": "json_object"}, options={"x": 1}
+    ).wait(30)
+    handle = chat.retry()
+    assert handle is not None and handle.wait(30)
+    assert len(sent) == 2 and sent[0] == {k: v for k, v in sent[1].items() if k != "session_id"}
+    assert set(sent[1]) == {"message", "session_id", "context_override", "response_format", "x"}

@@ -145,3 +145,18 @@ def test_two_approvals_of_one_tool_keep_their_own_outcomes(
     second.locator("summary").click()
     expect(second.get_by_test_id("tool-result")).to_have_count(0)
     assert "Blocked by hook" not in second.inner_text()
+
+
+def test_a_waiting_call_fits_a_narrow_panel(chat: Any, artifacts_dir: Path) -> None:
+    chat.page.set_viewport_size({"width": 380, "height": 640})
+    chat.mount(session_id="sess_0123456789ab")
+    chat.snapshot([user(QUESTION), *normalise(waiting(1))])
+    chat.set("status", "waiting_approval")
+    card = chat.page.get_by_test_id("tool-card")
+    approve, deny = card.get_by_test_id("approve"), card.get_by_test_id("deny")
+    expect(deny).to_be_in_viewport()
+    right = box(card)["x"] + box(card)["width"]
+    assert box(deny)["x"] + box(deny)["width"] <= right  # nothing spills out of the card
+    assert box(approve)["y"] == box(deny)["y"]
+    chat.settle()
+    chat.page.get_by_test_id("chat").screenshot(path=str(artifacts_dir / "approval_narrow.png"))

@@ -345,3 +345,64 @@ def test_retry_sends_the_same_context_and_format_again(
     assert handle is not None and handle.wait(30)
     assert len(sent) == 2 and sent[0] == {k: v for k, v in sent[1].items() if k != "session_id"}
     assert set(sent[1]) == {"message", "session_id", "context_override", "response_format", "x"}
+
+
+def _kinds(tmp_path: Path) -> dict[str, Any]:
+    """One object of every kind `context=` takes."""
+    from PIL import Image
+
+    (tmp_path / "notes.txt").write_text("Plain notes.", encoding="utf-8")
+    CITIES.head(4).to_csv(tmp_path / "cities.csv", index=False)
+    (tmp_path / "dot.png").write_bytes(png(3, 3))
+    figure, axes = plt.subplots(figsize=(2, 1), dpi=50)
+    axes.plot([1, 2])
+    plt.close(figure)
+    return {
+        "str": "Some notes.",
+        "pandas": CITIES.head(3),
+        "polars": pl.from_pandas(CITIES.head(3)),
+        "series": CITIES["population"].head(3),
+        "dict": {"a": 1},
+        "json list": [{"a": 1}, {"b": 2}],
+        "figure": figure,
+        "pil": Image.new("RGB", (5, 4), "blue"),
+        "png bytes": png(6, 2),
+        "text file": tmp_path / "notes.txt",
+        "csv file": tmp_path / "cities.csv",
+        "image file": tmp_path / "dot.png",
+        "a list": ["Some notes.", CITIES.head(2), png(2, 2)],
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "blocks"),
+    [
+        ("str", False),
+        ("pandas", False),
+        ("polars", False),
+        ("series", False),
+        ("dict", False),
+        ("json list", False),
+        ("figure", True),
+        ("pil", True),
+        ("png bytes", True),
+        ("text file", False),
+        ("csv file", False),
+        ("image file", True),
+        ("a list", True),
+    ],
+)
+def test_each_kind_reaches_the_server_as_exactly_its_context(
+    chat: ChatSession, sent: list[dict[str, Any]], tmp_path: Path, kind: str, blocks: bool
+) -> None:
+    value = _kinds(tmp_path)[kind]
+    expected = build_context(value).override
+    handle = chat.send("What is this?", context=value)
+    assert handle.wait(30) and handle.error is None, handle.error
+    assert sent == [{"message": "What is this?", "context_override": expected}]
+    assert isinstance(expected, list) is blocks
+    if blocks:  # every image is a caption then a data URL, as the server passes on
+        images = [b for b in expected if b["type"] == "image_url"]
+        assert images and all(
+            b["image_url"]["url"].startswith("data:image/png;base64,") for b in images
+        )

@@ -55,6 +55,8 @@ class Evaluation(TranscriptViews):
         self._store = EventStore()  # each run's events, on disk (see `events_store`)
         self._scores: dict[str, dict[str, Any]] = {}
         self._recovering: list[tuple[Prompt, dict[str, Any]]] = []
+        self._seq = 0  # counts row changes; `_touched` has each row's last (the panel's diff)
+        self._touched: dict[str, int] = {}
         self._lock = threading.RLock()
         self._done = threading.Event()
         self._listeners: list[Listener] = []
@@ -125,24 +127,48 @@ class Evaluation(TranscriptViews):
 
     # ---- views ----------------------------------------------------------------------------
 
+    def _set_row(self, key: str, row: dict[str, Any]) -> None:
+        """Replace a prompt's row (under the lock) and note the change."""
+        self._rows[key] = row
+        self._touch(key)
+
+    def _touch(self, key: str) -> None:
+        self._seq += 1
+        self._touched[key] = self._seq
+
+    def _changed_rows(self, since: int) -> tuple[int, list[tuple[int, dict[str, Any]]]]:
+        """(the change count now, [(index, row)] changed after `since`; all when < 0): the
+        live panel sends only these, without building the whole table each time."""
+        with self._lock:
+            names = self.score_columns if self.scoring or self._scores else None
+            changed = [
+                (i, self._row(p, names))
+                for i, p in enumerate(self._prompts)
+                if since < 0 or self._touched.get(p.key, 0) > since
+            ]
+            return self._seq, changed
+
+    def _row(self, prompt: Prompt, names: list[str] | None) -> dict[str, Any]:
+        """One row of `runs` (score columns when `names` is not None)."""
+        row = with_carried(self._rows[prompt.key], prompt)
+        if names is not None:
+            row.update(dict.fromkeys(names))
+            row.update(passed=None, score=None, errors=[])
+            row.update(self._scores.get(prompt.key) or {})
+        return row
+
     @property
     def runs(self) -> Table:
         """One row per (prompt, repeat), in the prompts' order: `RUN_COLUMNS`, the carried
         columns, then (with scorers) a column per scorer, `passed`, `score` and `errors`."""
         with self._lock:
-            rows = [with_carried(self._rows[p.key], p) for p in self._prompts]
-            scores = [self._scores.get(p.key) for p in self._prompts]
+            names = self.score_columns if self.scoring or self._scores else None
+            rows = [self._row(p, names) for p in self._prompts]
         carried: list[str] = []
         for prompt in self._prompts:
             carried.extend(k for k in prompt.carried if k not in carried)
         columns = [*RUN_COLUMNS, *carried]
-        if self.scoring or any(scores):
-            names = self.score_columns
-            for row, score in zip(rows, scores, strict=True):
-                row.update(dict.fromkeys(names))
-                row.update(passed=None, score=None, errors=[])
-                if score:
-                    row.update(score)
+        if names is not None:
             columns += [*names, *SCORE_TAIL]
         return Table(rows, columns)
 
@@ -272,7 +298,7 @@ class Evaluation(TranscriptViews):
             if finished is not None:
                 row = {k: finished["row"].get(k) for k in RUN_COLUMNS}
                 row["repeat"] = prompt.repeat
-                self._rows[prompt.key] = row
+                self._set_row(prompt.key, row)
                 offset, length = finished["events_at"]
                 self._store.at(prompt.key, (checkpoint.path, offset, length))
                 self._score(prompt, row, finished.get("scores"))
@@ -281,27 +307,33 @@ class Evaluation(TranscriptViews):
                 elif row["status"] in DONE_STATUSES or not retry_unfinished:
                     continue
             elif started is not None and started.get("run_id") and recover:
-                self._rows[prompt.key] = pending_row(
-                    prompt,
-                    RUNNING,
-                    run_id=started.get("run_id"),
-                    session_id=started.get("session_id"),
+                self._set_row(
+                    prompt.key,
+                    pending_row(
+                        prompt,
+                        RUNNING,
+                        run_id=started.get("run_id"),
+                        session_id=started.get("session_id"),
+                    ),
                 )
                 self._recovering.append((prompt, started))
                 continue
             elif started is not None:
-                self._rows[prompt.key] = pending_row(
-                    prompt,
-                    UNFINISHED,
-                    run_id=started.get("run_id"),
-                    session_id=started.get("session_id"),
-                    error=(
-                        "started before the checkpoint's process ended; not sent again "
-                        if started.get("run_id")
-                        else "sent before the checkpoint's process ended, with no run id "
-                        "recorded (it may have run on the server); not sent again "
-                    )
-                    + "(pass retry_unfinished=True to send it again)",
+                self._set_row(
+                    prompt.key,
+                    pending_row(
+                        prompt,
+                        UNFINISHED,
+                        run_id=started.get("run_id"),
+                        session_id=started.get("session_id"),
+                        error=(
+                            "started before the checkpoint's process ended; not sent again "
+                            if started.get("run_id")
+                            else "sent before the checkpoint's process ended, with no run id "
+                            "recorded (it may have run on the server); not sent again "
+                        )
+                        + "(pass retry_unfinished=True to send it again)",
+                    ),
                 )
                 if not retry_unfinished:
                     continue
@@ -314,14 +346,14 @@ class Evaluation(TranscriptViews):
         from powawidget.evaluation.recover import unrecovered_row
 
         with self._lock:
-            self._rows[prompt.key] = unrecovered_row(prompt, record, why)
+            self._set_row(prompt.key, unrecovered_row(prompt, record, why))
         self._changed()
 
     def _dispatched(self, prompt: Prompt) -> None:
         if self._checkpoint is not None:  # before the request leaves: a crash now leaves a trace
             self._checkpoint.started(prompt.key, prompt.prompt, None, None)
         with self._lock:
-            self._rows[prompt.key] = pending_row(prompt, RUNNING)
+            self._set_row(prompt.key, pending_row(prompt, RUNNING))
         self._changed()
 
     def _started(self, prompt: Prompt, run_id: str | None, session_id: str | None) -> None:
@@ -329,6 +361,7 @@ class Evaluation(TranscriptViews):
             self._checkpoint.started(prompt.key, prompt.prompt, run_id, session_id)
         with self._lock:
             self._rows[prompt.key].update(run_id=run_id, session_id=session_id)
+            self._touch(prompt.key)
         self._changed()
 
     def _finished(
@@ -338,7 +371,7 @@ class Evaluation(TranscriptViews):
             if self._checkpoint is not None:
                 self._checkpoint.unsent(prompt.key)
             with self._lock:
-                self._rows[prompt.key] = pending_row(prompt)
+                self._set_row(prompt.key, pending_row(prompt))
             self._changed()
             return
         row["repeat"] = prompt.repeat
@@ -348,7 +381,7 @@ class Evaluation(TranscriptViews):
         else:
             self._store.put(prompt.key, events)
         with self._lock:
-            self._rows[prompt.key] = row
+            self._set_row(prompt.key, row)
             self._finished_here += 1
         self._changed()
 
@@ -376,7 +409,7 @@ class Evaluation(TranscriptViews):
             self.stop_reason = stop_reason
             for prompt in self._prompts:  # a run that never reported back is not running
                 if self._rows[prompt.key]["status"] == RUNNING:
-                    self._rows[prompt.key] = pending_row(prompt)
+                    self._set_row(prompt.key, pending_row(prompt))
             pending = any(r["status"] == PENDING for r in self._rows.values())
             self._state = "stopped" if stop_reason or pending else "done"
             if self._state == "stopped" and self.stop_reason is None:

@@ -46,6 +46,7 @@ class EvaluationPanel(anywidget.AnyWidget):
         self.evaluation = evaluation
         self._lock = threading.Lock()
         self._sent: dict[int, dict[str, Any]] = {}
+        self._seen = -1  # the evaluation's change count at the last flush (-1: send all)
         self._timer: threading.Timer | None = None
         self._last_flush = 0.0
         self.on_msg(self._on_front_message)
@@ -67,7 +68,8 @@ class EvaluationPanel(anywidget.AnyWidget):
             self._timer = None
             self._last_flush = time.monotonic()
             changed = []
-            for index, row in enumerate(evaluation.runs):
+            self._seen, rows = evaluation._changed_rows(self._seen)
+            for index, row in rows:
                 compact = _compact(row)
                 if self._sent.get(index) != compact:
                     self._sent[index] = compact

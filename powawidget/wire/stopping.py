@@ -8,6 +8,7 @@ import contextlib
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,33 +24,68 @@ CANCEL_POLL = 0.05  # seconds a cancel watcher takes to notice it was closed
 
 
 class CancelWatch:
-    """Calls `action` from a helper thread once `cancel` is set, unless closed first.
+    """Calls `action` once `cancel` is set, unless closed first.
 
     A `threading.Event` has no callbacks; this lets a plain flag cut a blocked call short
-    (a header wait, a read). The thread wakes the moment the event is set; it rechecks
-    `close()` every `CANCEL_POLL` seconds, so it ends soon after.
+    (a header wait, a read). One shared thread (`_Watcher`) checks every open watch each
+    `CANCEL_POLL` seconds, so a stop lands within that, and a hundred runs in flight cost
+    one thread waking 20 times a second, not two hundred.
     """
 
     def __init__(self, cancel: threading.Event, action: Callable[[], None]) -> None:
         self._cancel = cancel
         self._action = action
         self._closed = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name="powawidget-stop", daemon=True)
-        self._thread.start()
+        _WATCHER.add(self)
 
     def close(self) -> None:
-        """Stop watching (the thread ends within `CANCEL_POLL` seconds)."""
+        """Stop watching (the shared thread forgets it within `CANCEL_POLL` seconds)."""
         self._closed.set()
 
-    def _watch(self) -> None:
-        while not self._closed.is_set():
-            if self._cancel.wait(CANCEL_POLL):
-                if not self._closed.is_set():
-                    try:
-                        self._action()
-                    except Exception:  # a failed stop must not kill the process quietly
-                        log.warning("powawidget: stopping the run failed", exc_info=True)
-                return
+    def _due(self) -> bool:
+        """True once this watch is over: closed, or its action ran."""
+        if self._closed.is_set():
+            return True
+        if not self._cancel.is_set():
+            return False
+        try:
+            self._action()
+        except Exception:  # a failed stop must not kill the watcher quietly
+            log.warning("powawidget: stopping the run failed", exc_info=True)
+        return True
+
+
+class _Watcher:
+    """The one thread behind every `CancelWatch`: it runs while any watch is open."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._watches: list[CancelWatch] = []
+        self._thread: threading.Thread | None = None
+
+    def add(self, watch: CancelWatch) -> None:
+        with self._lock:
+            self._watches.append(watch)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="powawidget-stop", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                watches = list(self._watches)
+            done = {id(w) for w in watches if w._due()}
+            with self._lock:
+                self._watches = [w for w in self._watches if id(w) not in done]
+                if not self._watches:
+                    self._thread = None
+                    return
+            time.sleep(CANCEL_POLL)
+
+
+_WATCHER = _Watcher()
 
 
 _inflight = threading.local()

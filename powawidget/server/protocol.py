@@ -87,6 +87,17 @@ def _settle(
         waiter.set_result(decision)
 
 
+READ_LIMIT = 20_000
+"""Characters of a message the scripted agents read to decide what to do (a model has a
+context window too): a 10 MB message costs them no more than a long question, and no
+regular expression holds the server for seconds. Usage still counts the whole message."""
+
+
+def readable(message: str) -> str:
+    """The part of `message` an agent reads (its first `READ_LIMIT` characters)."""
+    return message[:READ_LIMIT]
+
+
 def delta_frame(event: str, **fields: Any) -> dict[str, Any]:
     """A streamed delta: `type` beside `event`, but no seq or ts (PROTOCOL "Framing")."""
     return {"event": event, "type": event, **fields}

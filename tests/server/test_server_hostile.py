@@ -13,7 +13,6 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -141,28 +140,37 @@ def test_a_body_under_the_limit_still_runs(small_server: Any) -> None:
     assert '"event": "complete"' in frames
 
 
-def test_a_long_read_does_not_hold_another_clients_stream(tmp_path: Path) -> None:
-    # The demo agent reads a 10 MB message for tens of seconds. On the event loop, no
-    # other client got a byte until it was done; off it, a small run completes meanwhile.
-    server = start_local_server(delay=0.0, db_path=str(tmp_path / "fair.sqlite3"))
-    big_done = threading.Event()
+def test_an_agent_busy_in_its_thread_does_not_hold_another_clients_stream(
+    local_server: Any,
+) -> None:
+    # fault_busy blocks its thread for 20 s without awaiting, as an agent reading a huge
+    # message does. On the server's event loop no other client would get a byte meanwhile.
+    busy_done = threading.Event()
 
-    def big() -> None:
-        with api(server, timeout=120.0) as client, contextlib.suppress(httpx.HTTPError):
-            client.post(stream_path("agt_demo"), json={"message": "hello " + "x" * 10_000_000})
-            big_done.set()
+    def busy() -> None:
+        with api(local_server, timeout=60.0) as client, contextlib.suppress(httpx.HTTPError):
+            client.post(stream_path("fault_busy"), json={"message": "busy 20"})
+            busy_done.set()
 
-    try:
-        threading.Thread(target=big, daemon=True).start()
-        with api(server, timeout=httpx.Timeout(15.0)) as client:  # generous: ~0.3 s here
-            # Wait until the big message is in (its run started), then ask something small.
-            for _ in range(200):
-                listed = client.get("/api/agents/agt_demo/sessions").json()["sessions"]
-                if listed:
-                    break
-                threading.Event().wait(0.05)
-            frames = client.post(stream_path("agt_demo"), json={"message": "hi"}).text
-        assert '"event": "complete"' in frames
-        assert not big_done.is_set()  # the big one is still being read
-    finally:
-        server.stop(timeout=1.0)  # the agent is still reading: no need to wait for it
+    threading.Thread(target=busy, daemon=True).start()
+    with api(local_server, timeout=httpx.Timeout(10.0)) as client:
+        for _ in range(200):  # until the busy run started (its session exists)
+            listed = client.get("/api/agents/fault_busy/sessions").json()["sessions"]
+            if listed:
+                break
+            threading.Event().wait(0.05)
+        assert listed, "the busy run never started"
+        frames = client.post(stream_path("agt_demo"), json={"message": "hi"}).text
+    assert '"event": "complete"' in frames
+    assert not busy_done.is_set()  # the busy agent is still at work
+
+
+def test_the_demo_agents_read_a_10_mb_message_quickly(local_server: Any) -> None:
+    # They read its first 20,000 characters (their "context window"); usage counts it all.
+    with api(local_server, timeout=60.0) as client:
+        frames = client.post(
+            stream_path("agt_demo"), json={"message": "What is the refund policy? " + "x" * 10**7}
+        ).text
+    complete = json.loads(frames.strip().split("\n\n")[-1][6:])
+    assert complete["status"] == "completed" and "refund" in complete["content"].lower()
+    assert complete["usage"]["prompt_tokens"] > 2_000_000

@@ -15,7 +15,7 @@ from typing import Any
 
 from powawidget.server.agents.answers import money
 from powawidget.server.agents.loop import ServerRun, ToolRequest
-from powawidget.server.protocol import Dialect, RunContext
+from powawidget.server.protocol import Dialect, RunContext, readable
 from powawidget.server.tools import Tool, ToolError
 
 DEFAULT_ORDER = "ORD-1042"
@@ -77,6 +77,7 @@ _REQUEST_WORDS = re.compile(
 def refund_reason(message: str) -> str:
     """Why the customer wants the refund, in their words ("it arrived late"), else
     "customer request" when the message gives no reason."""
+    message = readable(message)
     for pattern in (_REASON_MARKER, _STATEMENT):
         found = pattern.search(message)
         if found:

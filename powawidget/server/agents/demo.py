@@ -16,7 +16,7 @@ from powawidget.server.agents.loop import ServerRun, ToolRequest
 from powawidget.server.agents.parts import Events, answer_parts, read_all
 from powawidget.server.agents.reading import Intent
 from powawidget.server.knowledge import Product
-from powawidget.server.protocol import Dialect, RunContext
+from powawidget.server.protocol import Dialect, RunContext, readable
 from powawidget.server.tools import TOOLS, format_number
 
 
@@ -66,7 +66,7 @@ class DemoAgent:
 
     def respond(self, run: ServerRun, message: str) -> Events:
         """The run's events after `start`: decide, call tools, answer."""
-        intents = read_all(message, run.ctx.history)
+        intents = read_all(readable(message), run.ctx.history)
         if len(intents) > 1:
             return answer_parts(run, intents, self._handler)
         return self._handler(intents[0])(run, intents[0])

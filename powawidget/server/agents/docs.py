@@ -15,7 +15,7 @@ from typing import Any
 
 from powawidget.server.agents.demo import DemoAgent
 from powawidget.server.agents.loop import ServerRun
-from powawidget.server.protocol import Dialect, RunContext
+from powawidget.server.protocol import Dialect, RunContext, readable
 from powawidget.server.tools import TOOLS
 
 RATE_LIMIT_MESSAGE = "Rate limit exceeded: too many requests for this project, retry in 20 s."
@@ -54,7 +54,7 @@ class DocsAgent:
     async def run(self, ctx: RunContext, message: str) -> AsyncIterator[dict[str, Any]]:
         """Answer like agt_demo, in documented fields; "fail" → a rate_limited error."""
         yield {"event": "start", "session_id": ctx.session_id, "run_id": ctx.run_id}
-        if re.search(r"\bfail", message, re.IGNORECASE):
+        if re.search(r"\bfail", readable(message), re.IGNORECASE):
             yield {"event": "step_started", "step_number": 1}
             yield {"event": "error", "message": RATE_LIMIT_MESSAGE, "code": "rate_limited"}
             return

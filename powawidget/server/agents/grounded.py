@@ -18,7 +18,7 @@ from typing import Any
 from powawidget.server import knowledge
 from powawidget.server.agents.context import answer_reply, context_reply
 from powawidget.server.agents.loop import ServerRun
-from powawidget.server.protocol import Dialect, RunContext
+from powawidget.server.protocol import Dialect, RunContext, readable
 
 KB_ID = "6f1d2c3b-0a9e-4b8c-9d7e-5a4b3c2d1e0f"  # the demo knowledge base (a stable id)
 KB_NAMESPACE = uuid.UUID(KB_ID)
@@ -55,6 +55,7 @@ def _plain(text: str) -> str:
 
 def retrieve(message: str) -> list[Source]:
     """The knowledge items relevant to `message`, best first, numbered from 1."""
+    message = readable(message)
     found: list[tuple[str, str, dict[str, Any]]] = []
     for policy in knowledge.mentioned_policies(message):
         name = f"policies/{policy.topic}.md"

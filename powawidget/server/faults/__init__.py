@@ -33,6 +33,7 @@ from powawidget.server.faults.status import (
 )
 from powawidget.server.faults.streaming import (
     BigResult,
+    Busy,
     Dropped,
     ErrorEvent,
     FailedRun,
@@ -76,6 +77,12 @@ FAULT_AGENTS: list[FaultAgent] = [
         "fault_stall",
         'Stalls with keepalives every 0.5 s; "stall N" stalls N seconds (default 3).',
         keepalive=0.5,
+    ),
+    _fault(
+        Busy,
+        "fault_busy",
+        'Blocks its thread before answering; "busy N" for N seconds (default 3).',
+        keepalive=math.inf,
     ),
     _fault(FailedRun, "fault_failed_run", "Ends with complete.status failed and an error."),
     _fault(ErrorEvent, "fault_error_event", "Ends with an error event."),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -53,6 +54,22 @@ class Stall(FaultAgent):
         await asyncio.sleep(seconds)
         text.append("up.")
         yield {"event": "content_delta", "delta": "up."}
+
+
+class Busy(FaultAgent):
+    """Work that holds its thread: "busy N" blocks N seconds (default 3) without awaiting,
+    as an agent reading a huge message does. On the server's loop that would stall every
+    other client; agents run on a loop of their own (runs.off_the_loop)."""
+
+    async def script(self, ctx: RunContext, message: str, text: list[str]) -> AsyncIterator[Any]:
+        words = message.split()
+        seconds = 3.0
+        if len(words) >= 2 and words[0].lower() == "busy":
+            with contextlib.suppress(ValueError):
+                seconds = min(60.0, max(0.0, float(words[1])))
+        time.sleep(seconds)  # deliberately blocking: that is the fault
+        text.append("Done.")
+        yield {"event": "content_delta", "delta": "Done."}
 
 
 class FailedRun(FaultAgent):

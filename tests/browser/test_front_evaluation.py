@@ -11,12 +11,13 @@ STATS = {
     "total": 4, "done": 2, "running": 1, "pending": 1, "completed": 1, "failed": 1,
     "stopped": 0, "unfinished": 0, "elapsed_s": 2.0, "throughput": 1.0,
     "ttft_p50_ms": 120.0, "ttft_p95_ms": 1500.0, "eta_s": 2.0,
+    "passed": 1, "scored": 2, "pass_rate": 0.5,
 }  # fmt: skip
 
 
-def row(status: str, prompt: str, answer: str = "", error: str = "") -> dict:
+def row(status: str, prompt: str, answer: str = "", error: str = "", passed=None) -> dict:
     return {"prompt": prompt, "answer": answer, "status": status, "ttft": 120, "duration": 800,
-            "tokens": 42, "tools": 1, "error": error}  # fmt: skip
+            "tokens": 42, "tools": 1, "error": error, "passed": passed}  # fmt: skip
 
 
 def test_counts_progress_rows_stop_and_a_clicked_run(chat):
@@ -25,19 +26,23 @@ def test_counts_progress_rows_stop_and_a_clicked_run(chat):
     assert chat.sent() == [{"type": "ready"}]
     page = chat.page
     expect(page.locator(".pw-eval-title")).to_have_text("Evaluating agt_demo")
-    expect(page.locator(".pw-eval-counts")).to_contain_text("2/4 done · 1 running · 1 failed")
+    expect(page.locator(".pw-eval-counts")).to_contain_text(
+        "2/4 done · 1 running · 1 failed · pass 50% (1/2)"  # the pass rate so far
+    )
     expect(page.locator(".pw-eval-counts")).to_contain_text("TTFT p50 120 ms · p95 1.5 s")
     expect(page.locator(".pw-eval-bar")).to_have_attribute("aria-valuenow", "2")
     expect(page.locator(".pw-eval-eta")).to_have_text("50% · ETA 2 s")
     chat.deliver({"type": "rows", "rows": [
         [2, row("running", "third")],
-        [0, row("completed", "first", "**4**")],
-        [1, row("failed", "second", error="boom")],
+        [0, row("completed", "first", "**4**", passed=True)],
+        [1, row("failed", "second", error="boom", passed=False)],
     ]})  # fmt: skip
     chat.settle()
-    cells = page.locator(".pw-eval-table tbody tr td:nth-child(3)")
+    cells = page.locator(".pw-eval-table tbody tr td:nth-child(4)")
     expect(cells).to_have_text(["first", "second", "third"])  # in prompt order
-    expect(page.locator("tr[data-index='1'] td").nth(3)).to_have_text("boom")
+    marks = page.locator(".pw-eval-table tbody tr td:nth-child(3)")
+    expect(marks).to_have_text(["✓", "✗", "–"])  # passed, failed, not scored yet
+    expect(page.locator("tr[data-index='1'] td").nth(4)).to_have_text("boom")
     chat.deliver({"type": "rows", "rows": [[2, row("completed", "third", "6")]]})
     chat.settle()
     expect(page.locator("tr[data-index='2']")).to_have_attribute("data-status", "completed")

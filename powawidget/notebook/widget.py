@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterable
-from typing import Any, get_args
+from typing import Any, TypeVar, get_args, overload
 
 import anywidget
 import ipywidgets as widgets
@@ -36,6 +36,9 @@ from powawidget.session.replay import replay_delays
 from powawidget.session.run import RunHandle
 from powawidget.wire.canonical import CanonicalEvent
 from powawidget.wire.client import PowabaseClient
+
+Answer = TypeVar("Answer")
+"""The class of a structured answer (`ask(..., response_format=MyModel)` returns one)."""
 
 THEMES = ("auto", "light", "dark")
 
@@ -230,6 +233,39 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         return self._chat.send(
             text, context=context, response_format=response_format, options=options
         )
+
+    @overload
+    def ask(
+        self,
+        text: str,
+        timeout: float | None = None,
+        *,
+        context: Any = None,
+        response_format: None = None,
+        options: dict[str, Any] | None = None,
+    ) -> str: ...
+
+    @overload
+    def ask(
+        self,
+        text: str,
+        timeout: float | None = None,
+        *,
+        context: Any = None,
+        response_format: type[Answer],
+        options: dict[str, Any] | None = None,
+    ) -> Answer: ...
+
+    @overload
+    def ask(
+        self,
+        text: str,
+        timeout: float | None = None,
+        *,
+        context: Any = None,
+        response_format: dict[str, Any],
+        options: dict[str, Any] | None = None,
+    ) -> Any: ...
 
     def ask(
         self,

@@ -47,6 +47,17 @@ class TextOp(TypedDict):
     append: str
 
 
+class RunTextOp(TypedDict):
+    """Text appended to a text or reasoning item of a delegation's run (`sub`: its index in
+    the run's items): a sub-agent's streamed answer costs its new characters only."""
+
+    op: Literal["run-text"]
+    at: int
+    index: int
+    sub: int
+    append: str
+
+
 class TrimOp(TypedDict):
     """A turn now has fewer items (a step reset dropped some)."""
 
@@ -55,7 +66,7 @@ class TrimOp(TypedDict):
     items: int
 
 
-Op = EntryOp | TurnOp | ItemOp | TextOp | TrimOp
+Op = EntryOp | TurnOp | ItemOp | TextOp | RunTextOp | TrimOp
 
 
 class Snapshot(TypedDict):

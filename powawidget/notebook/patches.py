@@ -31,8 +31,12 @@ def entry_ops(at: int, old: EntryView | None, new: EntryView) -> list[Op]:
         if before == item:
             continue
         appended = _appended(before, item)
+        nested = _appended_in_run(before, item)
         if appended is not None:
             ops.append({"op": "text", "at": at, "index": index, "append": appended})
+        elif nested is not None:
+            sub, more = nested
+            ops.append({"op": "run-text", "at": at, "index": index, "sub": sub, "append": more})
         else:
             ops.append({"op": "item", "at": at, "index": index, "item": item})
     if fields:
@@ -50,3 +54,23 @@ def _appended(before: Any, item: Any) -> str | None:
     if any(before[k] != v for k, v in item.items() if k != "text"):
         return None
     return new_text[len(old_text) :]
+
+
+def _appended_in_run(before: Any, item: Any) -> tuple[int, str] | None:
+    """(index, new text) when a delegation changed only by one of its run's text or
+    reasoning items growing (a sub-agent streaming), else None."""
+    if before is None or item["kind"] != "delegation" or before["kind"] != "delegation":
+        return None
+    if any(before.get(k) != v for k, v in item.items() if k != "run"):
+        return None
+    old_run, new_run = before["run"], item["run"]
+    if any(old_run.get(k) != v for k, v in new_run.items() if k != "items"):
+        return None
+    old_items, new_items = old_run["items"], new_run["items"]
+    if len(old_items) != len(new_items):
+        return None
+    changed = [n for n, (a, b) in enumerate(zip(old_items, new_items, strict=True)) if a != b]
+    if len(changed) != 1:
+        return None
+    appended = _appended(old_items[changed[0]], new_items[changed[0]])
+    return None if appended is None else (changed[0], appended)

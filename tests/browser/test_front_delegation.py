@@ -100,3 +100,23 @@ def test_a_failed_child_is_a_failed_card_in_a_completed_turn(chat, artifacts_dir
         " - Internal error (stub)"
     )
     expect(chat.page.get_by_test_id("turn")).to_have_attribute("data-status", "completed")
+
+
+def test_a_sub_agent_streams_into_its_open_card(chat):
+    """Patches (run-text ops) grow the sub-agent's answer inside the open card."""
+    events = recorded("o11_run_delegate_tool.sse")
+    first = next(n for n, e in enumerate(events) if e["event"] == "content_delta")
+    done = next(n for n, e in enumerate(events) if e["event"] == "delegation_completed")
+    chat.mount(status="streaming")
+    chat.snapshot(events[: first + 1])
+    chat.page.get_by_test_id("delegation-card").locator("summary").first.click()
+    for event in events[first + 1 : done]:
+        chat.events([event])
+    chat.settle()
+    card = chat.page.get_by_test_id("delegation-card")
+    expect(card.get_by_test_id("assistant-text")).to_contain_text("Osaka")
+    expect(card.get_by_test_id("assistant-text")).to_contain_text("Done.")
+    expect(card).to_have_attribute("data-status", "running")
+    chat.events(events[done:])
+    chat.settle()
+    expect(card).to_have_attribute("data-status", "completed")

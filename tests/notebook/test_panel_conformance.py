@@ -157,3 +157,27 @@ def test_orchestrations_draw_what_python_folded_live_and_replayed(case: str) -> 
     else:
         assert live_turn["status"] == "failed" and cards == []
         assert live_turn["error"]["message"].startswith("litellm.RateLimitError")
+
+
+def test_a_streaming_sub_agent_sends_only_its_new_characters() -> None:
+    """While a sub-agent streams, each flush carries a `run-text` op with the new words, not
+    the whole delegation card again (the sync stays linear in the stream's size)."""
+    events = orchestration_events(ORCHESTRATION_CASES["nested-delegation"])
+    conversation, lock, sent = Conversation(), threading.RLock(), []
+    sync = PanelSync(conversation, lock, lambda m: sent.append(json.loads(json.dumps(m))))
+    deltas = 0
+    for event in events:
+        conversation.apply(event)
+        sync.flush()
+        inside = conversation.turns[0].delegations and conversation.turns[0].delegations[0].open
+        if event["event"] == "content_delta" and inside:
+            deltas += 1
+            ops = sent[-1]["ops"]
+            if deltas == 1:  # the first words open the answer's text item: the card, once
+                assert [op["op"] for op in ops] == ["item"], ops
+                continue
+            assert [op["op"] for op in ops] == ["run-text"], ops
+            assert ops[0]["append"] == event["text"]
+    assert deltas == 4
+    [shown] = node_apply([sent])
+    assert shown == json.loads(json.dumps(entries(conversation)))

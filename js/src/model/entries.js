@@ -126,6 +126,14 @@ export class Entries {
       const old = turn.items[op.index];
       if (old && old.kind === op.item.kind) assignInPlace(old, op.item);
       else turn.items[op.index] = this._item(op.item);
+    } else if (op.op === "run-text") {
+      // A sub-agent streaming inside a delegation card: only its new characters come.
+      const item = turn.items[op.index];
+      const sub = item && item.run && item.run.items[op.sub];
+      if (sub) {
+        sub.text += op.append;
+        item.rev++;
+      }
     } else if (op.op === "text") {
       const item = turn.items[op.index];
       if (item) {

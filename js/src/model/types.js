@@ -44,7 +44,8 @@
  * @typedef {{op: "item", at: number, index: number, item: ItemView}} ItemOp
  * @typedef {{op: "text", at: number, index: number, append: string}} TextOp
  * @typedef {{op: "trim", at: number, items: number}} TrimOp
- * @typedef {EntryOp|TurnOp|ItemOp|TextOp|TrimOp} Op
+ * @typedef {{op: "run-text", at: number, index: number, sub: number, append: string}} RunTextOp
+ * @typedef {EntryOp|TurnOp|ItemOp|TextOp|RunTextOp|TrimOp} Op
  *
  * @typedef {{type: "snapshot", seq: number, entries: EntryView[]}} Snapshot
  * @typedef {{type: "patch", seq: number, ops: Op[]}} Patch

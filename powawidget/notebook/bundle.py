@@ -7,10 +7,20 @@ holder's bundle registers on the page (anywidget loads every model's module when
 is created, whatever is displayed). When the holder closes, another live widget takes the
 bundle over, so the kernel's saved state always holds one copy. Written here, not found in
 a library: anywidget has no notion of a module shared between widgets.
+
+That one copy is packed: a small ES module holding the bundle gzip-compressed (base64),
+which the browser inflates with its own `DecompressionStream` and imports. A saved
+notebook then carries ~60 KB instead of ~140 KB (every executed notebook stays under
+300 KB). With `ANYWIDGET_HMR` set (development) the holder keeps the bundle's file, so
+anywidget reloads it on rebuild.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
+import gzip
+import os
 import weakref
 from pathlib import Path
 from typing import Any
@@ -40,6 +50,34 @@ export default {
 """What a widget that does not hold the bundle runs: it waits for the module the full bundle
 registers under `Symbol.for("powawidget.module")` (js/src/index.js)."""
 
+PACKED_ESM = """// powawidget: the panel's code, gzipped; the browser inflates and imports it.
+const PACKED = "@@BUNDLE@@";
+const bytes = Uint8Array.from(atob(PACKED), (c) => c.charCodeAt(0));
+const inflated = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+const source = await new Response(inflated).text();
+const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+const widget = (await import(url)).default;
+URL.revokeObjectURL(url);
+export default widget;
+"""
+"""What the holder runs: the bundle packed (see the module's docstring)."""
+
+
+def holder_esm() -> str | Path:
+    """The `_esm` of the widget that carries the bundle: packed, or the file under HMR."""
+    if os.environ.get("ANYWIDGET_HMR", "") not in ("", "0"):
+        return ESM
+    stat = ESM.stat()
+    return _packed(stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=2)
+def _packed(mtime_ns: int, size: int) -> str:
+    """PACKED_ESM around the bundle as built (cached per build: its mtime and size)."""
+    data = base64.b64encode(gzip.compress(ESM.read_bytes(), 9, mtime=0)).decode("ascii")
+    return PACKED_ESM.replace("@@BUNDLE@@", data)
+
+
 _holders: weakref.WeakSet[Any] = weakref.WeakSet()
 _widgets: weakref.WeakSet[Any] = weakref.WeakSet()
 
@@ -56,6 +94,7 @@ def share(widget: Any) -> None:
     if any(_live(w) for w in _holders):
         widget._esm, widget._css = STUB_ESM, ""
     else:
+        widget._esm = holder_esm()
         _holders.add(widget)
 
 
@@ -68,5 +107,5 @@ def release(widget: Any) -> None:
         return
     successor = next((w for w in _widgets if _live(w) and w is not widget), None)
     if successor is not None:
-        successor._esm, successor._css = ESM.read_text("utf-8"), CSS.read_text("utf-8")
+        successor._esm, successor._css = holder_esm(), CSS.read_text("utf-8")
         _holders.add(successor)

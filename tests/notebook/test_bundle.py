@@ -3,6 +3,9 @@ a stub that renders with it; when that widget closes, another takes the bundle o
 
 from __future__ import annotations
 
+import base64
+import gzip
+import re
 import weakref
 from typing import Any
 
@@ -13,7 +16,7 @@ from powawidget.notebook.widget import ChatWidget
 
 
 def carries_bundle(widget: Any) -> bool:
-    return widget._esm == bundle.ESM.read_text("utf-8") and bool(widget._css)
+    return widget._esm == bundle.holder_esm() and bool(widget._css)
 
 
 def test_one_widget_carries_the_bundle_and_hands_it_over_when_closed(
@@ -39,3 +42,17 @@ def test_one_widget_carries_the_bundle_and_hands_it_over_when_closed(
 def test_the_bundle_registers_the_module_the_stub_waits_for() -> None:
     assert 'Symbol.for("powawidget.module")' in bundle.ESM.read_text("utf-8")
     assert 'Symbol.for("powawidget.module")' in bundle.STUB_ESM
+
+
+def test_the_bundle_is_saved_packed_and_unpacks_to_the_built_module() -> None:
+    packed = bundle.holder_esm()
+    assert isinstance(packed, str) and "DecompressionStream" in packed
+    data = re.search(r'const PACKED = "([A-Za-z0-9+/=]+)";', packed)
+    assert data, packed[:300]
+    assert gzip.decompress(base64.b64decode(data.group(1))) == bundle.ESM.read_bytes()
+    assert len(packed) < 0.6 * bundle.ESM.stat().st_size  # what a saved notebook carries
+
+
+def test_under_hmr_the_holder_keeps_the_bundles_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANYWIDGET_HMR", "1")
+    assert bundle.holder_esm() == bundle.ESM

@@ -24,16 +24,16 @@ class HistoryRoutes:
 
     store: Store
     runs: Runs
+    agents: dict[str, Agent]
 
     def _agent(self, request: Request) -> Agent | Response:
         """The path's agent or the error answer (ServerApp resolves ids and UUIDs)."""
         raise NotImplementedError
 
     async def agent_sessions(self, request: Request) -> Response:
-        """GET /api/agents/{agent_id}/sessions?limit=&offset= → {"agent_id", "sessions",
-        "total", "limit", "offset"}; each session is {"id", "session_id" (the same id),
-        "agent_id", "first_message", "created_at", "last_activity_at", "run_count"}, most
-        recently active first."""
+        """GET /api/agents/{agent_id}/sessions?limit=&offset= → {"sessions", "total",
+        "limit", "offset"}; each session is {"session_id", "first_message", "created_at",
+        "last_activity_at", "run_count"}, most recently active first."""
         agent = self._agent(request)
         if isinstance(agent, Response):
             return agent
@@ -42,7 +42,6 @@ class HistoryRoutes:
         offset = int_param(request, "offset", 0) or 0
         return JSONResponse(
             {
-                "agent_id": request.path_params["agent_id"],
                 "sessions": [session_view(s) for s in sessions[offset : offset + limit]],
                 "total": len(sessions),
                 "limit": limit,
@@ -96,18 +95,25 @@ class HistoryRoutes:
         return JSONResponse({"deleted": True, "session_id": session_id})
 
     async def session_messages(self, request: Request) -> Response:
-        """GET /api/sessions/{session_id}/messages → a list of {role, content, run_id,
-        timestamp} from completed runs only; an unknown session is 200 with []."""
+        """GET /api/sessions/{session_id}/messages → {"session_id", "messages"}: {role,
+        content, run_id, timestamp} from completed runs only; an unknown session is 200 with
+        no messages."""
         session_id = request.path_params["session_id"]
         messages = await asyncio.to_thread(self.store.session_messages, session_id)
-        return JSONResponse(messages)
+        return JSONResponse({"session_id": session_id, "messages": messages})
 
     async def session_runs(self, request: Request) -> Response:
-        """GET /api/sessions/{session_id}/runs → a list of every run of the session (failed
-        and running ones too), each as GET /api/agents/runs/{run_id} shows it."""
+        """GET /api/sessions/{session_id}/runs?limit=&offset= → {"session_id", "runs",
+        "limit", "offset"}: the session's runs (failed and running ones too), oldest first,
+        each as a listing shows a run (views.run_view)."""
         session_id = request.path_params["session_id"]
         runs = await asyncio.to_thread(self.store.session_runs, session_id)
-        return JSONResponse([self._view(run) for run in runs])
+        limit = int_param(request, "limit", 100) or 100
+        offset = int_param(request, "offset", 0) or 0
+        page = [self._view(run, listed=True) for run in runs[offset : offset + limit]]
+        return JSONResponse(
+            {"session_id": session_id, "runs": page, "limit": limit, "offset": offset}
+        )
 
     async def get_run(self, request: Request) -> Response:
         """GET /api/agents/runs/{run_id} (see views.run_view)."""
@@ -116,7 +122,10 @@ class HistoryRoutes:
             return error(404, "Run not found")
         return JSONResponse(self._view(run))
 
-    def _view(self, run: dict) -> dict:
+    def _view(self, run: dict, *, listed: bool = False) -> dict:
         """A stored run as the API shows it; a run in flight shows the frames sent so far."""
         live = self.runs.live.get(run["run_id"])
-        return run_view(run, list(live.frames) if live is not None else None)
+        frames = list(live.frames) if live is not None else None
+        agent = self.agents.get(run["agent_id"]) if listed else None
+        model = getattr(agent, "model", None)
+        return run_view(run, frames, listed=listed, model=model)

@@ -40,10 +40,18 @@ def stored_events(frames: list[dict]) -> list[dict]:
     return events
 
 
-def run_view(run: dict[str, Any], live_frames: list[dict] | None = None) -> dict[str, Any]:
-    """GET /api/agents/runs/{run_id}: status, usage, tool_calls, events, steps,
-    reasoning_steps. `events` and `steps` are null for a run without tools, and
-    `session_id` is the session's internal UUID, not the id the client used."""
+def run_view(
+    run: dict[str, Any],
+    live_frames: list[dict] | None = None,
+    *,
+    listed: bool = False,
+    model: str | None = None,
+) -> dict[str, Any]:
+    """A run as GET /api/agents/runs/{run_id} shows it (`listed`: as GET
+    /api/sessions/{id}/runs lists it), in the real backend's keys
+    (../docs/protocol.md, "Other endpoints"). `events` and `steps` are null for a run without
+    tools; the single run's `session_id` is the session's internal UUID, not the id the
+    client used; a listed run names its agent and `model` instead."""
     frames = live_frames if live_frames is not None else (run.get("events") or [])
     tools = used_tools(frames)
     complete = next((f for f in reversed(frames) if f.get("event") == "complete"), None)
@@ -53,14 +61,43 @@ def run_view(run: dict[str, Any], live_frames: list[dict] | None = None) -> dict
         if steps is None:
             started = [f.get("step", 0) for f in frames if f.get("event") == "step_started"]
             steps = max(started, default=0)
-    view = {key: value for key, value in run.items() if key != "events"}
-    view["session_id"] = session_uuid(run["session_id"])
-    view["events"] = stored_events(frames) if tools else None
-    view["steps"] = steps
+    view: dict[str, Any] = {
+        "id": run["run_id"],
+        "run_id": run["run_id"],
+        "status": run["status"],
+        "content": run["content"],
+        "error": run["error"],
+        "usage": run["usage"],
+        "tool_calls": run["tool_calls"],
+        "events": stored_events(frames) if tools else None,
+        "steps": steps,
+        "reasoning_steps": run["reasoning_steps"] or [],
+        "input_messages": [{"role": "user", "content": run["message"]}],
+        "output_messages": [
+            {
+                "role": "assistant",
+                "content": run["content"],
+                "reasoning_requested": False,
+                "tool_calls": run["tool_calls"] or [],
+            }
+        ],
+        "created_at": run["created_at"],
+        "started_at": run["created_at"],
+        "completed_at": run["completed_at"],
+    }
+    if listed:
+        view.update(agent_id=run["agent_id"], model=model, context_handler_id=None)
+    else:
+        view.update(
+            session_id=session_uuid(run["session_id"]),
+            parent_orchestration_run_id=None,
+            parent_workflow_execution_id=None,
+            retrieved_context=None,
+        )
     return view
 
 
 def session_view(session: dict[str, Any]) -> dict[str, Any]:
-    """One entry of GET /api/agents/{id}/sessions: id and session_id (the same id),
-    first_message, created_at, last_activity_at and run_count."""
-    return {"id": session["session_id"], **session}
+    """One entry of GET /api/agents/{id}/sessions: session_id, first_message, created_at,
+    last_activity_at and run_count (a new session's answer adds message_count)."""
+    return {k: v for k, v in session.items() if k != "agent_id"}

@@ -290,6 +290,20 @@ def _the_key_in(key_setting: str) -> str:
     return f"{key_setting}'s key"
 
 
+def not_a_listing_error(what: str, data: Any, key: str, url_setting: str) -> PowabaseError:
+    """A listing endpoint (`what` = "METHOD /path") answered JSON without the list under
+    `key` that Powabase sends (`{"<key>": [...], ...}`)."""
+    if isinstance(data, dict):
+        shape = "an object with " + (", ".join(map(repr, sorted(data)[:6])) or "no keys")
+    else:
+        shape = "a list" if isinstance(data, list) else f"a JSON {type(data).__name__}"
+    return PowabaseError(
+        f"The server answered {what} with {shape}, not an object with {key!r}: it does not "
+        f"answer like Powabase. Check that {_the_url_in(url_setting)} is the project's API URL.",
+        code="unexpected_response",
+    )
+
+
 def _the_url_in(url_setting: str) -> str:
     """The URL as the user gave it: "the base_url= you passed" (or "--base-url"), the
     variable's name, or the address of whatever chose it ("the built-in local server's

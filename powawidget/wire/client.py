@@ -25,7 +25,6 @@ from powawidget.wire.transport import (
     PAGE_SIZE,
     Stopped,
     Transport,
-    items_of,
     read_start,
     segment,
 )
@@ -218,7 +217,8 @@ class PowabaseClient(Transport):
 
     def list_agents(self) -> list[dict[str, Any]]:
         """The project's agents (id, name, model, …), in the server's order."""
-        return items_of(self._json("GET", "/api/agents", subject="The agent list"), "agents")
+        data = self._json("GET", "/api/agents", subject="The agent list")
+        return self._items(data, "agents", "GET /api/agents")
 
     def get_agent(self, agent_id: str) -> dict[str, Any]:
         """One agent's settings."""
@@ -278,13 +278,14 @@ class PowabaseClient(Transport):
 
     def session_messages(self, session_id: str) -> list[dict[str, Any]]:
         """A session's messages from completed runs: role, content, run_id, timestamp."""
+        path = f"/api/sessions/{segment(session_id)}/messages"
         data = self._json(
             "GET",
-            f"/api/sessions/{segment(session_id)}/messages",
+            path,
             subject=f"Session {session_id!r}",
             not_found_advice="Check the session id: the agent's sessions list shows them.",
         )
-        return items_of(data, "messages")
+        return self._items(data, "messages", f"GET {path}")
 
     def get_session_runs(self, session_id: str) -> list[dict[str, Any]]:
         """Every run of a session, oldest first (failed and running ones too), each with its
@@ -301,7 +302,7 @@ class PowabaseClient(Transport):
     def list_orchestrations(self) -> list[dict[str, Any]]:
         """The project's orchestrations (id, name, strategy, entity_count, …)."""
         data = self._json("GET", "/api/orchestrations", subject="The orchestration list")
-        return items_of(data, "orchestrations")
+        return self._items(data, "orchestrations", "GET /api/orchestrations")
 
     def get_orchestration(self, orchestration_id: str) -> dict[str, Any]:
         """One orchestration: its settings and the agents it holds (`entities`)."""

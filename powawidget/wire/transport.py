@@ -26,6 +26,7 @@ from powawidget.wire.answers import (
     error_for_status,
     is_uuid,
     long_wait_error,
+    not_a_listing_error,
     not_json_error,
     parse_retry_after,
     redirect_error,
@@ -57,7 +58,6 @@ __all__ = [
     "Stopped",
     "Transport",
     "check_stopped",
-    "items_of",
     "read_start",
     "segment",
 ]
@@ -169,18 +169,25 @@ class Transport:
         items: list[dict[str, Any]] = []
         first: Any = None
         while True:
-            data = self._json("GET", f"{path}?limit={PAGE_SIZE}&offset={len(items)}", **kwargs)
-            page = items_of(data, key)
+            request = f"{path}?limit={PAGE_SIZE}&offset={len(items)}"
+            data = self._json("GET", request, **kwargs)
+            page = self._items(data, key, f"GET {path}")
             if not page or (items and page[0] == first):
                 return items
             first = page[0]
             items.extend(page)
-            if not isinstance(data, dict):  # a bare list: not paged
-                return items
             size, total = data.get("limit"), data.get("total")
             size = size if isinstance(size, int) and 0 < size <= PAGE_SIZE else PAGE_SIZE
             if len(page) != size or (isinstance(total, int) and len(items) >= total):
                 return items
+
+    def _items(self, data: Any, key: str, what: str) -> list[dict[str, Any]]:
+        """The list under `key` of the answer to `what`; any other shape is an error that
+        says so, never an empty list that hides it."""
+        items = items_of(data, key)
+        if items is None:
+            raise not_a_listing_error(what, data, key, self._url_setting)
+        return items
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send a request and decode its JSON answer (read up to the caps, see `_body`)."""
@@ -433,13 +440,12 @@ def segment(value: str) -> str:
     return quote(str(value), safe="")
 
 
-def items_of(data: Any, key: str) -> list[dict[str, Any]]:
-    """The list under `key` of a listing answer (or the answer itself when it is a list)."""
-    if isinstance(data, list):
-        return data
+def items_of(data: Any, key: str) -> list[dict[str, Any]] | None:
+    """The list under `key` of a listing answer (`{"<key>": [...], ...}`, the only shape
+    Powabase answers; docs/protocol.md "Other endpoints"), else None."""
     if isinstance(data, dict) and isinstance(data.get(key), list):
         return data[key]
-    return []
+    return None
 
 
 class Stopped(Exception):

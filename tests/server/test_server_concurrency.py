@@ -44,7 +44,7 @@ def test_twenty_concurrent_streams_complete_and_are_stored(local_server):
             assert_framing(events)
             run = client.get(f"/api/agents/runs/{events[0]['run_id']}").json()
             assert run["status"] == "completed"
-            assert (run["agent_id"], run["message"]) == (agent_id, message)
+            assert run["input_messages"] == [{"role": "user", "content": message}]
             assert run["content"] == events[-1]["content"]
             stored = [e for e in events if not e["event"].endswith("_delta")]
             tools = agent_id == "agt_demo"
@@ -52,7 +52,7 @@ def test_twenty_concurrent_streams_complete_and_are_stored(local_server):
             run_ids.add(run["run_id"])
         assert len(run_ids) == 20
 
-        messages = client.get(f"/api/sessions/{shared}/messages").json()
+        messages = client.get(f"/api/sessions/{shared}/messages").json()["messages"]
         assert len(messages) == 2 * 6
         users = [m["content"] for m in messages if m["role"] == "user"]
         assert sorted(users) == sorted(["open", *(job[1] for job in jobs[-5:])])

@@ -70,7 +70,7 @@ def test_history_survives_a_restart_on_the_same_database(tmp_path):
         assert restarted.process.pid != server.process.pid
         with api(restarted) as client:
             stored = client.get(f"/api/agents/runs/{run['run_id']}").json()
-            messages = client.get(f"/api/sessions/{run['session_id']}/messages").json()
+            messages = client.get(f"/api/sessions/{run['session_id']}/messages").json()["messages"]
             sessions = client.get("/api/agents/fault_malformed/sessions").json()["sessions"]
             agent = client.get("/api/agents/fault_malformed").json()
     finally:

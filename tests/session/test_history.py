@@ -21,6 +21,7 @@ from powawidget.session.history import (
     runs_events,
 )
 from powawidget.wire.client import PowabaseClient
+from powawidget.wire.errors import PowabaseError
 from powawidget.wire.events import EVENT_KEYS
 
 SESSION = "sess_0123456789ab"
@@ -233,3 +234,26 @@ def test_chat_session_loads_runs_and_lists_sessions_newest_first() -> None:
     assert chat.session_id == SESSION
     names = [e["event"] for e in chat.events]
     assert names.count("history") == 2 and "tool_call" in names and names[-1] == "session_loaded"
+
+
+@pytest.mark.parametrize(
+    ("path", "read"),
+    [
+        (f"/api/sessions/{SESSION}/runs", lambda c: c.get_session_runs(SESSION)),
+        (f"/api/sessions/{SESSION}/messages", lambda c: c.session_messages(SESSION)),
+        ("/api/agents", lambda c: c.list_agents()),
+    ],
+)
+def test_a_bare_list_is_not_powabase_and_says_so(path: str, read: Any) -> None:
+    """Powabase answers listings as objects (tests/server/test_rest_shapes.py); a bare list
+    is a server that is not Powabase, not an empty history."""
+    answer = serving({path: Reply(200, [TOOL_RUN])})
+    with (
+        scripted_peer(answer) as peer,
+        PowabaseClient(peer.url, "key") as c,
+        pytest.raises(PowabaseError) as raised,
+    ):
+        read(c)
+    assert raised.value.code == "unexpected_response"
+    assert f"The server answered GET {path} with a list" in str(raised.value)
+    assert "the base_url= you passed" in str(raised.value)

@@ -27,7 +27,7 @@ def pause_on_rate_limits(client: PowabaseClient, gate: Gate | None) -> PowabaseC
 
     def pause_on_rate_limit(error: PowabaseError) -> None:
         if isinstance(error, RateLimitedError) and gate is not None:
-            gate.pause(rate_limit_pause(error, client.max_backoff))
+            gate.pause(rate_limit_pause(error, client.limits.retry_after.value))
 
     client.on_error_answer = pause_on_rate_limit
     return client

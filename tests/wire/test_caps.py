@@ -466,3 +466,19 @@ def test_a_body_or_content_type_echoing_the_key_is_masked() -> None:
     ):
         client.stream_run("agt_demo", "hi")
     assert "Secret" not in str(info.value) + (info.value.body or "")
+
+
+def test_a_run_error_quoting_the_key_leaves_it_out_of_the_panel_state() -> None:
+    body = FIRST_EVENTS + frame(
+        {"event": "error", "error": f"upstream said: see https://x.example/?apikey={KEY}"}
+    )
+
+    def script(method: str, path: str, _body: Any) -> Reply:
+        return Reply(200, body, "text/event-stream")
+
+    with scripted_peer(script) as peer, PowabaseClient(peer.url, KEY) as client:
+        chat = ChatSession(client, "agt_demo")
+        handle = chat.send("hi")
+        assert handle.wait(30)
+    assert handle.error is not None and "x.example" in handle.error.message
+    assert "Secret" not in handle.error.message and "Secret" not in chat.error

@@ -82,9 +82,10 @@ export class Entries {
 
   /** The entries as plain data, without ids and revs (what the conformance tests compare). */
   toJSON() {
-    return this.entries.map(({ id, rev, text, ...entry }) => {
-      if (!entry.items) return entry;
-      return { ...entry, items: entry.items.map(({ id: _i, rev: _r, ...item }) => item) };
+    return this.entries.map(({ id, rev, ...entry }) => {
+      if (!entry.items) return entry; // a note's or divider's own fields, `text` included
+      const { text, ...turn } = entry; // a turn's `text` is the panel's own (answerOf)
+      return { ...turn, items: turn.items.map(({ id: _i, rev: _r, ...item }) => item) };
     });
   }
 

@@ -130,7 +130,9 @@ def _on_text(turn: Turn, event: CanonicalEvent) -> None:
 def _on_reasoning(turn: Turn, event: CanonicalEvent) -> None:
     """Reasoning: deltas append to the step's open block; a whole `reasoning` replaces the
     step's block (on the tool-less path it comes after the answer: it goes before it — that
-    answer's text has no step, so a stepless segment counts as the reasoning's own)."""
+    answer's text has no step, so a stepless segment counts as the reasoning's own). A whole
+    reasoning of step N with no block of that step replaces the latest block whose deltas
+    named no step: it is the same reasoning, and it takes the step."""
     if event.get("text") is None:
         return
     text = _text(event.get("text"))
@@ -148,6 +150,10 @@ def _on_reasoning(turn: Turn, event: CanonicalEvent) -> None:
             turn.items = [i for i in turn.items if i is block or i not in blocks[1:]]
         else:
             block = next((b for b in reversed(blocks) if b.step == step), None)
+            if block is None and step is not None:  # its deltas named no step: the same
+                block = next((b for b in reversed(blocks) if b.step is None), None)
+                if block is not None:
+                    block.step = step
     if block is None:
         block = ReasoningBlock(step=step, started_at=_at(event))
         first_text = next(

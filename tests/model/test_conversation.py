@@ -310,6 +310,25 @@ def test_tool_less_whole_reasoning_without_deltas_goes_before_the_answer() -> No
     assert (turn.reasoning, turn.text) == ("R", "AB")
 
 
+def test_whole_reasoning_with_a_step_replaces_deltas_that_carried_none() -> None:
+    # The deltas name no step, the whole `reasoning` names step 1: it is the same
+    # reasoning, so it replaces them in one block (the panel and the CLI show it once).
+    events = stream(
+        START,
+        {"event": "reasoning_delta", "delta": "weighed "},
+        {"event": "reasoning_delta", "delta": "both"},
+        {"event": "content_delta", "delta": "answer"},
+        {"event": "chunk", "content": "answer"},
+        {"event": "reasoning", "step": 1, "source": "thinking", "content": "Both weigh 1 kg."},
+        {"event": "complete", "run_id": RUN, "content": "answer", "status": "completed"},
+    )
+    turn = Conversation([user("q"), *events]).turns[0]
+    assert [type(i).__name__ for i in turn.items] == ["ReasoningBlock", "TextSegment"]
+    block = turn.items[0]
+    assert (block.text, block.step, block.done) == ("Both weigh 1 kg.", 1, True)
+    assert (turn.reasoning, turn.text) == ("Both weigh 1 kg.", "answer")
+
+
 def test_events_before_any_user_message_fold_into_an_implicit_turn() -> None:
     first = stream(*server(START, {"event": "complete", "content": "one", "status": "completed"}))
     second = stream(

@@ -46,6 +46,7 @@ def assert_ran_cleanly(page: NotebookPage) -> None:
         ("01_quickstart.ipynb", 4),
         ("02_transcripts_in_pandas.ipynb", 1),
         ("03_teaching_live_demo.ipynb", 2),
+        ("05_ask_about_your_data.ipynb", 2),
     ],
 )
 def test_shipped_notebook_runs_in_jupyterlab(lab: NotebookPage, name: str, panels: int) -> None:
@@ -66,6 +67,14 @@ def test_shipped_notebook_runs_in_jupyterlab(lab: NotebookPage, name: str, panel
         lab.screenshot(f"notebook-{stem}-lab-second", target)
     if stem == "03":
         assert_raw_events_fit(lab)
+    if stem == "05":  # the chips under the questions: a DataFrame, then the chart
+        chips = first.locator(by_testid("context-chip"))
+        expect(chips).to_have_count(3)
+        chips.nth(1).locator("summary").click()
+        expect(chips.nth(1).locator(by_testid("context-image"))).to_be_visible()
+        chips.nth(1).scroll_into_view_if_needed()
+        lab.screenshot("notebook-05-lab-chart-chip", first)
+        expect(first.locator(by_testid("answer-json"))).to_have_count(1)
 
 
 def assert_raw_events_fit(page: NotebookPage) -> None:

@@ -30,10 +30,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jupyter_client.session import json_packer
+from panel_patches import apply_ops
 
 from powawidget.model.conversation import Conversation
 from powawidget.model.view import entries
-from powawidget.notebook.patches import apply_ops
 from powawidget.notebook.static import static_html
 from powawidget.notebook.sync import PanelSync
 from powawidget.outputs.tables import Table

@@ -23,10 +23,7 @@ __all__ = [
 class OrchestrationId(str):
     """An orchestration's id: a `str` the client sends to `/api/orchestrations/…`."""
 
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return f"OrchestrationId({str.__repr__(self)})"
+    __slots__ = ()  # its repr is the plain string's: error messages quote the id as typed
 
 
 def is_orchestration(target: Any) -> bool:
@@ -35,13 +32,13 @@ def is_orchestration(target: Any) -> bool:
 
 
 ORCHESTRATION_NOT_FOUND_ADVICE = (
-    "Check the orchestration id: ChatWidget.orchestrations() (or powawidget chat "
-    "--orchestrations) lists them, or copy it from the orchestration's page in Powabase Studio."
+    "Check the orchestration id: ChatWidget.orchestrations() lists them, or copy it from the "
+    "orchestration's page in Powabase Studio."
 )
 ORCHESTRATION_ID_ADVICE = (
     "Orchestration ids on Powabase are UUIDs such as 932edd28-2c38-4f30-b1a3-e7140c64b109: "
-    "pass one as ChatWidget(orchestration_id=...) (or powawidget chat --orchestration ID). "
-    + ORCHESTRATION_NOT_FOUND_ADVICE.split(": ", 1)[1].capitalize()
+    "pass one as ChatWidget(orchestration_id=...) (or powawidget chat --orchestration ID); "
+    "ChatWidget.orchestrations() lists them."
 )
 
 

@@ -188,3 +188,32 @@ def test_a_denial_reaches_the_stream_no_later_than_the_approve_answer(strict_ser
         approve_until_resumed(client, run_id, {"approved": False})
         assert seen.wait(5), "the hook_result follows the approve POST at once"
         reader.join(5)
+
+
+def test_strict_ids_an_orchestration_id_that_is_not_a_uuid_is_a_permanent_error(strict_server):
+    """As recorded (o32): `orch_demo` is Flask's generic HTML 500; the client says the id is
+    wrong (an orchestration id is a UUID), never "try again"; its UUID runs."""
+    from powawidget.session.chat import ChatSession
+    from powawidget.wire.client import PowabaseClient
+
+    with api(strict_server) as client:
+        page = client.post("/api/orchestrations/orch_demo/run/stream", json={"message": "hi"})
+        listed = client.get("/api/orchestrations").json()["orchestrations"]
+    assert page.status_code == 500 and "Either the server is overloaded" in page.text
+    with PowabaseClient(strict_server.base_url, strict_server.api_key) as powabase:
+        session = ChatSession(powabase, orchestration_id="orch_demo")
+        try:
+            handle = session.send("hi")
+            assert handle.wait(30)
+            assert handle.error is not None
+            assert "UUID" in handle.error.message and "orchestration" in handle.error.message
+            assert "try again" not in handle.error.message.lower()
+        finally:
+            session.close()
+        session = ChatSession(powabase, orchestration_id=listed[0]["id"])
+        try:
+            session.send("hi")
+            assert session.wait(30)
+            assert session.conversation.turns[-1].status == "completed"
+        finally:
+            session.close()

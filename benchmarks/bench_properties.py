@@ -72,7 +72,7 @@ def main() -> int:
     args = parser.parse_args()
 
     print(f"1. The normaliser on {DELTAS:,} deltas (best CPU time of {ROUNDS} rounds)")
-    print(f"{'':34}{'events/s':>12}{'µs/event':>10}{'× json.loads':>14}")
+    print(f"{'':40}{'events/s':>12}{'µs/event':>10}{'× json.loads':>14}")
     for label, delta, odd in (
         ("plain ASCII deltas", "the ", False),
         ("emoji deltas (pair escapes)", "café 😀 ", False),
@@ -81,7 +81,7 @@ def main() -> int:
         events = stream(delta, odd)
         ours, floor = best(normalise_all, events), best(loads_all, events)
         rate = len(events) / ours
-        print(f"{label:34}{rate:>12,.0f}{ours / len(events) * 1e6:>10.2f}{ours / floor:>14.2f}")
+        print(f"{label:40}{rate:>12,.0f}{ours / len(events) * 1e6:>10.2f}{ours / floor:>14.2f}")
 
     print(f"2. Property tests of every sink ({args.streams:,} streams)")
     env = {**os.environ, "POWAWIDGET_SINK_STREAMS": str(args.streams), "PYTHONPATH": str(ROOT)}

@@ -13,10 +13,11 @@ from pathlib import Path
 # CSS grew to 25,242 with the citation chips and the session picker (two features the
 # protocol v2 issue asked for): its budget moved to 26,500.
 # Issue 19 (context chips on the user's bubble, the structured-answer table) and issue 18
-# (the delegation card) brought JS to 139,999 and CSS to 27,851: budgets 144,000 / 28,800.
+# (the delegation card) brought JS to 139,999 and CSS to 27,851: budgets 144,000 / 28,800;
+# gzipped JS reached 47,523: budget 49,000.
 JS_BUDGET = 144_000
 CSS_BUDGET = 28_800
-JS_GZIP_BUDGET = 47_500
+JS_GZIP_BUDGET = 49_000
 
 
 def test_the_bundle_stays_within_its_budget(widget_bundle: Path) -> None:

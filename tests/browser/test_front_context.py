@@ -109,11 +109,13 @@ def test_a_structured_answer_is_a_collapsible_table(chat, artifacts_dir):
     expect(rows.nth(0)).to_have_text("cityTokyo")
     expect(rows.nth(1)).to_have_text("population37400068")
     chat.page.screenshot(path=str(artifacts_dir / "structured-answer.png"))
+    expect(chat.page.get_by_test_id("assistant-text")).to_be_hidden()  # the table says it
     table.locator("summary").click()
     expect(rows.nth(0)).to_be_hidden()
     # Without response_format the same JSON answer is plain text: no table.
     chat.snapshot([make_event("user_message", text="hi"), *server_run([answer])])
     expect(chat.page.get_by_test_id("answer-json")).to_have_count(0)
+    expect(chat.page.get_by_test_id("assistant-text")).to_be_visible()
 
 
 @pytest.mark.parametrize(("theme", "width"), [("dark", 860), ("light", 380)])

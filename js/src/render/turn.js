@@ -168,6 +168,8 @@ export function turnView(turn, ctx) {
         entry.rev = item.rev;
       }
     }
+    // A structured answer shows as its table: its JSON text would say the same twice.
+    items.classList.toggle("pw-json-answered", (t.answerJson ?? null) !== null);
     if (t.citations?.length) {
       if (!citations) {
         citations = citationsView();

@@ -334,7 +334,7 @@ def iter_events(
     `max_event_size` characters in one event, raise `EventTooLarge` after the events
     before it (and pull no more chunks)."""
     decoder = SSEDecoder(max_event_size)
-    feed = decoder.feed
+    feed = decoder.feed if max_event_size is not None else decoder._feed  # no cap, no check
     for chunk in chunks:
         if chunk:
             yield from feed(chunk)

@@ -57,6 +57,7 @@ class Evaluation(TranscriptViews):
         self._recovering: list[tuple[Prompt, dict[str, Any]]] = []
         self._seq = 0  # counts row changes; `_touched` has each row's last (the panel's diff)
         self._touched: dict[str, int] = {}
+        self._score_names: dict[str, None] = {}  # every score column seen, in order
         self._lock = threading.RLock()
         self._done = threading.Event()
         self._listeners: list[Listener] = []
@@ -127,6 +128,12 @@ class Evaluation(TranscriptViews):
 
     # ---- views ----------------------------------------------------------------------------
 
+    def _note_names(self, scores: dict[str, Any]) -> None:
+        """Remember score columns first seen in `scores` (a dict scorer's keys)."""
+        for name in scores:
+            if name not in SCORE_TAIL and name not in self._score_names:
+                self._score_names[name] = None
+
     def _set_row(self, key: str, row: dict[str, Any]) -> None:
         """Replace a prompt's row (under the lock) and note the change."""
         self._rows[key] = row
@@ -177,10 +184,7 @@ class Evaluation(TranscriptViews):
         """The scorers' columns, in order (a scorer returning a dict has one per key)."""
         names = list(self.scoring.names)
         with self._lock:
-            for score in self._scores.values():
-                for name in score:
-                    if name not in names and name not in SCORE_TAIL:
-                        names.append(name)
+            names += [n for n in self._score_names if n not in names]
         return names
 
     def summary(self, by: str | list[str] | None = None) -> Table:
@@ -401,6 +405,7 @@ class Evaluation(TranscriptViews):
         scores = finish(values, row.get("status"))
         with self._lock:
             self._scores[prompt.key] = scores
+            self._note_names(scores)
         return scores
 
     def _end(self, stop_reason: str | None) -> None:

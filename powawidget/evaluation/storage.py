@@ -93,6 +93,7 @@ def read_evaluation(cls: type[Evaluation], path: str | os.PathLike[str]) -> Eval
         evaluation._store.put(prompt.key, json.loads(record["events"] or "[]"))
         if scores and row["status"] in SCORED_STATUSES:
             evaluation._scores[prompt.key] = {k: record.get(k) for k in scores}
+            evaluation._note_names(evaluation._scores[prompt.key])
     evaluation._end(None)
     return evaluation
 

@@ -104,6 +104,7 @@ def on_delegation_started(run: Turn, event: CanonicalEvent) -> None:
         agent=agent, task=task, child_run_id=child.run_id, run=child, started_at=_at(event)
     )
     delegation.call = _delegate_call(run, agent)
+    delegation.server_times[0] = _str(raw_field(event, "ts"))
     run.delegations.append(delegation)
     position = next((n for n, i in enumerate(run.items) if i is delegation.call), None)
     if position is None:
@@ -130,6 +131,7 @@ def on_delegation_completed(run: Turn, event: CanonicalEvent) -> None:
     if isinstance(usage, dict):
         child.usage = usage
     delegation.ended_at = child.ended_at = _at(event)
+    delegation.server_times[1] = _str(raw_field(event, "ts"))
     close(delegation, "failed" if status == "failed" else "completed")
 
 

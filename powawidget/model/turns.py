@@ -237,6 +237,16 @@ class Delegation:
     started_at: str | None = None
     ended_at: str | None = None
     call: ToolCall | None = field(default=None, repr=False)
+    server_times: list[str | None] = field(default_factory=lambda: [None, None], repr=False)
+
+    @property
+    def duration_ms(self) -> float | None:
+        """From `delegation_started` to `delegation_completed`: by the server's `ts` when both
+        carry one (a replay keeps it), else by when they were received."""
+        began, ended = self.server_times
+        if began is not None and ended is not None:
+            return ms_between(began, ended)
+        return ms_between(self.started_at, self.ended_at)
 
     @property
     def open(self) -> bool:

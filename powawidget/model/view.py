@@ -245,7 +245,7 @@ def _delegation(delegation: Delegation) -> DelegationView:
         "callId": delegation.call.call_id if delegation.call is not None else None,
         "status": delegation.status,
         "startedAt": delegation.started_at,
-        "durationMs": ms_between(delegation.started_at, delegation.ended_at),
+        "durationMs": delegation.duration_ms,
         "steps": run.step_count,
         "usage": run.usage,
         "run": turn_view(run),

@@ -17,6 +17,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from powawidget.model.conversation import Approval, Conversation, ToolCall, Turn
+from powawidget.model.turns import Delegation
 from powawidget.model.view import history_group, history_note
 from powawidget.outputs.markdown import render_markdown
 from powawidget.wire.canonical import CanonicalEvent
@@ -259,6 +260,9 @@ def _markdown_turn(turn: Turn, limit: int, note: str = "") -> list[str]:
             if call.result is not None:
                 result = _cut(_pretty(call.result), limit)
                 lines += ["  - Result:", "", _fence(result, "", "    "), ""]
+            delegation = _delegation_of(turn, call)
+            if delegation is not None:
+                lines += _markdown_delegation(delegation, limit)
             continue
         assert approval is not None
         verdict = _verdict(approval, "waiting")
@@ -280,6 +284,38 @@ def _markdown_turn(turn: Turn, limit: int, note: str = "") -> list[str]:
     usage = _usage_line(turn.usage)
     if usage:
         lines += [f"_Tokens: {usage}_", ""]
+    return lines
+
+
+def _delegation_of(run: Turn, call: ToolCall) -> Delegation | None:
+    """The delegation an orchestrator's `delegate_to_…` call answers, if any."""
+    return next((d for d in run.delegations if d.call is call), None)
+
+
+def _delegation_summary(delegation: Delegation) -> str:
+    """'completed · 2 steps · 301 tokens · 660 ms' for a delegation's line."""
+    child = delegation.run
+    tokens = _usage_line(child.usage)
+    took = _duration(delegation.duration_ms)
+    steps = f"{child.step_count} step" + ("" if child.step_count == 1 else "s")
+    return " · ".join(part for part in (delegation.status, steps, tokens, took) if part)
+
+
+def _markdown_delegation(delegation: Delegation, limit: int) -> list[str]:
+    """A sub-agent's run under the delegate call: its tool calls, answer or error."""
+    child = delegation.run
+    agent = _code_span(delegation.agent or "agent")
+    lines = [f"  - Delegated to {agent} — {_md_safe(_delegation_summary(delegation))}", ""]
+    for call in child.tool_calls:
+        name = _code_span(call.tool_name or "tool")
+        lines.append(f"    - Tool call {name} — {_md_safe(_tool_summary(call))}")
+    if child.tool_calls:
+        lines.append("")
+    if child.text:
+        lines += ["    " + line for line in _md_safe(_cut(child.text, limit)).split("\n")]
+        lines.append("")
+    if child.error_message:
+        lines += [f"    > **Failed**: {_md_safe(child.error_message)}", ""]
     return lines
 
 
@@ -419,6 +455,9 @@ def _html_turn(turn: Turn, limit: int, note: str = "") -> str:
     for call, approval in _in_order(turn):
         if call is not None:
             out.append(_html_tool(call, limit))
+            delegation = _delegation_of(turn, call)
+            if delegation is not None:
+                out.append(_html_delegation(delegation, limit))
             continue
         assert approval is not None
         verdict = _verdict(approval, "waiting for approval")
@@ -442,6 +481,23 @@ def _html_turn(turn: Turn, limit: int, note: str = "") -> str:
         out.append(f'<p class="usage">{escape(usage)}</p>')
     out.append("</section>")
     return "\n".join(out)
+
+
+def _html_delegation(delegation: Delegation, limit: int) -> str:
+    """A sub-agent's run as a <details> card: its tool calls, its answer or its error."""
+    child = delegation.run
+    body = [f'<p class="note">Task: {escape(delegation.task or "")}</p>']
+    body += [_html_tool(call, limit) for call in child.tool_calls]
+    if child.text:
+        body.append(f'<div class="body">{render_markdown(_cut(child.text, limit))}</div>')
+    if child.error_message:
+        body.append(f'<div class="error" role="alert">{escape(child.error_message)}</div>')
+    return (
+        f'<details class="tool delegation state-{escape(delegation.status)}"><summary>Agent '
+        f"<code>{escape(delegation.agent or 'agent')}</code> "
+        f'<span class="state">{escape(_delegation_summary(delegation))}</span></summary>'
+        f"{''.join(body)}</details>"
+    )
 
 
 def _html_tool(call: Any, limit: int) -> str:

@@ -292,7 +292,7 @@ def delegation_row(turn: Turn, delegation: Delegation) -> dict:
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": total,
-        "duration_ms": ms_between(delegation.started_at, delegation.ended_at),
+        "duration_ms": delegation.duration_ms,
         "error": child.error_message,
         "child_run_id": delegation.child_run_id,
         "depth": child.depth,

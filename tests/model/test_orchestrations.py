@@ -78,6 +78,8 @@ def test_o11_delegation_is_a_child_run_and_the_answer_is_the_orchestrators_own()
     assert delegation.task == "Find the two biggest cities #tool1"
     assert delegation.child_run_id == "09532f7a-1d2f-4cf7-b7e4-2dfdb0e9bb8c"
     assert delegation.status == "completed"
+    # 01:31:08.387874 → 01:31:08.586797 by the server's clock (`ts`), replay or live.
+    assert delegation.duration_ms == 198.923
     # The orchestrator's delegate call is still its tool call, answered with the child's text.
     (call,) = turn.tool_calls
     assert isinstance(call, ToolCall) and call.tool_name == "delegate_to_tools-agent"

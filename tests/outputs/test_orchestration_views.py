@@ -45,13 +45,18 @@ def test_runs_and_tool_calls_say_who_did_what() -> None:
     ]
 
 
+def failed_ms(t: Transcript) -> float:
+    return list(t.delegations)[1]["duration_ms"]
+
+
 def test_one_row_per_delegation() -> None:
     t = transcript("o11_run_delegate_tool.sse", "o22_run_subagent_fail_500.rebuilt.sse")
     done, failed = list(t.delegations)
     assert done["agent"] == "tools-agent" and done["status"] == "completed"
     assert done["task"] == "Find the two biggest cities #tool1"
     assert (done["steps"], done["tool_calls"], done["total_tokens"]) == (2, 1, 301)
-    assert done["duration_ms"] is not None and done["duration_ms"] >= 0
+    assert done["duration_ms"] == 198.923  # by the server's ts
+    assert failed_ms(t) == 3215.432  # 01:31:18.552367 → 01:31:21.767799
     assert done["run_id"] == "orch_run_f073a9b991c6" and done["child_run_id"] == CHILD
     assert failed["status"] == "failed" and failed["total_tokens"] is None
     assert failed["error"].startswith("litellm.InternalServerError")
@@ -63,3 +68,16 @@ def test_agent_conversations_keep_their_views() -> None:
     (run,) = t.runs
     assert run["depth"] == 0 and run["parent_run_id"] is None and run["server_answer"] is None
     assert list(t.delegations) == []
+
+
+def test_exports_show_each_sub_agents_run_under_its_delegation() -> None:
+    t = transcript("o11_run_delegate_tool.sse", "o22_run_subagent_fail_500.rebuilt.sse")
+    markdown = t.to_markdown()
+    assert "Delegated to `tools-agent` — completed · 2 steps · " in markdown
+    assert "301 total tokens · 199 ms" in markdown
+    assert "    - Tool call `database_query` — done" in markdown
+    assert "Delegated to `tools-agent` — failed · 1 step" in markdown
+    assert "**Failed**: litellm.InternalServerError" in markdown
+    page = t.to_html()
+    assert page.count('class="tool delegation state-') == 2
+    assert "<code>database_query</code>" in page and "state-failed" in page

@@ -120,3 +120,29 @@ def test_a_sub_agent_streams_into_its_open_card(chat):
     chat.events(events[done:])
     chat.settle()
     expect(card).to_have_attribute("data-status", "completed")
+
+
+def test_a_real_orchestration_run_of_the_local_server(chat, client, artifacts_dir: Path):
+    """orch_demo over HTTP: the sub-agent's thinking, parallel tool cards and Markdown
+    answer inside the open card; the supervisor's short answer under it."""
+    from powawidget.session.chat import ChatSession
+
+    session = ChatSession(client, orchestration_id="orch_demo")
+    try:
+        session.send("Which plan fits a team of 40 people?")
+        assert session.wait(30)
+        events = session.events
+    finally:
+        session.close()
+    chat.page.set_viewport_size({"width": 860, "height": 1100})
+    chat.mount(session_id=events[-1]["session_id"])
+    chat.snapshot(events)
+    chat.page.get_by_test_id("delegation-card").locator("summary").first.click()
+    chat.settle()
+    card = chat.page.get_by_test_id("delegation-card")
+    expect(card.get_by_test_id("tool-card")).to_have_count(2)
+    expect(card.locator("table, ul").first).to_be_visible()  # the answer as Markdown
+    expect(card).to_have_attribute("data-status", "completed")
+    chat.page.get_by_test_id("chat").screenshot(
+        path=str(artifacts_dir / "front_delegation_real_light.png")
+    )

@@ -14,10 +14,10 @@ from typing import Any
 from powawidget.wire.answers import agent_id_advice, agent_not_found_advice, not_event_stream_error
 from powawidget.wire.errors import NotFoundError, scrub_error
 from powawidget.wire.orchestrations import (
-    ORCHESTRATION_ID_ADVICE,
-    ORCHESTRATION_NOT_FOUND_ADVICE,
     OrchestrationId,
     is_orchestration,
+    orchestration_id_advice,
+    orchestration_not_found_advice,
 )
 from powawidget.wire.stopping import CancelWatch, InflightRequest
 from powawidget.wire.stream import RunStream
@@ -119,11 +119,13 @@ class PowabaseClient(Transport):
                 json_body=body,
                 headers={"Accept": "text/event-stream", "Cache-Control": "no-cache"},
                 subject=f"{'Orchestration' if orchestration else 'Agent'} {str(agent_id)!r}",
-                not_found_advice=ORCHESTRATION_NOT_FOUND_ADVICE
+                not_found_advice=orchestration_not_found_advice(self.audience)
                 if orchestration
                 else agent_not_found_advice(self.audience),
                 bad_id_advice=(
-                    ORCHESTRATION_ID_ADVICE if orchestration else agent_id_advice(self.audience)
+                    orchestration_id_advice(self.audience)
+                    if orchestration
+                    else agent_id_advice(self.audience)
                 ),
                 agent_id=agent_id,
                 resend_advice=(
@@ -310,8 +312,8 @@ class PowabaseClient(Transport):
             "GET",
             f"/api/orchestrations/{segment(orchestration_id)}",
             subject=f"Orchestration {str(orchestration_id)!r}",
-            not_found_advice=ORCHESTRATION_NOT_FOUND_ADVICE,
-            bad_id_advice=ORCHESTRATION_ID_ADVICE,
+            not_found_advice=orchestration_not_found_advice(self.audience),
+            bad_id_advice=orchestration_id_advice(self.audience),
             agent_id=orchestration_id,
         )
 
@@ -321,8 +323,8 @@ class PowabaseClient(Transport):
             f"/api/orchestrations/{segment(orchestration_id)}/sessions",
             "sessions",
             subject=f"Orchestration {str(orchestration_id)!r}",
-            not_found_advice=ORCHESTRATION_NOT_FOUND_ADVICE,
-            bad_id_advice=ORCHESTRATION_ID_ADVICE,
+            not_found_advice=orchestration_not_found_advice(self.audience),
+            bad_id_advice=orchestration_id_advice(self.audience),
             agent_id=orchestration_id,
         )
 
@@ -337,7 +339,7 @@ class PowabaseClient(Transport):
             f"{segment(session_id)}/messages",
             subject=f"Session {session_id!r} of orchestration {str(orchestration_id)!r}",
             not_found_advice="Check the session id: w.sessions() lists this orchestration's.",
-            bad_id_advice=ORCHESTRATION_ID_ADVICE,
+            bad_id_advice=orchestration_id_advice(self.audience),
             agent_id=orchestration_id,
         )
 

@@ -190,6 +190,8 @@ class Audience:
     agent_id: str  #: how to name the agent
     local: str  #: how to use the built-in local agents instead
     first_agent: str  #: what happens when no agent is named ("" when it cannot happen)
+    orchestration_id: str  #: how to name an orchestration
+    orchestrations: str  #: how to list the project's orchestrations ("" when it cannot)
 
     @staticmethod
     def passed(setting: str) -> bool:
@@ -204,6 +206,8 @@ NOTEBOOK = Audience(
     agent_id="ChatWidget(agent_id=...)",
     local="leave out base_url= and api_key=",
     first_agent=" (a ChatWidget made without agent_id= picks the project's first agent)",
+    orchestration_id="ChatWidget(orchestration_id=...)",
+    orchestrations="ChatWidget.orchestrations() lists them",
 )
 """Advice for Python: the widget's and the client's arguments."""
 
@@ -214,6 +218,8 @@ TERMINAL = Audience(
     agent_id="the AGENT_ID of powawidget chat",
     local="run powawidget chat with --local",
     first_agent="",
+    orchestration_id="powawidget chat --orchestration ID",
+    orchestrations="",
 )
 """Advice for `powawidget` commands: their flags."""
 

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from powawidget.wire.config import NOTEBOOK, Audience
+
 __all__ = [
     "ORCHESTRATION_ID_ADVICE",
     "ORCHESTRATION_NOT_FOUND_ADVICE",
     "OrchestrationId",
     "is_orchestration",
     "not_found_frame",
+    "orchestration_id_advice",
+    "orchestration_not_found_advice",
 ]
 
 
@@ -31,15 +35,27 @@ def is_orchestration(target: Any) -> bool:
     return isinstance(target, OrchestrationId)
 
 
-ORCHESTRATION_NOT_FOUND_ADVICE = (
-    "Check the orchestration id: ChatWidget.orchestrations() lists them, or copy it from the "
-    "orchestration's page in Powabase Studio."
-)
-ORCHESTRATION_ID_ADVICE = (
-    "Orchestration ids on Powabase are UUIDs such as 932edd28-2c38-4f30-b1a3-e7140c64b109: "
-    "pass one as ChatWidget(orchestration_id=...) (or powawidget chat --orchestration ID); "
-    "ChatWidget.orchestrations() lists them."
-)
+def orchestration_not_found_advice(audience: Audience = NOTEBOOK) -> str:
+    """What to do when the server knows no such orchestration, in the reader's terms."""
+    lister = f"{audience.orchestrations}, or " if audience.orchestrations else ""
+    return (
+        f"Check the orchestration id: {lister}copy it from the orchestration's page in "
+        "Powabase Studio."
+    )
+
+
+def orchestration_id_advice(audience: Audience = NOTEBOOK) -> str:
+    """What an orchestration id looks like, where to put it and where to find one."""
+    where = orchestration_not_found_advice(audience).split(": ", 1)[1]
+    return (
+        "Orchestration ids on Powabase are UUIDs such as 932edd28-2c38-4f30-b1a3-e7140c64b109: "
+        f"pass one as {audience.orchestration_id}. {where[:1].upper()}{where[1:]}"
+    )
+
+
+ORCHESTRATION_NOT_FOUND_ADVICE = orchestration_not_found_advice()
+ORCHESTRATION_ID_ADVICE = orchestration_id_advice()
+"""The notebook's wording (a `ChatWidget`); a terminal client words it with flags."""
 
 
 def not_found_frame(message: str | None) -> bool:

@@ -201,3 +201,24 @@ def test_a_url_nobody_passed_is_named_by_who_chose_it() -> None:
         c.list_agents()
     assert "Check the built-in local server's address" in str(info.value)
     assert "base_url=" not in str(info.value) and "POWABASE" not in str(info.value)
+
+
+def test_a_terminal_client_words_orchestration_advice_with_flags() -> None:
+    def script(method: str, path: str, _body: Any) -> Reply:
+        if path.startswith("/api/orchestrations/orch_x"):
+            return Reply(500, FLASK_500, "text/html; charset=utf-8")
+        return Reply(404, '{"error": "Orchestration not found"}', "application/json")
+
+    with scripted_peer(script) as peer:
+        for audience, said, unsaid in (
+            (config.TERMINAL, "powawidget chat --orchestration ID", "ChatWidget"),
+            (config.NOTEBOOK, "ChatWidget.orchestrations() lists them", "powawidget"),
+        ):
+            with PowabaseClient(peer.url, "k", max_retries=0, audience=audience) as c:
+                with pytest.raises(InvalidIdError) as bad:
+                    c.get_orchestration("orch_x")
+                with pytest.raises(errors.NotFoundError) as missing:
+                    c.get_orchestration(A_UUID)
+            assert said in str(bad.value) and unsaid not in str(bad.value)
+            assert unsaid not in str(missing.value)
+            assert "Powabase Studio" in str(missing.value)

@@ -128,6 +128,8 @@ def data(value: Any, depth: int = 1) -> Any:
     kind = type(value)
     if kind is str:
         return text(value)
+    if kind is NumberText:  # already text, and a note can still write it bare
+        return value
     if kind is int:
         return value if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER else _int_text(value)
     if kind is float:
@@ -177,8 +179,15 @@ def _float_text(value: float) -> str:
 
 
 def as_written(value: Any) -> str:
-    """The JSON text of a value as it came: a `NumberText` bare, anything else `deep_text`."""
-    return str.__str__(value) if isinstance(value, NumberText) else deep_text(value)
+    """The JSON text of a value as it came: numbers bare (`NumberText`, a huge int's digits,
+    NaN/Infinity as Python's json writes them), anything else `deep_text`."""
+    if isinstance(value, NumberText):
+        return str.__str__(value)
+    if type(value) is int:
+        return _int_text(value)
+    if type(value) is float:
+        return json.dumps(value)
+    return deep_text(value)
 
 
 def deep_text(value: Any) -> str:

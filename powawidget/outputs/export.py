@@ -336,6 +336,9 @@ _DARK = (
     "--user:#132b48;--err:#3a1d22;--errline:#f85149;--accent:#58a6ff;color-scheme:dark"
 )
 _T = ".powawidget-transcript"
+# The rules' scope: the ID in :not() outweighs JupyterLab's output rules (which reach
+# 0,2,1: `.jp-ThemedContainer .jp-RenderedHTMLCommon pre`) wherever the copy sits.
+_SCOPE = ".powawidget-transcript:not(#pw-none)"
 _CSS = (
     f"{_T}{{{_LIGHT}}}"
     f"@media (prefers-color-scheme:dark){{{_T}{{{_DARK}}}}}"
@@ -344,44 +347,45 @@ _CSS = (
     f"{_T}{{color:var(--fg);background:var(--bg);border-radius:8px;padding:12px 16px;"
     "max-width:860px;margin:0 auto;box-sizing:border-box;"
     "font:15px/1.55 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}"
-    """
-.powawidget-transcript h1{font-size:1.5em;margin:0 0 4px;color:inherit}
-.powawidget-transcript :is(h2,h3,h4,h5,h6,strong,em){color:inherit}
-.powawidget-transcript .meta,.powawidget-transcript .usage,.powawidget-transcript .note{
+    + """
+$ h1{font-size:1.5em;margin:0 0 4px;color:inherit}
+$ :is(h2,h3,h4,h5,h6,strong,em){color:inherit}
+$ .meta,$ .usage,$ .note{
 color:var(--muted);font-size:.85em}
-.powawidget-transcript .turn{border-top:1px solid var(--line);padding:12px 0}
-.powawidget-transcript .who{font-weight:600;font-size:.8em;color:var(--muted);
+$ .turn{border-top:1px solid var(--line);padding:12px 0}
+$ .who{font-weight:600;font-size:.8em;color:var(--muted);
 text-transform:uppercase;margin:8px 0 2px}
-.powawidget-transcript .user .body{background:var(--user);color:var(--fg);border-radius:8px;
+$ .user .body{background:var(--user);color:var(--fg);border-radius:8px;
 padding:8px 12px;white-space:pre-wrap}
-.powawidget-transcript .body{overflow-wrap:anywhere}
-.powawidget-transcript pre{background:var(--card);color:var(--fg);border:1px solid var(--line);
+$ .body{overflow-wrap:anywhere}
+$ pre{background:var(--card);color:var(--fg);border:1px solid var(--line);
 border-radius:6px;padding:8px 10px;margin:6px 0;overflow:auto;max-height:32em;
 white-space:pre-wrap;overflow-wrap:anywhere;font-size:.85em}
-.powawidget-transcript code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-.powawidget-transcript :not(pre)>code{background:var(--card);color:var(--fg);border-radius:4px;
+$ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+$ :not(pre)>code{background:var(--card);color:var(--fg);border-radius:4px;
 padding:0 3px}
-.powawidget-transcript details{border:1px solid var(--line);border-radius:6px;margin:6px 0;
+$ pre code{background:none;color:inherit;padding:0;font-size:inherit}
+$ details{border:1px solid var(--line);border-radius:6px;margin:6px 0;
 padding:4px 10px;background:var(--card)}
-.powawidget-transcript details pre{background:var(--bg)}
-.powawidget-transcript summary{cursor:pointer}
-.powawidget-transcript .state{font-size:.8em;border:1px solid var(--line);border-radius:10px;
+$ details pre{background:var(--bg)}
+$ summary{cursor:pointer}
+$ .state{font-size:.8em;border:1px solid var(--line);border-radius:10px;
 padding:0 6px}
-.powawidget-transcript .state-error .state{border-color:var(--errline)}
-.powawidget-transcript .error{background:var(--err);color:var(--fg);
+$ .state-error .state{border-color:var(--errline)}
+$ .error{background:var(--err);color:var(--fg);
 border:1px solid var(--errline);border-radius:6px;padding:8px 12px;margin:8px 0}
-.powawidget-transcript .label{font-size:.8em;color:var(--muted);margin-top:6px}
-.powawidget-transcript .body table{border-collapse:collapse;margin:8px 0;color:var(--fg);
+$ .label{font-size:.8em;color:var(--muted);margin-top:6px}
+$ .body table{border-collapse:collapse;margin:8px 0;color:var(--fg);
 font-size:.9em;table-layout:auto}
-.powawidget-transcript .body table :is(td,th){border:1px solid var(--line);padding:3px 8px;
+$ .body table :is(td,th){border:1px solid var(--line);padding:3px 8px;
 text-align:left;vertical-align:top;white-space:normal}
-.powawidget-transcript .body table th{background:var(--card)}
-.powawidget-transcript .body table tbody tr:nth-child(n){background:transparent}
-.powawidget-transcript a{color:var(--accent)}
-.powawidget-transcript hr.session{border:0;border-top:3px double var(--line);margin:24px 0 4px}
-.powawidget-transcript blockquote{margin:0;padding-left:12px;border-left:3px solid var(--line);
+$ .body table th{background:var(--card)}
+$ .body table tbody tr:nth-child(n){background:transparent}
+$ a{color:var(--accent)}
+$ hr.session{border:0;border-top:3px double var(--line);margin:24px 0 4px}
+$ blockquote{margin:0;padding-left:12px;border-left:3px solid var(--line);
 color:var(--muted);background:none}
-"""
+""".replace("$", _SCOPE)
 )
 _PAGE_CSS = (
     ":root{color-scheme:light dark}body{margin:0;padding:24px 16px 48px;background:#fff}"

@@ -38,7 +38,7 @@ from powawidget.notebook.static import static_html
 from powawidget.notebook.sync import PanelSync
 from powawidget.outputs.tables import Table
 from powawidget.outputs.transcript import Transcript
-from powawidget.wire.canonical import CanonicalEvent
+from powawidget.wire.canonical import CanonicalEvent, canonical
 from powawidget.wire.events import EventNormaliser, make_event
 from powawidget.wire.sse import ServerSentEvent
 from tests.notebook.test_panel_conformance import node_apply
@@ -271,6 +271,9 @@ class Collected:
 
 def check_every_sink(events: list[CanonicalEvent], path: Path, out: Collected) -> None:
     """Put one stream through every sink; assert the properties; keep the batched parts."""
+    # Past the door: JSON without NaN, valid Unicode, and the door again changes nothing.
+    json.dumps(events, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    assert [canonical(event) for event in events] == events
     conversation, lock, sent = Conversation(), threading.RLock(), []
     sync = PanelSync(conversation, lock, sent.append)
     for index, event in enumerate(events):

@@ -130,7 +130,7 @@ def gzip_bomb(prefix: bytes, filler: bytes, size: int) -> bytes:
     """`prefix` and `filler` repeated to `size` bytes, gzip-compressed (streamed, cheap)."""
     packer = zlib.compressobj(9, zlib.DEFLATED, 31)
     out = [packer.compress(prefix)]
-    block = filler * (1 << 20 // len(filler))
+    block = filler * ((1 << 20) // len(filler))
     for _ in range(size // len(block)):
         out.append(packer.compress(block))
     out.append(packer.flush())

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -159,3 +160,28 @@ def test_a_closed_widget_refuses_every_verb_and_sends_nothing() -> None:
         assert [p for p in peer.paths() if p not in before] == []  # nothing reached the server
         assert "/run/stream" not in " ".join(peer.paths())
         assert widget.transcript is not None  # what it holds stays readable
+
+
+# -- the key in a redirect ---------------------------------------------------------------------
+
+
+def test_a_redirect_carrying_the_key_leaves_no_trace_in_the_widget() -> None:
+    key = "sk-live-Secret+Key/0123456789"
+    location = f"https://sso.example.com/login?apikey={key}"
+
+    def script(method: str, path: str, _body: Any) -> Reply:
+        return Reply(302, "", "text/html", headers={"Location": location})
+
+    with scripted_peer(script) as peer:
+        widget = ChatWidget("agt_demo", client=PowabaseClient(peer.url, key))
+        try:
+            handle = widget.send("hi")
+            assert handle.wait(30)
+            widget.wait(5)
+            state = json.dumps(widget.get_state(), default=str)  # every synced trait
+            saved = json.dumps(widget.events, default=str) + widget._static_html()
+        finally:
+            widget.close()
+    assert "sso.example.com" in widget.error and "HTTP 302" in widget.error
+    for text in (widget.error, state, saved, repr(handle.error)):
+        assert "Secret" not in text

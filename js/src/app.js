@@ -48,6 +48,7 @@ export function mount(model, el) {
     const v = model.get(name);
     return v === undefined || v === null ? fallback : v;
   };
+  /** One message to the kernel (notebook/messages.py). @param {import("./model/types.js").PanelMessage} msg */
   const send = (msg) => {
     try {
       model.send(msg);

@@ -4,8 +4,9 @@
 /**
  * Create an element. `attrs` keys: class, text, dataset (object), on (object of listeners),
  * anything else → setAttribute (skipped when null/false). Children: nodes or strings (text).
- * @param {string} tag @param {Record<string, any>} [attrs] @param {(Node|string|null|undefined)[]} [children]
- * @returns {HTMLElement}
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag @param {Record<string, any>} [attrs] @param {(Node|string|null|undefined)[]} [children]
+ * @returns {HTMLElementTagNameMap[K]}
  */
 export function h(tag, attrs = {}, children = []) {
   const el = document.createElement(tag);

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from powawidget.notebook.messages import PanelMessage, SessionRow, SessionsMessage, panel_message
 from powawidget.wire.errors import PowabaseError
 
 if TYPE_CHECKING:
@@ -26,26 +27,36 @@ REFUSALS = (RuntimeError, ValueError, PowabaseError)
 
 
 def handle(widget: ChatWidget, content: Any) -> None:
-    """Carry out one message from the panel; a refusal becomes the panel's error."""
-    if not isinstance(content, dict):
+    """Carry out one message from the panel (anything else is ignored); a refusal becomes
+    the panel's error."""
+    message = panel_message(content)
+    if message is None:
         return
-    chat = widget._chat
-    verbs: dict[str, Callable[[], object]] = {
-        "snapshot_request": widget._sync.send_snapshot,
-        "send": lambda: widget.send(str(content.get("text", ""))),
-        "stop": widget.stop,
-        "new_session": widget.new_session,
-        "retry": chat.retry,
-        "approve": lambda: chat.approve_later(bool(content.get("approved")), content.get("reason")),
-        "sessions_request": lambda: _in_thread(_send_sessions, widget),
-        "load_session": lambda: _in_thread(
-            _load_picked, widget, str(content.get("session_id") or "")
-        ),
-    }
     try:
-        verbs.get(str(content.get("type")), lambda: None)()
+        _dispatch(widget, message)
     except REFUSALS as error:
-        chat.report_error(str(error))
+        widget._chat.report_error(str(error))
+
+
+def _dispatch(widget: ChatWidget, message: PanelMessage) -> None:
+    """The verb for each kind of message."""
+    chat = widget._chat
+    if message["type"] == "send":
+        widget.send(message["text"])
+    elif message["type"] == "approve":
+        chat.approve_later(message["approved"], message["reason"])
+    elif message["type"] == "load_session":
+        _in_thread(_load_picked, widget, message["session_id"])
+    elif message["type"] == "sessions_request":
+        _in_thread(_send_sessions, widget)
+    elif message["type"] == "snapshot_request":
+        widget._sync.send_snapshot()
+    elif message["type"] == "stop":
+        widget.stop()
+    elif message["type"] == "new_session":
+        widget.new_session()
+    elif message["type"] == "retry":
+        chat.retry()
 
 
 def _in_thread(job: Callable[..., None], *args: Any) -> None:
@@ -59,11 +70,17 @@ def _send_sessions(widget: ChatWidget) -> None:
     marked `current`, or why there are none."""
     try:
         current = widget.session_id
-        rows = [
-            {**row, "current": bool(current) and row.get("session_id") == current}
+        rows: list[SessionRow] = [
+            {
+                "session_id": row.get("session_id"),
+                "first_message": row.get("first_message"),
+                "last_activity": row.get("last_activity"),
+                "runs": row.get("runs"),
+                "current": bool(current) and row.get("session_id") == current,
+            }
             for row in list(widget.sessions())[:SESSIONS_SHOWN]
         ]
-        message: dict[str, Any] = {"type": "sessions", "sessions": rows}
+        message: SessionsMessage = {"type": "sessions", "sessions": rows}
     except REFUSALS as error:
         message = {"type": "sessions", "error": str(error)}
     widget._send_panel(json.loads(json.dumps(message, default=str)))

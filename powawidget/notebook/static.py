@@ -11,7 +11,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from powawidget.outputs.transcript import Transcript
@@ -48,6 +48,10 @@ def static_html(transcript: Transcript, title: str) -> str:
     return f'{HIDE_MISSING_WIDGET}<div class="{STATIC_COPY_CLASS}">{note}{body}</div>'
 
 
+MimeBundle = tuple[dict[str, Any], dict[str, Any]]
+"""(data, metadata) of a display: what `_repr_mimebundle_` returns."""
+
+
 class StaticCopy:
     """A static HTML copy of the conversation as its own notebook output, kept current.
 
@@ -61,14 +65,14 @@ class StaticCopy:
         self._display_ids: list[str] = []
         self._lock = threading.Lock()
 
-    def with_copy(self, bundle: tuple[dict, dict] | None) -> tuple[dict, dict] | None:
+    def with_copy(self, bundle: MimeBundle | None) -> MimeBundle | None:
         """A widget's mimebundle plus `text/html` of the copy (for one-output renderers)."""
         if bundle is None:
             return None
         data, metadata = bundle
         return {**data, "text/html": self._render()}, metadata
 
-    def show(self, bundle: tuple[dict, dict] | None) -> None:
+    def show(self, bundle: MimeBundle | None) -> None:
         """Display a widget's mimebundle, then one more copy as a second output."""
         if bundle is None:
             return

@@ -22,8 +22,9 @@ import traitlets as t
 from powawidget.model.status import SessionStatus
 from powawidget.notebook import bundle, panel
 from powawidget.notebook.kernel import in_kernel, warn_if_broken_ipykernel
+from powawidget.notebook.messages import KernelMessage
 from powawidget.notebook.saved import SavedEntry, SavedHistory
-from powawidget.notebook.static import StaticCopy, static_html
+from powawidget.notebook.static import MimeBundle, StaticCopy, static_html
 from powawidget.notebook.sync import PanelSync
 from powawidget.outputs.tables import Table
 from powawidget.outputs.transcript import Transcript
@@ -395,7 +396,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
 
     # ---- display: the live panel plus a static HTML copy for exports ------------------------
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict, dict] | None:
+    def _repr_mimebundle_(self, **kwargs: Any) -> MimeBundle | None:
         """The widget view, plus `text/html` of the conversation for exports and GitHub."""
         return self._static.with_copy(super()._repr_mimebundle_(**kwargs))
 
@@ -444,8 +445,8 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
             if self._saved.keep(tail, total):
                 self.history = self._saved.last
 
-    def _send_panel(self, message: Any) -> None:
-        """One kernel → panel message (a snapshot or a patch)."""
+    def _send_panel(self, message: KernelMessage) -> None:
+        """One kernel → panel message (a snapshot, a patch, the picker's sessions)."""
         anywidget.AnyWidget.send(self, message)
 
     def _on_panel_message(self, _widget: Any, content: Any, _buffers: Any) -> None:

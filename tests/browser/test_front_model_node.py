@@ -3,6 +3,7 @@ tested with Node's built-in runner (`npm test` in js/): fast, no browser needed.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -23,10 +24,19 @@ def test_js_unit_tests_pass() -> None:
     assert "# fail 0" in proc.stdout
 
 
-def test_the_typed_front_end_modules_type_check() -> None:
-    """The wire's JS twin (js/src/model, js/src/host/sync.js) passes `tsc --checkJs`."""
+def test_the_whole_front_end_type_checks() -> None:
+    """Every module of js/src passes `tsc --checkJs --noEmit` with 0 errors."""
+    config = json.loads((JS_DIR / "tsconfig.json").read_text("utf-8"))
+    assert config["include"] == ["src/**/*.js"], "tsc must check all of js/src"
+    assert config["compilerOptions"]["checkJs"] and config["compilerOptions"]["noEmit"]
     tsc = JS_DIR / "node_modules" / ".bin" / "tsc"
     assert tsc.exists(), "run `npm install` in js/ (the pip install does it)"
+    proc = subprocess.run(
+        [str(tsc), "-p", "tsconfig.json", "--listFilesOnly"],
+        cwd=JS_DIR, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    checked = {Path(line).resolve() for line in proc.stdout.splitlines() if "/js/src/" in line}
+    assert checked == {p.resolve() for p in (JS_DIR / "src").rglob("*.js")}
     proc = subprocess.run(
         [str(tsc), "-p", "tsconfig.json"], cwd=JS_DIR, capture_output=True, text=True, timeout=180
     )

@@ -49,12 +49,16 @@
  *
  * @typedef {{type: "snapshot", seq: number, entries: EntryView[]}} Snapshot
  * @typedef {{type: "patch", seq: number, ops: Op[]}} Patch
- * @typedef {Snapshot|Patch} KernelMessage
+ * @typedef {{session_id: string|null, first_message: string|null,
+ *   last_activity: string|null, runs: number|null, current: boolean}} SessionRow
+ * @typedef {{type: "sessions", sessions?: SessionRow[], error?: string}} SessionsMessage
+ * @typedef {Snapshot|Patch|SessionsMessage} KernelMessage
  *
  * @typedef {{type: "send", text: string}
- *   | {type: "approve", approved: boolean, reason: string|null}
+ *   | {type: "approve", approved: boolean, reason?: string|null}
+ *   | {type: "load_session", session_id: string}
  *   | {type: "stop"} | {type: "retry"} | {type: "new_session"}
- *   | {type: "snapshot_request"}} PanelMessage
+ *   | {type: "snapshot_request"} | {type: "sessions_request"}} PanelMessage
  */
 
 export {};

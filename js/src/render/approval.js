@@ -8,7 +8,7 @@ import { h, formatDuration } from "../dom.js";
 
 /**
  * @typedef {import("../model/types.js").ToolView} ToolView
- * @typedef {{send: (msg: object) => void, canAct: () => boolean}} ApprovalContext
+ * @typedef {{send: (msg: import("../model/types.js").PanelMessage) => void, canAct: () => boolean}} ApprovalContext
  */
 
 const OUTCOME = {

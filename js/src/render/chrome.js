@@ -9,7 +9,7 @@ export const BUSY = new Set(["connecting", "streaming", "waiting_approval"]);
 /**
  * Header: agent name, short session id, replay badge, `extra` (the session picker) and the
  * New session button.
- * @param {(msg: object) => void} send @param {HTMLElement | null} [extra]
+ * @param {(msg: import("../model/types.js").PanelMessage) => void} send @param {HTMLElement | null} [extra]
  */
 export function header(send, extra = null) {
   const title = h("div", { class: "pw-title", dataset: { testid: "agent-name" } });
@@ -158,7 +158,7 @@ export function statusLine() {
 
 /**
  * The composer: textarea + Send/Stop.
- * @param {(msg: object) => void} send  for Stop
+ * @param {(msg: import("../model/types.js").PanelMessage) => void} send  for Stop
  * @param {(text: string) => void} sendText  for a message
  */
 export function composer(send, sendText) {

@@ -155,9 +155,10 @@ export function citationsView() {
         return node.nodeValue?.includes("[") ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_SKIP;
       },
     });
+    /** @type {Text[]} */
     const found = [];
     const made = [];
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) found.push(n);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) found.push(/** @type {Text} */ (n));
     for (const node of found) {
       const text = node.nodeValue || "";
       const parts = [];

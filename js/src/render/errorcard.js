@@ -14,7 +14,7 @@ export function setInlineCode(el, text) {
   );
 }
 
-/** @param {{send: (msg: object) => void}} ctx */
+/** @param {{send: (msg: import("../model/types.js").PanelMessage) => void}} ctx */
 export function errorCard(ctx) {
   const message = h("div", { class: "pw-error-message", dataset: { testid: "error-message" } });
   const meta = h("div", { class: "pw-error-meta", dataset: { testid: "error-meta" } });

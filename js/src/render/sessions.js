@@ -17,7 +17,7 @@ function ago(iso, now = Date.now()) {
 
 /**
  * @param {any} model  the widget model (custom messages both ways)
- * @param {(msg: object) => void} send
+ * @param {(msg: import("../model/types.js").PanelMessage) => void} send
  */
 export function sessionPicker(model, send) {
   const button = h("button", {

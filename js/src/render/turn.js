@@ -13,7 +13,7 @@ import { delegationCard } from "./delegation.js";
 import { contextView, answerJsonView } from "./context.js";
 
 /**
- * @typedef {{send: (msg: object) => void, sendText: (text: string) => void, makeCopy: (get: () => string, label: string) => HTMLElement,
+ * @typedef {{send: (msg: import("../model/types.js").PanelMessage) => void, sendText: (text: string) => void, makeCopy: (get: () => string, label: string) => HTMLElement,
  *   canAct: () => boolean, isLast: (turn: any) => boolean}} TurnContext
  */
 

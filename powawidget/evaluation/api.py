@@ -55,9 +55,10 @@ def evaluate(
         options: run options sent with every prompt (temperature, ...).
         checkpoint: a JSON Lines file appended as runs start and finish; running again with
             it skips every finished prompt. A prompt that started but never finished is
-            recovered from the server by its run id (never sent again); one that has no run id
-            is reported (status "unfinished") and sent again only with
-            `retry_unfinished=True`; `retry_failed=True` sends failed prompts again.
+            recovered from the server by its run id (never sent again); one sent before its
+            run id came back is looked for among the agent's sessions (by its text and
+            time); one the server never got is reported (status "unfinished") and sent again
+            only with `retry_unfinished=True`; `retry_failed=True` sends failed prompts again.
         max_runs, max_tokens: stop sending once this many runs were sent / tokens used.
         executor: a `dask.distributed.Client` to spread the prompts over its workers
             (`concurrency` is then the total, shared out between the workers).
@@ -109,9 +110,10 @@ def evaluate(
         if owned:
             run_client.close()
         raise
-    if evaluation._recovering:  # started before a crash: read back, never sent again
-        from powawidget.evaluation.recover import first_pass
+    if evaluation._recovering or evaluation._unclaimed:  # in flight at a crash: read back
+        from powawidget.evaluation.recover import claim_sent, first_pass
 
+        todo = [*todo, *claim_sent(evaluation, run_client, agent_id, retry_unfinished)]
         todo = [*todo, *first_pass(evaluation, run_client, retry_unfinished)]
     evaluation.banner = banner
     settings = RunSettings(

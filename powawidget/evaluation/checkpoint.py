@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,16 +137,18 @@ class Checkpoint:
             state.finished[key] = record
 
     def started(self, key: str, prompt: str, run_id: str | None, session_id: str | None) -> None:
-        """Record that a run started (its run id is known)."""
-        self._append(
-            {
-                "type": "started",
-                "key": key,
-                "prompt": prompt,
-                "run_id": run_id,
-                "session_id": session_id,
-            }
-        )
+        """Record that a run's request is leaving (no run id yet: with the time, so a resume
+        can find its session) or that it started (its run id is known)."""
+        record: dict[str, Any] = {
+            "type": "started",
+            "key": key,
+            "prompt": prompt,
+            "run_id": run_id,
+            "session_id": session_id,
+        }
+        if run_id is None:
+            record["sent_at"] = round(time.time(), 3)
+        self._append(record)
 
     def unsent(self, key: str) -> None:
         """Record that a prompt marked as sent never left (a stop before the request, a 402)."""

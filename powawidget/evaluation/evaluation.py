@@ -55,6 +55,7 @@ class Evaluation(TranscriptViews):
         self._store = EventStore()  # each run's events, on disk (see `events_store`)
         self._scores: dict[str, dict[str, Any]] = {}
         self._recovering: list[tuple[Prompt, dict[str, Any]]] = []
+        self._unclaimed: list[tuple[Prompt, dict[str, Any]]] = []
         self._seq = 0  # counts row changes; `_touched` has each row's last (the panel's diff)
         self._touched: dict[str, int] = {}
         self._score_names: dict[str, None] = {}  # every score column seen, in order
@@ -322,6 +323,11 @@ class Evaluation(TranscriptViews):
                 )
                 self._recovering.append((prompt, started))
                 continue
+            elif started is not None and recover and _number(started.get("sent_at")):
+                # sent, no run id yet: looked for among the agent's sessions (`recover`)
+                self._set_row(prompt.key, pending_row(prompt, RUNNING))
+                self._unclaimed.append((prompt, started))
+                continue
             elif started is not None:
                 self._set_row(
                     prompt.key,
@@ -424,6 +430,10 @@ class Evaluation(TranscriptViews):
             self._checkpoint.close()
         self._done.set()
         self._changed()
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 __all__ = ["Evaluation"]

@@ -19,6 +19,7 @@ from powawidget.evaluation.columns import COMPLETED, FAILED, STOPPED, UNFINISHED
 from powawidget.evaluation.prompts import Prompt
 from powawidget.evaluation.results import pending_row, run_row
 from powawidget.model.conversation import Conversation
+from powawidget.model.turns import parse_time
 from powawidget.session.history import CANCELLED, ENDED, run_events
 from powawidget.wire.errors import NotFoundError, PowabaseError
 
@@ -119,6 +120,73 @@ def recover(
             for prompt, record in waiting
             if ask(evaluation, client, prompt, record) == "running"
         ]
+
+
+CLOCK_SLACK = 120.0
+"""Seconds a session may seem to start before its request was sent (the two clocks differ)."""
+
+
+def claim_sent(
+    evaluation: Evaluation, client: Any, agent_id: str, retry_unfinished: bool
+) -> list[Prompt]:
+    """Find the runs of prompts sent with no run id back before the process died.
+
+    The agent's sessions list names each session's first message and start time: a session
+    started (since the prompt was sent) with exactly the prompt's text, that no other row of
+    this evaluation holds, is its run, recovered like the others. A prompt with no such
+    session never reached the server: it is sent again only with `retry_unfinished`
+    (returned), else reported unfinished.
+    """
+    waiting = sorted(evaluation._unclaimed, key=lambda item: item[1]["sent_at"])
+    evaluation._unclaimed = []
+    if not waiting:
+        return []
+    try:
+        sessions = client.list_sessions(agent_id)
+    except PowabaseError as error:
+        sessions = []
+        logger.warning("powawidget: could not list the agent's sessions: %s", error.message)
+    held = {row.get("session_id") for row in evaluation._rows.values()}
+    since = waiting[0][1]["sent_at"] - CLOCK_SLACK
+    free: dict[str, list[tuple[float, str]]] = {}
+    for session in sessions:
+        started = parse_time(session.get("created_at"))
+        sid, text = session.get("session_id"), session.get("first_message")
+        if started is None or not isinstance(sid, str) or sid in held or not isinstance(text, str):
+            continue
+        if started.timestamp() >= since:
+            free.setdefault(text, []).append((started.timestamp(), sid))
+    resend: list[Prompt] = []
+    for prompt, record in waiting:
+        found = sorted(free.get(prompt.prompt, []))
+        run = _first_run(client, found[0][1]) if found else None
+        if found:
+            free[prompt.prompt].remove(found[0])
+        if run is not None:
+            evaluation._recovering.append((prompt, run))
+        elif retry_unfinished:
+            resend.append(prompt)
+        else:
+            evaluation._unrecovered(
+                prompt,
+                record,
+                "sent before the checkpoint's process ended, but the server has no session "
+                "started with it since; not sent again (pass retry_unfinished=True to send it "
+                "again)",
+            )
+    return resend
+
+
+def _first_run(client: Any, session_id: str) -> dict[str, Any] | None:
+    """{run_id, session_id} of a session's first run (None if it has none)."""
+    try:
+        runs = client.get_session_runs(session_id)
+    except PowabaseError:
+        return None
+    for run in runs:
+        if isinstance(run, dict) and isinstance(run.get("run_id"), str):
+            return {"run_id": run["run_id"], "session_id": session_id}
+    return None
 
 
 def start_recovery(evaluation: Evaluation, client: Any, gate: Gate) -> threading.Thread | None:

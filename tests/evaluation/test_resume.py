@@ -104,9 +104,12 @@ def test_runs_in_flight_at_a_kill_are_recovered_from_the_server_not_resent(
     assert ev.wait(60)
     rows = ev.runs
     keys = [p.key for p in ev._prompts]
-    # sent with no run id known: it may have run, so it is reported, not sent again
-    expected = ["unfinished" if key in no_id else "completed" for key in keys]
-    assert [r["status"] for r in rows] == expected
+    # sent with no run id known: found among the agent's sessions if it reached the server,
+    # else reported unfinished; never sent again
+    statuses = [r["status"] for r in rows]
+    assert all(s == "completed" for s, k in zip(statuses, keys, strict=True) if k not in no_id)
+    assert all(s in ("completed", "unfinished") for s, k in zip(statuses, keys, strict=True))
+    expected = statuses
     assert all(r["counted"] for r in rows if r["status"] == "completed")  # scored alike
     for key, row in zip(keys, rows, strict=True):
         if key in flying:  # recovered: the very run that was in flight, with its answer
@@ -118,6 +121,7 @@ def test_runs_in_flight_at_a_kill_are_recovered_from_the_server_not_resent(
     # nothing was sent twice: only the prompts never sent went out after the kill
     assert sent_before >= len(flying) + len(finished)
     assert runs_seen(local_server, "agt_slow_tool") - before == sent_before + never_sent
+    assert statuses.count("completed") == sent_before + never_sent  # every run came back
     # and the checkpoint now holds every outcome: a third evaluation sends nothing
     again = evaluate(
         "agt_slow_tool", prompts, checkpoint=checkpoint, display=False,
@@ -162,6 +166,40 @@ def test_unsent_without_run_id_and_failed_are_resent_only_when_asked(
     assert unfinished.wait(30)
     assert [r["status"] for r in unfinished.runs] == ["completed"] * 3
     assert runs_seen(local_server, "agt_demo") == before + 2
+
+
+def test_a_prompt_sent_with_no_run_id_back_is_found_among_the_agents_sessions(
+    connection: dict, local_server: Any, tmp_path: Path, runs_seen: Any
+) -> None:
+    from powawidget.wire.client import PowabaseClient
+
+    prompts = questions(2)  # both sent before the "crash"; only the first reached the server
+    checkpoint = tmp_path / "eval.jsonl"
+    sent_at = time.time()
+    with PowabaseClient(**connection) as client:
+        events = list(client.stream_run("agt_demo", prompts[0]))
+    run_id = events[0]["run_id"]
+    with checkpoint.open("w") as handle:
+        for i, prompt in enumerate(prompts):
+            handle.write(json.dumps({"type": "started", "key": f"#{i}", "prompt": prompt,
+                                     "run_id": None, "session_id": None,
+                                     "sent_at": sent_at}) + "\n")  # fmt: skip
+    before = runs_seen(local_server, "agt_demo")
+    ev = evaluate("agt_demo", prompts, checkpoint=checkpoint, display=False, **connection)
+    assert ev.wait(30)
+    first, second = ev.runs
+    assert first["status"] == "completed" and first["run_id"] == run_id
+    assert first["answer"] and first["tool_names"]  # read back from the stored run
+    assert second["status"] == "unfinished" and "retry_unfinished=True" in second["error"]
+    assert runs_seen(local_server, "agt_demo") == before  # nothing sent
+    retried = evaluate(
+        "agt_demo", prompts, checkpoint=checkpoint, retry_unfinished=True, display=False,
+        **connection,
+    )  # fmt: skip
+    assert retried.wait(30)
+    assert [r["status"] for r in retried.runs] == ["completed", "completed"]
+    assert retried.runs[0]["run_id"] == run_id
+    assert runs_seen(local_server, "agt_demo") == before + 1  # only the one that never left
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,9 @@ CPU time and peak RSS are its own:
 - memory: peak RSS for `--big` prompts (default 10,000) at concurrency 256 against 1,000,
   as MB per 1,000 runs beyond the first thousand (the goal: flat, <= 10 MB);
 - crash: the evaluating process is SIGKILLed once half the runs are in the checkpoint, a
-  second process resumes from it: runs in flight are read back from the server, so its
-  run count must grow by exactly N and none comes back unfinished.
+  second process resumes from it: runs in flight are read back from the server (by run id,
+  or found among the agent's sessions), so nothing is sent twice and only a prompt the
+  server never got comes back unfinished.
 `--dask` adds a 2-worker Dask LocalCluster at 64; `--serial N` adds concurrency 1.
 
 The machine's load is printed first and last (the numbers are only comparable within a
@@ -211,7 +212,7 @@ def main() -> None:
         print(
             f"crash at 50 %: the server had seen {at_kill} runs at the kill; after resuming "
             f"{total} in total for {n} prompts (goal {n}); {resumed['completed']} completed, "
-            f"{resumed['unfinished']} unfinished (sent with no run id back before the kill)"
+            f"{resumed['unfinished']} unfinished (sent before the kill; the server never got them)"
         )
         print(f"end: {load()}")
         server.stop()

@@ -142,6 +142,7 @@ class TurnView(TypedDict):
     citations: list[dict[str, Any]] | None
     startedAt: str | None
     endedAt: str | None
+    runMs: float | None  #: the run time the footer shows (None: not over, or from history)
     agent: str | None
     depth: int
     runUsage: list[RunUsageView] | None
@@ -306,6 +307,7 @@ def turn_view(turn: Turn) -> TurnView:
         "citations": turn.citations,
         "startedAt": turn.started_at,
         "endedAt": turn.ended_at,
+        "runMs": run_ms(turn),
         "agent": turn.agent,
         "depth": turn.depth,
         "runUsage": usages,
@@ -313,6 +315,17 @@ def turn_view(turn: Turn) -> TurnView:
         "context": turn.context_shown or turn.context,
         "answerJson": _answer_json(turn),
     }
+
+
+def run_ms(turn: Turn) -> float | None:
+    """The run's time, from the user's message to the end of the run, however short (a run
+    started from Python against a fast server ends within ~50 ms); None while it runs, for
+    a turn loaded from history (its times are the server's, not the run's) and for a clock
+    that went backwards."""
+    if turn.from_history:
+        return None
+    ms = ms_between(turn.started_at, turn.ended_at)
+    return ms if ms is not None and ms >= 0 else None
 
 
 def _answer_json(turn: Turn) -> Any:

@@ -131,6 +131,26 @@ def test_a_stopped_turn_shows_its_duration_too(chat):
     expect(footer.locator(".pw-turn-time")).to_have_text("3.2 s")
 
 
+def test_the_footer_draws_the_run_time_python_measured(chat):
+    """The panel computes no run time: it draws the turn view's `runMs` (model/view.py),
+    here with no timestamps at all to compute one from."""
+    from powawidget.model.conversation import Conversation
+    from powawidget.model.view import turn_view
+
+    events = at([user("Hello")], "2026-11-24T08:00:00.000Z") + at(
+        server_run(["Hi."]), "2026-11-24T08:00:01.000Z"
+    )
+    entry = turn_view(Conversation(events).turns[0])
+    assert entry["runMs"] == 1000
+    chat.mount()
+    chat.deliver(
+        {"type": "snapshot", "seq": 0, "entries": [
+            {**entry, "startedAt": None, "endedAt": None, "runMs": 61_500},
+        ]}
+    )  # fmt: skip
+    expect(chat.page.locator(".pw-turn-time")).to_have_text("1 min 2 s")
+
+
 def test_the_static_html_copy_is_hidden_wherever_the_panel_css_is_loaded(chat):
     chat.mount()
     chat.page.evaluate(

@@ -329,6 +329,29 @@ def test_whole_reasoning_with_a_step_replaces_deltas_that_carried_none() -> None
     assert (turn.reasoning, turn.text) == ("Both weigh 1 kg.", "answer")
 
 
+def test_the_turn_view_carries_the_run_time_the_panel_draws() -> None:
+    # From the user's message to the end of the run, however short; none while the run
+    # goes on, and none for a turn loaded from history.
+    from powawidget.model.view import turn_view
+
+    events = stream(
+        START,
+        {"event": "content_delta", "delta": "Hi"},
+        {"event": "complete", "run_id": RUN, "content": "Hi", "status": "completed"},
+        times=[0.0, 0.01, 0.047],
+    )
+    conv = Conversation([user("q", at=0.0)])
+    conv.extend(events[:2])
+    assert turn_view(conv.turns[0])["runMs"] is None
+    conv.extend(events[2:])
+    assert turn_view(conv.turns[0])["runMs"] == 47.0
+    loaded = Conversation(
+        [make_event("history", text="q", run_id=RUN, arguments={"role": "user"}), *events]
+    )
+    assert loaded.turns[0].from_history
+    assert turn_view(loaded.turns[0])["runMs"] is None
+
+
 def test_events_before_any_user_message_fold_into_an_implicit_turn() -> None:
     first = stream(*server(START, {"event": "complete", "content": "one", "status": "completed"}))
     second = stream(

@@ -32,7 +32,7 @@
  *   status: "streaming"|"waiting_approval"|"completed"|"failed"|"stopped",
  *   usage: Record<string, number>|null, error: ErrorView|null, fromHistory: boolean,
  *   citations: any[]|null, startedAt: string|null, endedAt: string|null,
- *   agent: string|null, depth: number, runUsage: RunUsageView[]|null,
+ *   runMs?: number|null, agent: string|null, depth: number, runUsage: RunUsageView[]|null,
  *   usageTotal: Record<string, number>|null, context?: Record<string, any>[]|null,
  *   answerJson?: any}} TurnView
  * @typedef {{kind: "divider", at: string|null}} DividerView

@@ -3,7 +3,7 @@
 // the text's [n] markers as buttons), the error card and a footer with usage and a copy
 // button. Only changed items re-render.
 
-import { h, describeUsage, elapsed, formatDuration } from "../dom.js";
+import { h, describeUsage, formatDuration } from "../dom.js";
 import { MarkdownView } from "./markdown.js";
 import { citationsView } from "./citations.js";
 import { toolCard } from "./toolcard.js";
@@ -205,10 +205,8 @@ export function turnView(turn, ctx) {
     usage.textContent = t.runUsage
       ? describeRunUsage(t.runUsage, t.usageTotal)
       : describeUsage(t.usage);
-    // The run's duration, user message to end, however short: a run started from Python
-    // (`w.ask()`) against a fast server ends within ~50 ms, and a cut-off here left those
-    // footers with tokens but no time while slower typed runs showed both.
-    const ms = t.fromHistory ? null : elapsed(t.startedAt, t.endedAt);
+    // The run's time as Python measured it (`runMs`, model/view.py): drawn, never computed.
+    const ms = t.runMs ?? null;
     timing.textContent = ms !== null ? formatDuration(ms) : "";
     timing.title = ms !== null ? "Run time, from the message to the end of the run" : "";
     copy.hidden = !t.text;

@@ -13,8 +13,9 @@ Two measurements, each printed for powawidget and its peers in one run:
 2. A 60-turn session (scripted runs with a tool call and a 40-word answer each): the comm
    bytes each turn costs (every widget's messages: the panel's patches, the saved entries'
    models and the `history` references), turns 51–60 against turns 1–10, with a view and
-   with no view ever connected (nbclient, papermill). The 0.1 design re-sent the `history`
-   trait whole after every run. Goal: ≤ 1.5× both ways.
+   with no view ever connected (nbclient, papermill). Peers: the design this replaced (no
+   view: the kernel re-sent one `history` list of every entry after every run) and the 0.1
+   design (its events, then the whole `history` re-sent). Goal: ≤ 1.5× both ways.
 
 Messages per second are the busiest second's count (goal ≤ 30).
 """
@@ -30,6 +31,7 @@ from unittest import mock
 
 import comm
 
+from powawidget.notebook.saved import saved_entry
 from powawidget.notebook.widget import ChatWidget
 from powawidget.server import start_local_server
 from powawidget.wire.client import PowabaseClient
@@ -140,10 +142,16 @@ class CommLog:
 
     def __init__(self) -> None:
         self.sizes: list[int] = []
+        self.comms: list[str] = []  # the comm each message went through
 
     @property
     def bytes(self) -> int:
         return sum(self.sizes) + ENVELOPE * len(self.sizes)
+
+    def bytes_of(self, comm_id: str) -> int:
+        """What one widget's comm carried."""
+        sent = [size for size, c in zip(self.sizes, self.comms, strict=True) if c == comm_id]
+        return sum(sent) + ENVELOPE * len(sent)
 
     @contextlib.contextmanager
     def recording(self) -> Iterator[CommLog]:
@@ -153,6 +161,7 @@ class CommLog:
         class LoggingComm(comm.DummyComm):
             def publish_msg(self, msg_type: str, data: Any = None, *_: Any, **__: Any) -> None:
                 log.sizes.append(len(json.dumps({"type": msg_type, "data": data}, default=str)))
+                log.comms.append(self.comm_id)
 
         original = comm.create_comm
         comm.create_comm = LoggingComm
@@ -162,8 +171,9 @@ class CommLog:
             comm.create_comm = original
 
 
-def session_bytes(view: bool) -> tuple[list[int], list[int]]:
-    """Per turn of a 60-turn session: (comm bytes, static-copy bytes), with or without a view.
+def session_bytes(view: bool) -> tuple[list[int], list[int], list[int]]:
+    """Per turn of a 60-turn session: (comm bytes, static-copy bytes, comm bytes had the
+    kernel kept one `history` list trait instead), with or without a view.
 
     After each run the widget does what it does in a kernel when the run settles and the
     cell waiting for it returns (`_settle`, `_republish`). "No view" never asks for a
@@ -176,16 +186,22 @@ def session_bytes(view: bool) -> tuple[list[int], list[int]]:
         if view:
             widget._sync.send_snapshot()
         ours: list[int] = []
+        one_list: list[int] = []
+        panel = widget.comm.comm_id
         for n in range(60):
-            before = log.bytes
+            before, panel_before = log.bytes, log.bytes_of(panel)
             for event in turn_events(n):
                 widget._chat.record(event)
             widget._settle()
             widget._republish()
             ours.append(log.bytes - before)
             static.append(len(widget._static_html()) + ENVELOPE)
+            # The design this replaced: the panel's own messages plus the whole list of
+            # saved entries re-sent as one trait after every run.
+            whole = [saved_entry(e) for e in widget._sync.snapshot()]
+            one_list.append(log.bytes_of(panel) - panel_before + len(json.dumps(whole)) + ENVELOPE)
         widget.close()
-    return ours, static
+    return ours, static, one_list
 
 
 def long_session() -> None:
@@ -200,13 +216,15 @@ def long_session() -> None:
         merged = [e for e in log if e["event"] != "content_delta"]
         batch = sum(len(json.dumps(slim(e))) for e in events) + ENVELOPE
         legacy.append(batch + len(json.dumps(merged)) + ENVELOPE)
-    live, static = session_bytes(view=True)
-    headless, _ = session_bytes(view=False)
-    columns = {"a view": live, "no view": headless, "0.1 design": legacy}
+    live, static, _ = session_bytes(view=True)
+    headless, _, one_list = session_bytes(view=False)
+    columns = {"a view": live, "no view": headless, "one list": one_list, "0.1 design": legacy}
     print("2. A 60-turn session: comm bytes sent for ten turns (+690 B per message)")
     print(f"{'':30}" + "".join(f"{name:>14}" for name in columns))
     for label, part in (("turns 1-10", slice(0, 10)), ("turns 51-60", slice(50, 60))):
         print(f"{label:30}" + "".join(f"{sum(v[part]):>14,}" for v in columns.values()))
+        per_turn = f"  per turn ({label[6:]})"
+        print(f"{per_turn:30}" + "".join(f"{sum(v[part]) // 10:>14,}" for v in columns.values()))
     ratios = {name: sum(v[50:]) / sum(v[:10]) for name, v in columns.items()}
     print(f"{'51-60 / 1-10':30}" + "".join(f"{r:>14.2f}" for r in ratios.values()))
     for name in ("a view", "no view"):

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
 
 from powawidget.cli.tables import format_table
+from powawidget.wire.config import TERMINAL
 from powawidget.wire.errors import PowabaseError
+
+EVALUATE = dataclasses.replace(
+    TERMINAL,
+    agent_id="the AGENT of powawidget evaluate",
+    local="leave out --base-url and --api-key and unset the POWABASE_* variables",
+)
+"""How the client's advice reads to `powawidget evaluate`'s user: its own flags."""
 
 SCORER_HELP = "contains, exact, number[:TOL], regex:PATTERN or tool:NAME"
 
@@ -19,7 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "prompts", help="a CSV file with a 'prompt' column (or one column), or JSON Lines"
     )
-    parser.add_argument("--concurrency", type=int, default=8, help="runs at once (default 8)")
+    parser.add_argument(
+        "--concurrency", type=_at_least(1), default=8, help="runs at once (default 8)"
+    )
     parser.add_argument(
         "--out", metavar="PATH", default=None, help="write the runs to this Parquet file"
     )
@@ -49,16 +60,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "contains, exact and number compare with --expected-column",
     )
     parser.add_argument(
-        "--repeat", type=int, default=1, help="run every prompt this many times (default 1)"
+        "--repeat",
+        type=_at_least(1),
+        default=1,
+        help="run every prompt this many times (default 1)",
     )
     parser.add_argument(
         "--by", metavar="COLUMN", default=None, help="summarise per value of this column"
     )
-    parser.add_argument("--max-runs", type=int, default=None, help="send at most this many")
-    parser.add_argument("--max-tokens", type=int, default=None, help="stop past this many tokens")
+    parser.add_argument(
+        "--max-runs", type=_at_least(0), default=None, help="send at most this many"
+    )
+    parser.add_argument(
+        "--max-tokens", type=_at_least(0), default=None, help="stop past this many tokens"
+    )
     parser.add_argument(
         "--base-url", default=None, help="project URL (default $POWABASE_BASE_URL, else local)"
     )
+    parser.add_argument("--api-key", metavar="KEY", help="project key (default $POWABASE_API_KEY)")
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="give a run up after this long without any data (default 300)",
+    )
+
+
+def _at_least(low: int) -> Any:
+    """An argparse type: a whole number no smaller than `low` (argparse names the flag)."""
+
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, not {value}")
+        return value
+
+    return whole
 
 
 def evaluate_main(args: argparse.Namespace) -> int:
@@ -77,6 +118,9 @@ def evaluate_main(args: argparse.Namespace) -> int:
             retry_failed=args.retry_failed,
             concurrency=args.concurrency,
             base_url=args.base_url,
+            api_key=args.api_key,
+            idle_timeout=args.idle_timeout,
+            audience=EVALUATE,  # advice names this command's flags, not Python arguments
             checkpoint=args.checkpoint,
             retry_unfinished=args.retry_unfinished,
             max_runs=args.max_runs,

@@ -13,6 +13,7 @@ from powawidget.evaluation.gate import Gate
 from powawidget.evaluation.prompts import prompt_items, with_repeats
 from powawidget.evaluation.scoring import Scoring
 from powawidget.session.connect import connect
+from powawidget.wire.config import NOTEBOOK, Audience
 from powawidget.wire.orchestrations import OrchestrationId, is_orchestration
 
 DEFAULT_CONCURRENCY = 8
@@ -37,6 +38,8 @@ def evaluate(
     max_tokens: int | None = None,
     executor: Any = None,
     display: bool | None = None,
+    idle_timeout: float = 300.0,
+    audience: Audience = NOTEBOOK,
 ) -> Evaluation:
     """Run `agent_id` once per prompt, `concurrency` runs at a time; returns at once.
 
@@ -64,6 +67,9 @@ def evaluate(
             (`concurrency` is then the total, shared out between the workers).
         display: show the live panel (in a notebook) or a progress line (in a terminal);
             default: yes.
+        idle_timeout: seconds without any byte before a run gives up (default 300).
+        audience: who reads the errors' advice: Python arguments (the default), or
+            `powawidget evaluate`'s flags (the command passes its own wording).
     """
     if orchestration_id is not None:
         if agent_id is not None:
@@ -96,6 +102,8 @@ def evaluate(
         api_key,
         doing="evaluating a built-in local demo agent",
         store="evaluations",
+        audience=audience,
+        idle_timeout=idle_timeout,
     )
     if owned:  # a 429 pauses the whole pool, not only the run that got it
         pause_on_rate_limits(run_client, gate)

@@ -249,7 +249,7 @@ def resolve_base_url(base_url: str | None, audience: Audience = NOTEBOOK) -> str
     if not value.lower().startswith(("http://", "https://")):
         raise _configuration_error(
             f"The Powabase URL {value!r} must start with https:// (or http:// for a local "
-            f"server): fix {base_url_setting(base_url)}."
+            f"server): fix {base_url_setting(base_url, audience)}."
         )
     return value.rstrip("/")
 

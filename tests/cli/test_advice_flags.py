@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import argparse
 import ast
+import dataclasses
 import inspect
 import re
+from contextlib import nullcontext as _nothing
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from powawidget.cli.main import build_parser
+from powawidget.cli.evaluate import EVALUATE
+from powawidget.cli.main import build_parser, main
 from powawidget.wire import answers, config, orchestrations
-from powawidget.wire.config import TERMINAL
+from powawidget.wire.config import TERMINAL, Audience
 
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 COMMAND = re.compile(r"\bpowawidget (\w+)")
@@ -51,37 +55,80 @@ def _literals(module: Any) -> list[str]:
     ]
 
 
-def _terminal_advice() -> list[str]:
-    """What a terminal client says about a wrong agent or orchestration id."""
+AUDIENCES = {"chat": TERMINAL, "evaluate": EVALUATE}
+"""Each command's client wording (`powawidget chat` passes TERMINAL)."""
+
+
+def _terminal_advice(audience: Audience) -> list[str]:
+    """What a terminal client says: every setting it names, and about a wrong id."""
+    fields = [getattr(audience, f.name) for f in dataclasses.fields(audience)]
     return [
-        answers.agent_id_advice(TERMINAL),
-        answers.agent_not_found_advice(TERMINAL),
-        orchestrations.orchestration_id_advice(TERMINAL),
-        orchestrations.orchestration_not_found_advice(TERMINAL),
+        *(f for f in fields if isinstance(f, str)),
+        answers.agent_id_advice(audience),
+        answers.agent_not_found_advice(audience),
+        orchestrations.orchestration_id_advice(audience),
+        orchestrations.orchestration_not_found_advice(audience),
     ]
 
 
 ADVICE = [
-    *(text for module in (answers, orchestrations, config) for text in _literals(module)),
-    *_terminal_advice(),
+    (None, text)
+    for module in (answers, orchestrations, config)
+    for text in _literals(module)
+    if FLAG.search(text)
+] + [
+    (command, text)
+    for command, audience in AUDIENCES.items()
+    for text in _terminal_advice(audience)
+    if FLAG.search(text)
 ]
 
 
-@pytest.mark.parametrize("text", [t for t in ADVICE if FLAG.search(t)])
-def test_every_flag_advice_names_exists(text: str) -> None:
+@pytest.mark.parametrize(("reader", "text"), ADVICE)
+def test_every_flag_advice_names_exists(reader: str | None, text: str) -> None:
+    # A text that names a command (`powawidget chat --orchestration ID`) is held to that
+    # command; a command's own wording to the command; the rest to some command.
     commands = _commands()
     known = set().union(*commands.values())
     named = COMMAND.findall(text)
+    for command in named:
+        assert command in commands, f"powawidget {command} does not exist: {text!r}"
+    owner = named[0] if len(named) == 1 else reader
     for flag in FLAG.findall(text):
         assert flag in known, f"{flag} is no flag of any powawidget command: {text!r}"
-        for command in named:
-            assert command in commands, f"powawidget {command} does not exist: {text!r}"
-        if len(named) == 1:
-            command = named[0]
-            assert flag in commands[command], f"powawidget {command} has no {flag}: {text!r}"
+        if owner is not None:
+            assert flag in commands[owner], f"powawidget {owner} has no {flag}: {text!r}"
 
 
 def test_the_advice_is_read_at_all() -> None:
     # The test above would pass on nothing: the flags it checks must be there.
-    flags = {flag for text in ADVICE for flag in FLAG.findall(text)}
+    flags = {flag for _, text in ADVICE for flag in FLAG.findall(text)}
     assert {"--base-url", "--api-key", "--idle-timeout", "--local", "--orchestration"} <= flags
+
+
+def test_powawidget_evaluate_words_its_errors_with_its_flags(
+    local_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    # It goes through evaluate(), whose default wording is a notebook's (ChatWidget,
+    # agent_id=, base_url=, api_key=): the command passes its own.
+    prompts = tmp_path / "prompts.csv"
+    prompts.write_text("prompt\nhello\n")
+    for name in ("POWABASE_BASE_URL", "POWABASE_API_KEY", "POWABASE_SERVICE_ROLE_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    said = []
+    for argv in (
+        ["agt_nope", "--base-url", local_server.base_url, "--api-key", local_server.api_key],
+        ["agt_demo", "--base-url", "ftp://example.com"],
+        ["agt_demo", "--base-url", "https://example.com"],  # no key anywhere
+        ["agt_demo", "--concurrency", "0"],
+    ):
+        with pytest.raises(SystemExit) if "--concurrency" in argv else _nothing():
+            assert main(["evaluate", argv[0], str(prompts), *argv[1:]]) == 2
+        said.append(capsys.readouterr().err)
+    for text in said:
+        assert "ChatWidget" not in text and "_id=" not in text, text
+        assert not re.search(r"\b(base_url|api_key|concurrency)=", text), text
+    assert "Powabase Studio" in said[0]
+    assert "fix --base-url" in said[1]
+    assert "pass --api-key" in said[2]
+    assert "argument --concurrency: must be at least 1, not 0" in said[3]

@@ -301,7 +301,6 @@ def create_app(
 
     routes = [
         Route("/api/agents", guarded(server.list_agents), methods=["GET"]),
-        Route("/api/agents/runs/{run_id}", guarded(server.get_run), methods=["GET"]),
         Route("/api/agents/runs/{run_id}/approve", guarded(server.approve), methods=["POST"]),
         Route("/api/agents/{agent_id}", guarded(server.get_agent), methods=["GET"]),
         Route("/api/agents/{agent_id}/sessions", guarded(server.agent_sessions), methods=["GET"]),
@@ -325,6 +324,9 @@ def create_app(
         list(server.agents.values()), delay=delay, strict_ids=strict_ids
     )
     routes += orchestrations.routes(guarded)
+    # A delegation's child run is an agent run too (o46); the agents' own runs otherwise.
+    agent_run = orchestrations.agent_run_or(server.get_run)
+    routes.insert(1, Route("/api/agents/runs/{run_id}", guarded(agent_run), methods=["GET"]))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from powawidget.server import child_runs
 from powawidget.server.protocol import Agent, RunContext, usage_counts
 from powawidget.server.replies import error, json_body
 from powawidget.server.runs import encode_json, new_id
@@ -96,6 +97,7 @@ class OrchestrationRoutes:
         self.strict_ids = strict_ids
         self.runs: dict[str, dict[str, Any]] = {}
         self.sessions: dict[str, dict[str, Any]] = {}
+        self.children: dict[str, dict[str, Any]] = {}  # child_execution_id → agent-run record
         self.tasks: set[asyncio.Task[None]] = set()
 
     def routes(self, guarded: Any) -> list[Route]:
@@ -116,6 +118,18 @@ class OrchestrationRoutes:
                 "/api/orchestrations/{oid}/run/stream", guarded(self.run_stream), methods=["POST"]
             ),
         ]
+
+    def agent_run_or(self, fallback: Any) -> Any:
+        """GET /api/agents/runs/{run_id}: a delegation's child run (o46's shape), else the
+        agents' own runs (`fallback`)."""
+
+        async def handler(request: Request) -> Response:
+            child = self.children.get(request.path_params["run_id"])
+            if child is None:
+                return await fallback(request)
+            return JSONResponse(child)
+
+        return handler
 
     # -- lookups --------------------------------------------------------------------------
 
@@ -474,6 +488,8 @@ class OrchestrationRoutes:
         go out unmarked, its seq and step from 1. (answer or error, status, steps, usage, ms)."""
         child_id = str(uuid.uuid4())
         began = datetime.now(timezone.utc)
+        child = child_runs.begin(child_id, run_id, task, began.isoformat())
+        self.children[child_id] = child
         await emit(
             s.frame("delegation_started", agent=agent.id, task=task, child_execution_id=child_id)
         )
@@ -525,6 +541,7 @@ class OrchestrationRoutes:
                 if name == "content_delta":
                     texts.append(payload.get("delta") or "")
                 child_events.append({k: v for k, v in payload.items() if k != "event"})
+                child["events"].append(child_events[-1])
                 await emit(payload)
             if not stepped:
                 ctx.seq += 1
@@ -543,6 +560,15 @@ class OrchestrationRoutes:
             usage = usage or ctx.usage or usage_counts(100, max(1, len("".join(texts)) // 4))
             answer = "".join(texts)
         took = int((datetime.now(timezone.utc) - began).total_seconds() * 1000)
+        child_runs.finish(
+            child,
+            status=status,
+            content=None if status == "failed" else answer,
+            steps=0 if status == "failed" else steps,
+            usage=None if status == "failed" else usage,
+            error=answer if status == "failed" else None,
+            completed_at=now(),
+        )
         await emit(
             s.frame(
                 "delegation_completed",

@@ -4,6 +4,8 @@ and a chat with it end to end: stream, fold, sessions, history, failures."""
 from __future__ import annotations
 
 import json
+import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from powawidget.session.history import UnknownSessionError
 from powawidget.wire.client import OrchestrationId, PowabaseClient
 from powawidget.wire.errors import PowabaseError
 
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "orchestrations"
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
 
@@ -195,3 +198,49 @@ def test_an_unknown_orchestration_is_a_clear_not_found_error(client: PowabaseCli
             session.send("hi", response_format={"type": "json_object"})
     finally:
         session.close()
+
+
+def test_a_child_run_is_served_as_an_agent_run_in_the_recorded_shape(local_server: Any) -> None:
+    """GET /api/agents/runs/{child_execution_id}: o46's record, `session_id` null and the
+    parent's internal UUID; a failed child keeps its error."""
+    recorded = json.loads((FIXTURES / "o46_get_child_agent_run.json").read_text("utf-8"))
+    key = local_server.api_key
+    headers = {"apikey": key, "Authorization": f"Bearer {key}"}
+    for message, status in [
+        ("Which plan fits 40 people?", "completed"),
+        ("A broken price question", "failed"),
+    ]:
+        _, frames = raw_stream(local_server, "orch_demo", {"message": message})
+        started = next(f for f in frames if f["event"] == "delegation_started")
+        answer = requests.get(
+            f"{local_server.base_url}/api/agents/runs/{started['child_execution_id']}",
+            headers=headers,
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        run = answer.json()
+        assert list(run) == list(recorded)
+        assert run["run_id"] == started["child_execution_id"] and run["session_id"] is None
+        assert run["status"] == status
+        assert (
+            str(uuid.UUID(run["parent_orchestration_run_id"])) == run["parent_orchestration_run_id"]
+        )
+        assert run["input_messages"] == [{"content": started["task"], "role": "user"}]
+        cut = names(frames).index("delegation_completed")
+        child = frames[names(frames).index("delegation_started") + 1 : cut]
+        if status == "completed":
+            text = "".join(f["delta"] for f in child if f["event"] == "content_delta")
+            assert run["content"] == text and run["error"] is None
+            assert run["output_messages"][0]["content"] == text
+            assert run["events"] == [{k: v for k, v in f.items() if k != "event"} for f in child]
+            assert run["tool_calls"] and all(c["result"] for c in run["tool_calls"])
+            assert set(run["tool_calls"][0]) == set(recorded["tool_calls"][0])
+            assert set(run["usage"]) == set(recorded["usage"])
+            assert run["steps"] == frames[cut]["steps"]
+        else:
+            assert run["content"] is None and run["usage"] is None
+            assert run["error"].startswith("litellm.InternalServerError")
+    missing = requests.get(
+        f"{local_server.base_url}/api/agents/runs/{UNKNOWN}", headers=headers, timeout=30
+    )
+    assert missing.status_code == 404

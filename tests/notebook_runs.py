@@ -1,13 +1,17 @@
 """Run a notebook headless with nbclient, as CI and `jupyter execute` users do — minus a stall.
 
-Shared by tests/test_notebooks.py (the test environment's kernel) and
-tests/test_demo_install.py (a kernel from a clean README install).
+Used by tests/test_notebooks.py, which runs every shipped notebook once, in a kernel of a
+clean virtual environment made by README's first command (the demo install alone).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import shlex
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +21,45 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+VENV = ".venv"
+
+
+def readme_first_command() -> list[list[str]]:
+    """The steps (argument lists) of README's first bash block, split at `&&`."""
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"```bash\n(.*?)\n```", readme, re.S)
+    assert block, "README has no ```bash block"
+    return [shlex.split(step) for step in block.group(1).strip().split("&&")]
+
+
+def clean_env() -> dict[str, str]:
+    """This environment minus anything that would let the test environment leak in."""
+    leaks = ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")
+    return {k: v for k, v in os.environ.items() if k not in leaks and not k.startswith("POWABASE_")}
+
+
+def readme_demo_install(folder: Path) -> Path:
+    """A virtual environment under `folder` made by README's first command (all steps but
+    the last, which starts Jupyter); its Python."""
+    steps = readme_first_command()
+    assert [step[:3] for step in steps] == [
+        ["python3", "-m", "venv"],
+        [f"{VENV}/bin/pip", "install", "-e"],
+        [f"{VENV}/bin/powawidget", "demo"],
+    ], steps
+    venv = folder / VENV
+    for step in steps[:2]:
+        command = [str(venv) + a[len(VENV) :] if a.startswith(VENV + "/") else a for a in step]
+        if command[0] == "python3" and len(command) > 3 and command[3] == VENV:
+            command[3] = str(venv)
+        done = subprocess.run(
+            command, cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=900
+        )
+        assert done.returncode == 0, f"{shlex.join(command)}\n{done.stdout[-2000:]}{done.stderr}"
+    assert (venv / "bin" / "powawidget").exists(), "README's last step needs this script"
+    return venv / "bin" / "python"
 
 
 def rearm_shell_after_sends(kernel_client: Any) -> None:

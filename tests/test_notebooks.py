@@ -1,21 +1,31 @@
 """The shipped notebooks run top to bottom and tell their stories (nbclient, real kernel).
 
-Each notebook runs in a copy of notebooks/ in a temp folder (tests/notebook_runs.py), so
-files it writes (handouts, saved transcripts) never land in the repository.
+Each notebook runs once, in a kernel of a clean virtual environment made by README's first
+command (`pip install -e ".[demo]"` and nothing else): the `test` extra installs more than
+`demo`, and this is the check that it never hides a package a shipped notebook imports but
+the demo install lacks. It runs in a copy of notebooks/ in a temp folder
+(tests/notebook_runs.py), so files it writes (handouts, saved transcripts) never land in the
+repository. The install needs PyPI or a pip cache (`pytest -m install` runs this file).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbconvert import HTMLExporter
-from notebook_runs import NOTEBOOKS, RearmedNotebookClient, execute_notebook
+from notebook_runs import (
+    NOTEBOOKS,
+    RearmedNotebookClient,
+    clean_env,
+    execute_notebook,
+    readme_demo_install,
+)
 from saved_state import saved_entries
 
 NAMES = (
@@ -31,16 +41,51 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 Executed = tuple[nbformat.NotebookNode, Path]
 
 
-def execute(name: str, folder: Path, env: dict[str, str]) -> Executed:
-    """Run notebook `name` in a copy of notebooks/ under `folder`; return it and the folder."""
-    return execute_notebook(name, folder, env), folder
+pytestmark = pytest.mark.install
+
+KERNEL_CHECK = "import sys; print('kernel prefix:', sys.prefix)"
+
+
+@pytest.fixture(scope="module")
+def demo_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Python of a virtual environment made by README's first command."""
+    return readme_demo_install(tmp_path_factory.mktemp("readme"))
+
+
+@pytest.fixture(scope="module")
+def execute(demo_python: Path) -> Callable[[str, Path, dict[str, str]], Executed]:
+    """Run a notebook in a copy of notebooks/ under a folder, in the demo install's kernel;
+    return it (without the cell that checked the kernel) and the folder."""
+
+    def run(name: str, folder: Path, env: dict[str, str]) -> Executed:
+        nb = execute_notebook(name, folder, env, demo_python, first_cell=KERNEL_CHECK)
+        check = nb.cells.pop(0)
+        shown = "".join(o.get("text", "") for o in check.outputs)
+        assert f"kernel prefix: {demo_python.parent.parent}" in shown, shown
+        return nb, folder
+
+    return run
 
 
 def kernel_env(**powabase: str) -> dict[str, str]:
-    """This process's environment without any Powabase settings, plus `powabase`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POWABASE_")}
+    """This process's environment without any Powabase settings or anything that would let
+    the test environment leak into the kernel, plus `powabase`."""
+    env = clean_env()
     env.update(powabase)
     return env
+
+
+def test_readme_install_has_no_test_only_packages(demo_python: Path) -> None:
+    """The environment is the demo install, not the test one (so it can catch a gap)."""
+    probe = (
+        "import importlib.util as u; print([m for m in ('pytest', 'playwright') if u.find_spec(m)])"
+    )
+    found = subprocess.run([str(demo_python), "-c", probe], capture_output=True, text=True)
+    assert found.stdout.strip() == "[]", found.stdout + found.stderr
+
+
+def test_every_shipped_notebook_is_run_here() -> None:
+    assert sorted(NAMES) == sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 
 
 def outputs(nb: nbformat.NotebookNode, kind: str) -> list[dict]:
@@ -105,7 +150,7 @@ def assert_clean(nb: nbformat.NotebookNode) -> None:
 
 
 @pytest.fixture(scope="module")
-def quickstart(tmp_path_factory: pytest.TempPathFactory) -> Executed:
+def quickstart(tmp_path_factory: pytest.TempPathFactory, execute: Callable) -> Executed:
     """01_quickstart run zero-config, as a new user does: no URL, no key in the environment."""
     return execute(NAMES[0], tmp_path_factory.mktemp("quickstart"), kernel_env())
 
@@ -192,7 +237,7 @@ def test_quickstart_html_export_keeps_the_conversation(quickstart: Executed) -> 
 
 
 def test_transcripts_notebook_answers_its_questions_with_pandas(
-    local_server: object, tmp_path: Path
+    local_server: object, tmp_path: Path, execute: Callable
 ) -> None:
     env = kernel_env(
         POWABASE_BASE_URL=local_server.base_url,  # type: ignore[attr-defined]
@@ -224,7 +269,9 @@ def test_transcripts_notebook_answers_its_questions_with_pandas(
     assert local_server.api_key not in saved.read_text()  # type: ignore[attr-defined]
 
 
-def test_teaching_notebook_replays_offline_and_writes_a_handout(tmp_path: Path) -> None:
+def test_teaching_notebook_replays_offline_and_writes_a_handout(
+    tmp_path: Path, execute: Callable
+) -> None:
     env = kernel_env(POWABASE_BASE_URL="http://127.0.0.1:9", POWABASE_API_KEY="offline")
     nb, folder = execute(NAMES[2], tmp_path, env)
     assert_clean(nb)
@@ -274,7 +321,9 @@ def _load(path: Path) -> object:
     return Transcript.load(path)
 
 
-def test_evaluate_notebook_runs_forty_questions_and_compares_two_agents(tmp_path: Path) -> None:
+def test_evaluate_notebook_runs_forty_questions_and_compares_two_agents(
+    tmp_path: Path, execute: Callable
+) -> None:
     nb, folder = execute(NAMES[3], tmp_path, kernel_env())
     assert_clean(nb)
     assert_light(nb)
@@ -310,7 +359,7 @@ def test_the_executed_quickstart_stays_light(quickstart: Executed) -> None:
 
 
 def test_ask_about_your_data_sends_a_frame_and_a_chart_and_gets_a_structured_answer(
-    tmp_path: Path,
+    tmp_path: Path, execute: Callable
 ) -> None:
     """Notebook 05 zero-config: the demo agents read a DataFrame and a figure sent as
     context, a dataclass answer becomes a DataFrame, the no-tools agent's ignored format is
@@ -343,7 +392,7 @@ def test_ask_about_your_data_sends_a_frame_and_a_chart_and_gets_a_structured_ans
     assert image["image"].startswith("data:image/png;base64,")  # the chip shows what was sent
 
 
-def test_a_team_of_agents_draws_each_delegation(tmp_path: Path) -> None:
+def test_a_team_of_agents_draws_each_delegation(tmp_path: Path, execute: Callable) -> None:
     """Notebook 06 zero-config: orch_demo delegates to agt_demo, a failed sub-agent is a
     failed card in a completed turn, and the views say who did what."""
     nb, _ = execute(NAMES[5], tmp_path, kernel_env())

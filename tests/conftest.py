@@ -12,19 +12,34 @@ from chromium import CHROMIUM_ARGS, chromium_executable
 
 TESTS = Path(__file__).parent
 ARTIFACTS = TESTS / "artifacts"
-BROWSER_LAYERS = ("browser", "e2e")  # test folders that drive Chromium, run last in this order
+# Test folders that drive Chromium, run last in this order (the slow e2e files first).
+BROWSER_LAYERS = ("e2e", "browser")
+# The longest files start first within their layer: README's command runs the files in two
+# processes (pytest-xdist, --dist loadscope), handed out in this order, so a long file that
+# started last would run on alone while the other process idles.
+LONGEST_FIRST = (
+    "test_notebooks.py",
+    "test_wheel.py",
+    "test_saved_notebooks.py",
+    "test_shipped_notebooks.py",
+    "test_lab.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the Chromium layers last: Playwright's sync API keeps an asyncio loop running in
     the main thread from its first use to the end of the session, so a test that calls
-    asyncio.run() after it would fail. The fast Python layers also report first."""
+    asyncio.run() after it would fail. The fast Python layers also report first. Within a
+    layer the longest files go first (LONGEST_FIRST)."""
 
-    def layer(item: pytest.Item) -> int:
+    def order(item: pytest.Item) -> tuple[int, int]:
         parts = Path(str(item.fspath)).relative_to(TESTS).parts
-        return BROWSER_LAYERS.index(parts[0]) + 1 if parts[0] in BROWSER_LAYERS else 0
+        layer = BROWSER_LAYERS.index(parts[0]) + 1 if parts[0] in BROWSER_LAYERS else 0
+        name = parts[-1]
+        rank = LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+        return layer, rank
 
-    items.sort(key=layer)  # stable: the order within each layer is kept
+    items.sort(key=order)  # stable: the order within each file is kept
 
 
 @pytest.fixture(scope="session")

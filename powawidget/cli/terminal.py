@@ -32,6 +32,7 @@ from powawidget.wire.client import OrchestrationId, PowabaseClient
 from powawidget.wire.config import TERMINAL
 from powawidget.wire.errors import AuthenticationError, ConfigurationError, PowabaseError
 from powawidget.wire.events import make_event
+from powawidget.wire.orchestrations import not_found_frame
 
 __all__ = ["Style", "TerminalView", "add_arguments", "chat_main"]
 
@@ -173,6 +174,10 @@ def _chat(client: PowabaseClient, args: argparse.Namespace, style: Style) -> int
         setup = isinstance(exc, ConfigurationError | AuthenticationError)
         code = EXIT_SETUP if setup else EXIT_FAILED
     view.end_text()
+    if isinstance(args.agent_id, OrchestrationId) and any(
+        e.get("event") == "error" and not_found_frame(e.get("error_message")) for e in stream.events
+    ):  # a 200 with one error frame: the id names nothing (docs/protocol.md)
+        write_line(err, style.dim(client.not_found_advice(orchestration=True)))
     session_id = stream.session_id or args.session
     if session_id:
         local = " --local" if args.local else ""  # the session lives in the local server's store

@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 from powawidget.wire.answers import agent_id_advice, agent_not_found_advice, not_event_stream_error
-from powawidget.wire.errors import NotFoundError, scrub_error
+from powawidget.wire.errors import NotFoundError, PowabaseError, scrub_error
 from powawidget.wire.orchestrations import (
     OrchestrationId,
     is_orchestration,
@@ -138,6 +138,8 @@ class PowabaseClient(Transport):
             )
         except Stopped:
             return RunStream.stopped_before_start(agent_id, cancel)
+        except NotFoundError as missing:
+            raise self._ids_here(missing, orchestration=orchestration) from None
         finally:
             if watch is not None:
                 watch.close()
@@ -215,6 +217,37 @@ class PowabaseClient(Transport):
             self._pause(delay, None)
             attempt += 1
 
+    def _ids_here(self, error: NotFoundError, *, orchestration: bool = False) -> NotFoundError:
+        """On a server powawidget chose (`origin`: the built-in local one) a wrong id's 404
+        lists the ids it has, instead of sending the user to Powabase Studio (no account
+        there). Anywhere else, or when the list cannot be read, the error is left as it is."""
+        advice = (
+            orchestration_not_found_advice(self.audience)
+            if orchestration
+            else agent_not_found_advice(self.audience)
+        )
+        if advice in error.message:
+            error.message = error.message.replace(
+                advice, self.not_found_advice(orchestration=orchestration)
+            )
+        return error
+
+    def not_found_advice(self, *, orchestration: bool = False) -> str:
+        """What to do about an id this server does not know, in the reader's terms: on a
+        server powawidget chose (`origin`) the ids it has, else where to find the right one."""
+        kind = "orchestration" if orchestration else "agent"
+        if self.origin is not None:
+            try:
+                listed = self.list_orchestrations() if orchestration else self.list_agents()
+            except PowabaseError:
+                listed = []
+            ids = [str(item["id"]) for item in listed if isinstance(item.get("id"), str)]
+            if ids:
+                return f"Check the {kind} id: {self.origin} has {', '.join(ids)}."
+        if orchestration:
+            return orchestration_not_found_advice(self.audience)
+        return agent_not_found_advice(self.audience)
+
     # -- agents and sessions ----------------------------------------------------------------
 
     def list_agents(self) -> list[dict[str, Any]]:
@@ -224,6 +257,12 @@ class PowabaseClient(Transport):
 
     def get_agent(self, agent_id: str) -> dict[str, Any]:
         """One agent's settings."""
+        try:
+            return self._get_agent(agent_id)
+        except NotFoundError as error:
+            raise self._ids_here(error) from None
+
+    def _get_agent(self, agent_id: str) -> dict[str, Any]:
         return self._json(
             "GET",
             f"/api/agents/{segment(agent_id)}",
@@ -308,6 +347,12 @@ class PowabaseClient(Transport):
 
     def get_orchestration(self, orchestration_id: str) -> dict[str, Any]:
         """One orchestration: its settings and the agents it holds (`entities`)."""
+        try:
+            return self._get_orchestration(orchestration_id)
+        except NotFoundError as error:
+            raise self._ids_here(error, orchestration=True) from None
+
+    def _get_orchestration(self, orchestration_id: str) -> dict[str, Any]:
         return self._json(
             "GET",
             f"/api/orchestrations/{segment(orchestration_id)}",

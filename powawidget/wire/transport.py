@@ -109,6 +109,7 @@ class Transport:
         self.on_error_answer = on_error_answer
         key = resolve_api_key(api_key, audience)
         # Advice names where the URL and key came from: the caller's setting, or `origin`.
+        self.origin = origin  # a server powawidget chose (the built-in local one), or None
         self._url_setting = origin or base_url_setting(base_url, audience)
         self._key_setting = origin or api_key_setting(api_key, audience)
         self.connect_timeout = connect_timeout

@@ -96,7 +96,7 @@ def test_a_failed_child_is_a_failed_card_in_a_completed_turn(chat, artifacts_dir
     expect(card).to_have_attribute("data-status", "failed")
     expect(card.get_by_test_id("delegation-status")).to_have_text("failed")
     expect(card.get_by_test_id("delegation-error")).to_have_text(
-        "tools-agent failed: litellm.InternalServerError: InternalServerError: OpenAIException"
+        "Errorlitellm.InternalServerError: InternalServerError: OpenAIException"
         " - Internal error (stub)"
     )
     expect(chat.page.get_by_test_id("turn")).to_have_attribute("data-status", "completed")
@@ -145,4 +145,52 @@ def test_a_real_orchestration_run_of_the_local_server(chat, client, artifacts_di
     expect(card).to_have_attribute("data-status", "completed")
     chat.page.get_by_test_id("chat").screenshot(
         path=str(artifacts_dir / "front_delegation_real_light.png")
+    )
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_a_failed_card_at_380px_names_its_agent_whole_and_says_the_error_in_its_body(
+    chat, artifacts_dir: Path, theme: str
+):
+    """The header keeps the agent's name whole and a short status; the long error text
+    reads in the body, under the task (not squeezed into the header row)."""
+    chat.page.set_viewport_size({"width": 380, "height": 760})
+    if theme == "dark":
+        chat.page.evaluate("() => document.body.classList.add('host-dark')")
+    chat.mount(theme=theme, session_id="orch_sess_79ea631d0227")
+    chat.snapshot(recorded("o22_run_subagent_fail_500.rebuilt.sse"))
+    card = chat.page.get_by_test_id("delegation-card")
+    summary = card.locator("summary").first
+    agent = card.get_by_test_id("delegation-agent")
+    expect(agent).to_have_text("tools-agent")
+    whole = agent.evaluate("el => el.scrollWidth <= el.clientWidth && el.clientWidth > 0")
+    assert whole, "the agent's name is cut in the header"
+    expect(card.get_by_test_id("delegation-status")).to_have_text("failed")
+    expect(summary).not_to_contain_text("InternalServerError")
+    summary.click()
+    chat.settle()
+    error = card.get_by_test_id("delegation-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text(
+        "litellm.InternalServerError: InternalServerError: OpenAIException - Internal error (stub)"
+    )
+    below = card.evaluate(
+        """el => {
+          const task = el.querySelector('[data-testid=delegation-task]');
+          const error = el.querySelector('[data-testid=delegation-error]');
+          return task.getBoundingClientRect().bottom <= error.getBoundingClientRect().top;
+        }"""
+    )
+    assert below, "the error reads under the task"
+    fits = error.evaluate("el => el.scrollWidth <= el.clientWidth")
+    assert fits, "the error text wraps inside the card"
+    usage = chat.page.get_by_test_id("turn-usage")
+    expect(usage).to_contain_text("total 301 tokens (260 in · 41 out)")
+    inside = usage.evaluate(
+        """el => el.getBoundingClientRect().right <=
+          el.closest('[data-testid=turn]').getBoundingClientRect().right + 0.5"""
+    )
+    assert inside, "the turn's usage line wraps inside the panel"
+    chat.page.get_by_test_id("chat").screenshot(
+        path=str(artifacts_dir / f"front_delegation_failed_380_{theme}.png")
     )

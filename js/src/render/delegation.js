@@ -61,7 +61,6 @@ export function delegationCard(item, ctx) {
     dataset: { testid: "delegation-duration" },
   });
   const state = h("span", { class: "pw-tool-state", dataset: { testid: "delegation-status" } });
-  const outcome = h("span", { class: "pw-tool-outcome", dataset: { testid: "delegation-error" } });
   const summary = h("summary", { class: "pw-tool-summary" }, [
     h("span", { class: "pw-tool-icon", "aria-hidden": "true" }),
     h("span", { class: "pw-delegation-badge", text: "agent" }),
@@ -70,22 +69,28 @@ export function delegationCard(item, ctx) {
     h("span", { class: "pw-spacer" }),
     duration,
     state,
-    outcome,
   ]);
   const taskLine = h("div", {
     class: "pw-delegation-task-full",
     dataset: { testid: "delegation-task" },
   });
   const run = runView(ctx);
-  const error = h("div", { class: "pw-note pw-delegation-run-error", role: "alert" });
+  // The failure's words read in the body, under the task: the header keeps the agent's
+  // name whole and says only the short status.
+  const errorText = h("span", { class: "pw-delegation-error-text" });
+  const error = h(
+    "div",
+    { class: "pw-delegation-error", role: "alert", dataset: { testid: "delegation-error" } },
+    [h("span", { class: "pw-section-label", text: "Error" }), errorText],
+  );
   const footer = h("div", {
     class: "pw-delegation-footer",
     dataset: { testid: "delegation-usage" },
   });
   const body = h("div", { class: "pw-tool-body pw-delegation-body" }, [
     taskLine,
-    run.el,
     error,
+    run.el,
     footer,
   ]);
   const el = h("details", { class: "pw-delegation", dataset: { testid: "delegation-card" } }, [
@@ -113,12 +118,9 @@ export function delegationCard(item, ctx) {
       (status === "running" ? elapsed(it.startedAt, new Date().toISOString()) : null);
     duration.textContent = ms !== null && status !== "running" ? formatDuration(ms) : "";
     const runError = it.run && it.run.error ? it.run.error.message : null;
-    outcome.hidden = status !== "failed";
-    outcome.textContent =
-      status === "failed"
-        ? `${it.agent || "The agent"} failed${runError ? `: ${runError}` : ""}`
-        : "";
-    error.hidden = true; // the summary row says the failure; the body shows the run
+    error.hidden = status !== "failed";
+    errorText.textContent =
+      status === "failed" ? runError || `${it.agent || "The agent"} failed without a message.` : "";
     run.update(it.run || { items: [] });
     const parts = [];
     if (it.steps) parts.push(`${it.steps} step${it.steps === 1 ? "" : "s"}`);

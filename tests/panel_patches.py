@@ -34,3 +34,6 @@ def apply_ops(entries: list[Any], ops: list[Op]) -> None:
         elif kind == "text":
             item = turn["items"][op["index"]]  # type: ignore[typeddict-item]
             item["text"] += op["append"]  # type: ignore[typeddict-item]
+        elif kind == "run-text":  # a sub-agent streaming inside a delegation card
+            item = turn["items"][op["index"]]  # type: ignore[typeddict-item]
+            item["run"]["items"][op["sub"]]["text"] += op["append"]  # type: ignore[typeddict-item]

@@ -121,10 +121,13 @@ class PanelSync:
             conv = self._conversation
             positions = entry_positions(conv)
             start = max(len(self._sent) - 1, 0)
-            if start and self._sent[start - 1]["kind"] == "history-note":
-                start -= 1  # the note says what its turn holds: it changes with that turn
             views = [entry_view(conv, p) for p in positions[start:]]
+            note = self._history_note(start)
+            note_view = entry_view(conv, positions[note]) if note is not None else None
         ops: list[Op] = []
+        if note is not None and note_view is not None:
+            ops.extend(entry_ops(note, self._sent[note], note_view))
+            self._sent[note] = note_view
         for offset, view in enumerate(views):
             at = start + offset
             old = self._sent[at] if at < len(self._sent) else None
@@ -137,6 +140,19 @@ class PanelSync:
             self._last_send = time.monotonic()
         self._seq += 1
         self._deliver({"type": "patch", "seq": self._seq, "ops": ops})
+
+    def _history_note(self, tail: int) -> int | None:
+        """The sent history note whose group of loaded turns runs on to the tail entry, if
+        any: the note says what its whole group holds, so it changes with the group's last
+        turn (a loaded session's tool calls arrive after its turns' notes were sent)."""
+        at = tail
+        while at > 0 and self._sent[at].get("kind") == "turn" and self._sent[at].get("fromHistory"):
+            at -= 1
+        if at < tail and self._sent[at].get("kind") == "history-note":
+            return at
+        if tail and self._sent[tail - 1].get("kind") == "history-note":
+            return tail - 1  # the tail turn is the group's first and not sent as history yet
+        return None
 
     def _deliver(self, message: KernelMessage) -> None:
         """Hand one message to `send`; a failure is logged, never raised into a run."""

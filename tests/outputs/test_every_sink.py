@@ -95,7 +95,8 @@ NAMES = [
     "start", "step_started", "step_completed", "content_delta", "reasoning_delta",
     "reasoning", "tool_call", "tool_result", "approval_requested", "hook_result",
     "on_run_complete", "step_reset", "chunk", "complete", "error", "model_fallback",
-    "compaction", "orchestration_started", "", "unknown_event", "x\ud83d",
+    "compaction", "orchestration_started", "delegation_started", "delegation_completed",
+    "delegation_started", "delegation_completed", "", "unknown_event", "x\ud83d",
 ]  # fmt: skip
 
 
@@ -163,6 +164,12 @@ class Frames:
             "is_last_step": lambda: pick([True, False], ANY),
             "finish_reason": self.text,
             "seq": lambda: pick(NUMBERS),
+            "agent": lambda: pick(["researcher", "writer"], ANY),
+            "task": self.text,
+            "child_execution_id": lambda: pick(["run_c1", "run_c2"], ANY),
+            "name": self.text,
+            "strategy": lambda: pick(["sequential", "parallel"], ANY),
+            "ts": lambda: pick(["2026-11-24T08:00:00.123456+00:00"], ANY),
         }[key]()
 
     def frame(self) -> str:
@@ -181,7 +188,8 @@ FIELD_NAMES = [
     "call_id", "arguments", "tool_input", "result", "result_preview", "result_meta",
     "duration_ms", "latency_ms", "timeout_seconds", "usage", "status", "error", "message",
     "code", "steps", "tool_calls", "citations", "blocked", "reason", "is_last_step",
-    "finish_reason", "seq",
+    "finish_reason", "seq", "agent", "task", "child_execution_id", "child_execution_id",
+    "name", "strategy", "ts",
 ]  # fmt: skip
 _made = Frames(seed=15)
 FRAMES = [_made.frame() for _ in range(3_000)]
@@ -199,6 +207,7 @@ _CLIENT = st.sampled_from([None, "stopped", "client_error", "approval_resolved"]
 _INDEX = st.integers(0, 10_000)
 _BOOL = st.booleans()
 _CUT = st.integers(1, 40)
+AT = "2025-11-24T16:00:01.000Z"  # client events' time: fixed, so every run draws the same
 
 
 @st.composite
@@ -209,20 +218,21 @@ def stream(draw: st.DrawFn) -> list[CanonicalEvent]:
     for _ in range(draw(_RUNS)):
         kind = draw(_OPENING)
         if kind == "user":
-            events.append(make_event("user_message", text=draw(_TEXT)))
+            events.append(make_event("user_message", text=draw(_TEXT), received_at=AT))
         elif kind == "history":
             events.append(
                 make_event(
                     "history",
+                    received_at=AT,
                     text=draw(_TEXT),
                     run_id=draw(_RUN_ID),
                     arguments={"role": draw(_ROLE), "timestamp": draw(_TEXT)},
                 )
             )
         elif kind == "divider":
-            events.append(make_event("new_session"))
+            events.append(make_event("new_session", received_at=AT))
         elif kind == "loaded":
-            events.append(make_event("session_loaded", session_id="sess_a"))
+            events.append(make_event("session_loaded", session_id="sess_a", received_at=AT))
         frames = draw(_FRAMES)
         if frames and draw(_BOOL):  # a duplicated frame, anywhere
             copy = frames[draw(_INDEX) % len(frames)]
@@ -231,7 +241,9 @@ def stream(draw: st.DrawFn) -> list[CanonicalEvent]:
             events.append(normaliser.normalise(ServerSentEvent(data=data)))
         client = draw(_CLIENT)
         if client is not None:
-            events.append(make_event(client, error_message=draw(_TEXT), status=draw(_TEXT)))
+            events.append(
+                make_event(client, error_message=draw(_TEXT), status=draw(_TEXT), received_at=AT)
+            )
     return events[: draw(_CUT)]  # cut short (or not: a stream is often shorter than the cut)
 
 
@@ -275,19 +287,19 @@ def check_every_sink(events: list[CanonicalEvent], path: Path, out: Collected) -
     json.dumps(events, ensure_ascii=False, allow_nan=False).encode("utf-8")
     assert [canonical(event) for event in events] == events
     conversation, lock, sent = Conversation(), threading.RLock(), []
-    sync = PanelSync(conversation, lock, sent.append)
+    # Packed when sent, as the kernel does (the packer's lossy fallback would warn).
+    sync = PanelSync(conversation, lock, lambda message: sent.append(json_packer(message)))
     for index, event in enumerate(events):
         conversation.apply(event)
         if index % 3 == 0:
             sync.flush()
     sync.flush()
     projection = _projection(events)
-    packed = [json_packer(m) for m in sent]  # the kernel's own packer, no lossy fallback
     drawn: list[Any] = []
-    for message in packed:
+    for message in sent:
         apply_ops(drawn, json.loads(message)["ops"])  # applies in place: a copy of its own
     assert drawn == projection
-    out.messages.append([json.loads(message) for message in packed])
+    out.messages.append([json.loads(message) for message in sent])
     out.expected.append(projection)
 
     transcript = Transcript(events)

@@ -48,18 +48,19 @@ def shown(events: list[CanonicalEvent]) -> Any:
 def every_sink(events: list[CanonicalEvent], tmp_path: Path) -> dict[str, str]:
     """Put `events` through every sink; returns the human-readable ones' text."""
     conversation, lock, sent = Conversation(), threading.RLock(), []
-    sync = PanelSync(conversation, lock, sent.append)
-    for event in events:  # a flush after every event: the most patches
-        conversation.apply(event)
-        sync.flush()
-    sync.send_snapshot()
-    drawn: list[Any] = []
+    # Packed when sent, as the kernel does; its lossy fallback warns: not allowed.
+    sync = PanelSync(conversation, lock, lambda message: sent.append(json_packer(message)))
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # the packer's lossy fallback warns: not allowed
-        for message in sent:
-            packed = json.loads(json_packer(message))  # what ipykernel sends, no fallback
-            if packed["type"] == "patch":
-                apply_ops(drawn, packed["ops"])
+        warnings.simplefilter("error")
+        for event in events:  # a flush after every event: the most patches
+            conversation.apply(event)
+            sync.flush()
+        sync.send_snapshot()
+    drawn: list[Any] = []
+    for message in sent:
+        packed = json.loads(message)
+        if packed["type"] == "patch":
+            apply_ops(drawn, packed["ops"])
     assert drawn == packed["entries"] == shown(events)  # patches = snapshot = projection
 
     transcript = Transcript(events)

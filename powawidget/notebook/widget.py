@@ -66,6 +66,8 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         options: extra run options sent with every message (temperature, ...).
         fetch_usage: look up the token usage of runs whose stream lacks it (agents without
             tools) once each ends; False skips that request.
+        idle_timeout: seconds without any byte (keepalives count) before a run gives up
+            (default 300; a client= passed keeps its own).
     """
 
     # Stored once per notebook (see `notebook.bundle`). The styles also hide the static copy
@@ -104,13 +106,16 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         placeholder: str | None = None,
         options: dict[str, Any] | None = None,
         fetch_usage: bool = True,
+        idle_timeout: float = 300.0,
         _recording: list[CanonicalEvent] | None = None,
     ) -> None:
         _check_theme(theme)
         replay = _recording is not None
         owns_client, banner = False, ""
         if not replay:
-            client, owns_client, banner = connect(client, base_url, api_key)
+            client, owns_client, banner = connect(
+                client, base_url, api_key, idle_timeout=idle_timeout
+            )
         try:
             bundle.share(self)
             super().__init__(theme=theme, banner=banner, mode="replay" if replay else "live")

@@ -132,3 +132,20 @@ def test_powawidget_evaluate_words_its_errors_with_its_flags(
     assert "fix --base-url" in said[1]
     assert "pass --api-key" in said[2]
     assert "argument --concurrency: must be at least 1, not 0" in said[3]
+
+
+def test_every_argument_notebook_advice_names_is_one_the_widget_takes() -> None:
+    # The notebook's wording (config.NOTEBOOK) names Python arguments: a user who follows
+    # "Raise idle_timeout=" must find it on ChatWidget (and evaluate()).
+    import inspect
+
+    from powawidget.evaluation.api import evaluate
+    from powawidget.notebook.widget import ChatWidget
+
+    named = {
+        m for f in dataclasses.fields(config.NOTEBOOK)
+        for m in re.findall(r"\b([a-z_]+)=", getattr(config.NOTEBOOK, f.name))
+    }  # fmt: skip
+    assert {"base_url", "api_key", "idle_timeout", "agent_id"} <= named
+    for function in (ChatWidget.__init__, evaluate):
+        assert named <= set(inspect.signature(function).parameters), function

@@ -139,6 +139,15 @@ def test_unknown_keyword_arguments_are_a_type_error(local_server: Any) -> None:
         ChatWidget("agt_demo", local_server.base_url, local_server.api_key, "sess_x")
 
 
+def test_idle_timeout_is_the_widgets_client_setting(local_server: Any) -> None:
+    # The notebook's advice for a silent agent says "Raise idle_timeout=".
+    widget = ChatWidget("agt_demo", local_server.base_url, local_server.api_key, idle_timeout=7.5)
+    try:
+        assert widget._chat.client.idle_timeout == 7.5
+    finally:
+        widget.close()
+
+
 def _open_widgets() -> int:
     """How many widgets still have an open comm (what a failed constructor must not leak)."""
     from ipywidgets import Widget

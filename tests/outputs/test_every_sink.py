@@ -281,7 +281,9 @@ class Collected:
         self.streams = 0
 
 
-def check_every_sink(events: list[CanonicalEvent], path: Path, out: Collected) -> None:
+def check_every_sink(
+    events: list[CanonicalEvent], path: Path, out: Collected, every: int = 3
+) -> None:
     """Put one stream through every sink; assert the properties; keep the batched parts."""
     # Past the door: JSON without NaN, valid Unicode, and the door again changes nothing.
     json.dumps(events, ensure_ascii=False, allow_nan=False).encode("utf-8")
@@ -291,7 +293,7 @@ def check_every_sink(events: list[CanonicalEvent], path: Path, out: Collected) -
     sync = PanelSync(conversation, lock, lambda message: sent.append(json_packer(message)))
     for index, event in enumerate(events):
         conversation.apply(event)
-        if index % 3 == 0:
+        if index % every == 0:  # a batch of `every` events per patch
             sync.flush()
     sync.flush()
     projection = _projection(events)
@@ -343,11 +345,11 @@ def test_every_sink_takes_every_canonical_event(tmp_path: Path) -> None:
         deadline=None,
         suppress_health_check=list(HealthCheck),
     )
-    @given(stream())
-    def one_stream(events: list[CanonicalEvent]) -> None:
+    @given(stream(), st.integers(1, 5))
+    def one_stream(events: list[CanonicalEvent], every: int) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # e.g. the packer's lossy fallback
-            check_every_sink(events, path, out)
+            check_every_sink(events, path, out, every)
 
     try:
         one_stream()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from slim_streams import normalise, paced, user
+from slim_streams import client, normalise, paced, user
 
 pytestmark = pytest.mark.browser
 
@@ -194,3 +194,29 @@ def test_a_failed_card_at_380px_names_its_agent_whole_and_says_the_error_in_its_
     chat.page.get_by_test_id("chat").screenshot(
         path=str(artifacts_dir / f"front_delegation_failed_380_{theme}.png")
     )
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_a_delegation_stopped_mid_answer(chat, artifacts_dir: Path, theme: str):
+    """Stopped while the sub-agent writes: the card says stopped (not failed), keeps every
+    word received, and no spinner is left turning anywhere."""
+    upto = next(
+        n
+        for n, f in enumerate(frames("o11_run_delegate_tool.sse"))
+        if f.get("delta") == "Results: "
+    )
+    events = normalise(frames("o11_run_delegate_tool.sse")[: upto + 1])
+    events = paced([user("Which cities are biggest?"), *events, client("stopped")], step_ms=60)
+    shoot(chat, artifacts_dir, theme, events, f"front_delegation_stopped_{theme}.png")
+    card = chat.page.get_by_test_id("delegation-card")
+    expect(card).to_have_attribute("data-status", "stopped")
+    status = card.get_by_test_id("delegation-status")
+    expect(status).to_have_text("stopped")
+    note = chat.page.get_by_test_id("stopped-note")
+    amber = note.evaluate("el => getComputedStyle(el).color")
+    assert status.evaluate("el => getComputedStyle(el).color") == amber  # not a failure's red
+    border = card.evaluate("el => getComputedStyle(el).borderLeftColor")
+    assert border == amber
+    expect(card.get_by_test_id("delegation-error")).to_be_hidden()
+    expect(card.get_by_test_id("assistant-text")).to_have_text("I looked it up. Results:")
+    expect(chat.page.get_by_test_id("turn")).to_have_attribute("data-status", "stopped")

@@ -15,8 +15,9 @@ const STATUS_LABEL = {
   stopped: "stopped",
 };
 
-/** The card's state, in the tool cards' words (their colours and spinner apply). */
-const CARD_STATE = { running: "running", completed: "done", failed: "error", stopped: "error" };
+/** The card's state, in the tool cards' words (their colours and spinner apply); a stop is
+ * the user's decision, not a failure: amber, as the turn's "Stopped", never red. */
+const CARD_STATE = { running: "running", completed: "done", failed: "error", stopped: "stopped" };
 
 /** A sub-agent's run: its items in order, redrawn by position (the run comes whole). */
 function runView(ctx) {

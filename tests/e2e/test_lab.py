@@ -8,8 +8,8 @@ from __future__ import annotations
 import sys
 
 import pytest
-from chat_panel import by_testid, open_panel, page_errors
-from notebook_page import NotebookPage
+from chat_panel import KERNEL_CHECK, ChatPanel, by_testid, open_panel, page_errors
+from notebook_page import NotebookPage, write_notebook
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.jupyter
@@ -112,6 +112,47 @@ def test_panel_follows_the_jupyterlab_dark_theme(lab: NotebookPage) -> None:
         assert luminance(background) < 0.2, background
         lab.page.wait_for_timeout(300)  # let the theme's transition settle for the picture
         lab.screenshot("panel-lab-dark", panel.root)
+    finally:
+        lab.command("apputils:change-theme", {"theme": "JupyterLab Light"})
+    expect(panel.root).to_have_attribute("data-theme", "light", timeout=10_000)
+    assert page_errors(lab) == []
+
+
+def test_an_orchestration_run_from_a_cell_draws_its_delegation_card(lab: NotebookPage) -> None:
+    """A cell sends to `orch_demo`; the delegation card appears in the orchestrator's turn
+    and opens on the sub-agent's run (its tool cards, its answer); light and dark."""
+    widget = (
+        "from powawidget import ChatWidget\n\nchat = ChatWidget(orchestration_id='orch_demo')\nchat"
+    )
+    ask = "run = chat.send('Which plan fits a team of 40 people?')\nrun.wait(60)\nprint(run.status)"
+    write_notebook(lab.server.root, "team.ipynb", [KERNEL_CHECK, widget, ask])
+    lab.open("team.ipynb")
+    lab.command("application:toggle-left-area")
+    lab.run_all()
+    panel = ChatPanel(lab.notebook.locator(by_testid("chat")).first).wait_ready()
+    card = panel.turn(0).locator(by_testid("delegation-card"))
+    expect(card).to_have_count(1, timeout=30_000)
+    expect(card).to_have_attribute("data-status", "completed", timeout=30_000)
+    panel.wait_turn_status(0, "completed")
+    lab.wait_for_cells()
+    assert lab.output_text(2).strip() == "completed"
+    expect(card.locator(by_testid("delegation-agent"))).to_have_text("agt_demo")
+    expect(card.locator(by_testid("delegation-status"))).to_have_text("done")
+    card.locator("summary").first.click()
+    expect(card).to_have_attribute("open", "")
+    expect(card.locator(by_testid("delegation-task"))).to_contain_text("team of 40 people")
+    expect(card.locator(by_testid("tool-card")).first).to_be_visible()
+    expect(card.locator(by_testid("assistant-text")).first).not_to_be_empty()
+    expect(card.locator(by_testid("delegation-usage"))).to_contain_text("tokens")
+    expect(panel.answer(0).last).to_contain_text("I asked")
+    panel.wait_idle()
+    card.scroll_into_view_if_needed()
+    lab.screenshot("panel-lab-delegation", panel.root)
+    try:
+        lab.command("apputils:change-theme", {"theme": "JupyterLab Dark"})
+        expect(panel.root).to_have_attribute("data-theme", "dark", timeout=10_000)
+        lab.page.wait_for_timeout(300)  # let the theme's transition settle for the picture
+        lab.screenshot("panel-lab-delegation-dark", panel.root)
     finally:
         lab.command("apputils:change-theme", {"theme": "JupyterLab Light"})
     expect(panel.root).to_have_attribute("data-theme", "light", timeout=10_000)

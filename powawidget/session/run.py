@@ -28,6 +28,7 @@ from powawidget.session.usage import needs_usage, usage_event
 from powawidget.wire.canonical import CanonicalEvent
 from powawidget.wire.errors import PowabaseError, RunFailedError, RunInProgressError
 from powawidget.wire.events import TERMINAL_EVENTS, from_server, is_failure, make_event
+from powawidget.wire.stopping import StopFlag
 
 if TYPE_CHECKING:
     from powawidget.session.context import Context
@@ -93,7 +94,7 @@ class RunHandle:
         self._heard = False  # an event from the server arrived
         self._over = False  # the run thread recorded its last event
         self._done = threading.Event()
-        self._stop_requested = threading.Event()
+        self._stop_requested = StopFlag()  # its set() shuts the connection down at once
         self._ended = False  # it ended by itself (a terminal event, the stream's end)
         self._stream: RunStream | None = None
         self._thread: threading.Thread | None = None
@@ -252,7 +253,7 @@ class RunHandle:
         return parsed
 
     def stop(self) -> None:
-        """Stop the run: the stream closes within ~200 ms and a `stopped` event is added.
+        """Stop the run: the connection is shut down at once and a `stopped` event is added.
 
         A no-op once the run ended by itself (its `complete` or `error` was recorded, or the
         stream finished): a finished run keeps its outcome.

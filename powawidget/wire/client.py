@@ -94,7 +94,8 @@ class PowabaseClient(Transport):
         once; the body is read lazily as the caller iterates. `options` (temperature,
         timeout_seconds, …) go into the request body; None values are left out.
 
-        `cancel` (one event per run) is the run's stop flag, from any thread, at any time:
+        `cancel` (one event per run) is the run's stop flag, from any thread, at any time
+        (a `StopFlag` acts inside its `set()`; a plain Event is noticed within 50 ms):
         set before the request, no request is sent; set during a retry backoff, the wait
         ends at once; set while waiting for the response headers, the connection is shut
         down at once (milliseconds). In those cases no error is raised: the `RunStream` returned is

@@ -1,6 +1,7 @@
 """Stopping a run from any thread before its stream exists: while the request waits for its
 response headers, `InflightRequest` and `StoppableAdapter` let a stop shut the in-flight
-connection down, and `CancelWatch` turns a `threading.Event` into that action."""
+connection down, and `CancelWatch` turns a stop flag (a `StopFlag`, or any
+`threading.Event`) into that action."""
 
 from __future__ import annotations
 
@@ -16,47 +17,93 @@ import requests.adapters
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-__all__ = ["CancelWatch", "InflightRequest", "StoppableAdapter", "shutdown_socket"]
+__all__ = ["CancelWatch", "InflightRequest", "StopFlag", "StoppableAdapter", "shutdown_socket"]
 
 log = logging.getLogger(__name__)
 
-CANCEL_POLL = 0.05  # seconds a cancel watcher takes to notice it was closed
+CANCEL_POLL = 0.05  # seconds the shared watcher takes to notice a plain Event was set
+
+
+class StopFlag(threading.Event):
+    """A run's stop flag whose `set()` runs its watches' actions at once, in the caller.
+
+    A plain `threading.Event` has no callbacks, so a watch on one can only be polled; with
+    a `StopFlag` the stop call itself shuts the run's connection down (a socket shutdown:
+    microseconds, no lock the caller could hold), so a stop lands at once and an idle run
+    costs no thread at all. Every run powawidget starts uses one.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._watch_lock = threading.Lock()
+        self._watches: list[CancelWatch] = []
+
+    def set(self) -> None:
+        super().set()
+        with self._watch_lock:
+            watches, self._watches = self._watches, []
+        for watch in watches:
+            watch._fire()
+
+    def _subscribe(self, watch: CancelWatch) -> None:
+        with self._watch_lock:
+            self._watches.append(watch)
+        if self.is_set():  # set before (or while) subscribing: fire now (fires once)
+            self._unsubscribe(watch)
+            watch._fire()
+
+    def _unsubscribe(self, watch: CancelWatch) -> None:
+        with self._watch_lock, contextlib.suppress(ValueError):
+            self._watches.remove(watch)
 
 
 class CancelWatch:
-    """Calls `action` once `cancel` is set, unless closed first.
+    """Calls `action` once `cancel` is set, unless closed first (at most once).
 
-    A `threading.Event` has no callbacks; this lets a plain flag cut a blocked call short
-    (a header wait, a read). One shared thread (`_Watcher`) checks every open watch each
-    `CANCEL_POLL` seconds, so a stop lands within that, and a hundred runs in flight cost
-    one thread waking 20 times a second, not two hundred.
+    This lets a flag cut a blocked call short (a header wait, a read). On a `StopFlag` the
+    action runs at once inside `set()`. A plain `threading.Event` has no callbacks: one
+    shared thread (`_Watcher`) checks those watches every `CANCEL_POLL` seconds, and only
+    while any is open.
     """
 
     def __init__(self, cancel: threading.Event, action: Callable[[], None]) -> None:
         self._cancel = cancel
         self._action = action
-        self._closed = threading.Event()
-        _WATCHER.add(self)
+        self._lock = threading.Lock()
+        self._over = False  # closed, or the action ran
+        if isinstance(cancel, StopFlag):
+            cancel._subscribe(self)
+        else:
+            _WATCHER.add(self)
 
     def close(self) -> None:
-        """Stop watching (the shared thread forgets it within `CANCEL_POLL` seconds)."""
-        self._closed.set()
+        """Stop watching (a plain Event's watch leaves the shared thread's list soon)."""
+        with self._lock:
+            self._over = True
+        if isinstance(self._cancel, StopFlag):
+            self._cancel._unsubscribe(self)
 
-    def _due(self) -> bool:
-        """True once this watch is over: closed, or its action ran."""
-        if self._closed.is_set():
-            return True
-        if not self._cancel.is_set():
-            return False
+    def _fire(self) -> None:
+        """Run the action, unless closed or already run."""
+        with self._lock:
+            if self._over:
+                return
+            self._over = True
         try:
             self._action()
-        except Exception:  # a failed stop must not kill the watcher quietly
+        except Exception:  # a failed stop must not break the caller or the watcher quietly
             log.warning("powawidget: stopping the run failed", exc_info=True)
-        return True
+
+    def _due(self) -> bool:
+        """True once this watch is over: closed, or set (its action then ran)."""
+        if self._cancel.is_set():
+            self._fire()
+        with self._lock:
+            return self._over
 
 
 class _Watcher:
-    """The one thread behind every `CancelWatch`: it runs while any watch is open."""
+    """The one thread behind every watch on a plain Event: it runs while any is open."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -165,7 +165,13 @@ def test_a_failed_card_at_380px_names_its_agent_whole_and_says_the_error_in_its_
     expect(agent).to_have_text("tools-agent")
     whole = agent.evaluate("el => el.scrollWidth <= el.clientWidth && el.clientWidth > 0")
     assert whole, "the agent's name is cut in the header"
-    expect(card.get_by_test_id("delegation-status")).to_have_text("failed")
+    status = card.get_by_test_id("delegation-status")
+    expect(status).to_have_text("failed")
+    same_row = status.evaluate(  # the short status stays on the name's row
+        """el => Math.abs(el.getBoundingClientRect().top - el.closest('summary')
+          .querySelector('[data-testid=delegation-agent]').getBoundingClientRect().top) < 8"""
+    )
+    assert same_row, "the status wrapped under the name"
     expect(summary).not_to_contain_text("InternalServerError")
     summary.click()
     chat.settle()
@@ -220,3 +226,30 @@ def test_a_delegation_stopped_mid_answer(chat, artifacts_dir: Path, theme: str):
     expect(card.get_by_test_id("delegation-error")).to_be_hidden()
     expect(card.get_by_test_id("assistant-text")).to_have_text("I looked it up. Results:")
     expect(chat.page.get_by_test_id("turn")).to_have_attribute("data-status", "stopped")
+
+
+def test_a_long_agent_name_wraps_whole_at_380px_and_keeps_the_status_in_view(
+    chat, artifacts_dir: Path
+):
+    name = "europe-population-research-agent-with-a-rather-long-name"
+    raw = [
+        {**f, "agent": name} if f.get("event", "").startswith("delegation_") else f
+        for f in frames("o22_run_subagent_fail_500.rebuilt.sse")
+    ]
+    chat.page.set_viewport_size({"width": 380, "height": 760})
+    chat.mount(session_id="orch_sess_79ea631d0227")
+    chat.snapshot(paced([user("Which cities are biggest?"), *normalise(raw)], step_ms=60))
+    card = chat.page.get_by_test_id("delegation-card")
+    agent = card.get_by_test_id("delegation-agent")
+    expect(agent).to_have_text(name)
+    assert agent.evaluate("el => el.scrollWidth <= el.clientWidth"), "the name is cut"
+    status = card.get_by_test_id("delegation-status")
+    expect(status).to_have_text("failed")
+    inside = status.evaluate(
+        """el => el.getBoundingClientRect().right <=
+          el.closest('[data-testid=delegation-card]').getBoundingClientRect().right"""
+    )
+    assert inside, "the status chip is pushed out of the card"
+    chat.page.get_by_test_id("chat").screenshot(
+        path=str(artifacts_dir / "front_delegation_long_name_380.png")
+    )

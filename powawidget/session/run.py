@@ -403,7 +403,9 @@ def _stream_run(
                 for event in stream:
                     relay(event)
                     if is_failure(event) and handle.error is None:
-                        handle.error = client.redact_error(RunFailedError.from_event(event))
+                        handle.error = client.redact_error(
+                            RunFailedError.from_event(event, client.audience)
+                        )
             handle._end_stream()
             if fetch_usage and not handle._stop_requested.is_set():
                 _add_stored_usage(client, handle)

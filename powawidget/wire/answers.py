@@ -60,6 +60,16 @@ def agent_not_found_advice(audience: Audience = NOTEBOOK) -> str:
     )
 
 
+def run_resend_advice(audience: Audience = NOTEBOOK) -> str:
+    """What to check before sending a message again when a run's request may have arrived."""
+    lister = f" ({audience.sessions} lists them)" if audience.sessions else ""
+    return (
+        f"The run may have started on the server: look for it in the agent's sessions{lister} "
+        "before sending the message again. Not retried automatically, because a run is not "
+        "idempotent."
+    )
+
+
 AGENT_ID_ADVICE = agent_id_advice()
 DETAIL_LIMIT = 200
 

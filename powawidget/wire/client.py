@@ -11,13 +11,20 @@ import logging
 import threading
 from typing import Any
 
-from powawidget.wire.answers import agent_id_advice, agent_not_found_advice, not_event_stream_error
+from powawidget.wire.answers import (
+    agent_id_advice,
+    agent_not_found_advice,
+    not_event_stream_error,
+    run_resend_advice,
+)
 from powawidget.wire.errors import NotFoundError, PowabaseError, scrub_error
 from powawidget.wire.orchestrations import (
     OrchestrationId,
     is_orchestration,
     orchestration_id_advice,
     orchestration_not_found_advice,
+    orchestration_run_not_found_advice,
+    orchestration_session_not_found_advice,
 )
 from powawidget.wire.stopping import CancelWatch, InflightRequest
 from powawidget.wire.stream import RunStream
@@ -129,11 +136,7 @@ class PowabaseClient(Transport):
                     else agent_id_advice(self.audience)
                 ),
                 agent_id=agent_id,
-                resend_advice=(
-                    "The run may have started on the server: look for it in the agent's "
-                    "sessions (w.sessions() in a notebook) before sending the message again. "
-                    "Not retried automatically, because a run is not idempotent."
-                ),
+                resend_advice=run_resend_advice(self.audience),
                 cancel=cancel,
                 inflight=inflight,
             )
@@ -384,7 +387,7 @@ class PowabaseClient(Transport):
             f"/api/orchestrations/{segment(orchestration_id)}/sessions/"
             f"{segment(session_id)}/messages",
             subject=f"Session {session_id!r} of orchestration {str(orchestration_id)!r}",
-            not_found_advice="Check the session id: w.sessions() lists this orchestration's.",
+            not_found_advice=orchestration_session_not_found_advice(self.audience),
             bad_id_advice=orchestration_id_advice(self.audience),
             agent_id=orchestration_id,
         )
@@ -396,5 +399,5 @@ class PowabaseClient(Transport):
             "GET",
             f"/api/orchestrations/runs/{segment(run_id)}",
             subject=f"Orchestration run {run_id!r}",
-            not_found_advice="Check the run id (orch_run_…): w.runs lists the session's.",
+            not_found_advice=orchestration_run_not_found_advice(self.audience),
         )

@@ -192,6 +192,8 @@ class Audience:
     first_agent: str  #: what happens when no agent is named ("" when it cannot happen)
     orchestration_id: str  #: how to name an orchestration
     orchestrations: str  #: how to list the project's orchestrations ("" when it cannot)
+    sessions: str = ""  #: how to list an agent's or orchestration's sessions ("" when it cannot)
+    runs: str = ""  #: how to list a session's runs ("" when it cannot)
 
     @staticmethod
     def passed(setting: str) -> bool:
@@ -208,6 +210,8 @@ NOTEBOOK = Audience(
     first_agent=" (a ChatWidget made without agent_id= picks the project's first agent)",
     orchestration_id="ChatWidget(orchestration_id=...)",
     orchestrations="ChatWidget.orchestrations() lists them",
+    sessions="w.sessions()",
+    runs="w.runs",
 )
 """Advice for Python: the widget's and the client's arguments."""
 

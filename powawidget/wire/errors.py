@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote, quote_plus
 
-from powawidget.wire.orchestrations import ORCHESTRATION_NOT_FOUND_ADVICE, not_found_frame
+from powawidget.wire.config import NOTEBOOK, Audience
+from powawidget.wire.orchestrations import not_found_frame, orchestration_not_found_advice
 
 BODY_LIMIT = 500
 """How much of a failed answer's body an error keeps."""
@@ -141,11 +142,15 @@ class RunFailedError(PowabaseError):
     default_code = "run_failed"
 
     @classmethod
-    def from_event(cls, event: Mapping[str, Any]) -> RunFailedError:
-        """Build the error from a canonical failure event (error, failed complete)."""
+    def from_event(cls, event: Mapping[str, Any], audience: Audience = NOTEBOOK) -> RunFailedError:
+        """Build the error from a canonical failure event (error, failed complete); any
+        advice is worded for `audience` (the client's)."""
         text = event.get("error_message") or "the agent run failed without a message"
         if not_found_frame(text):  # a 200 with one error frame: the id names nothing
-            return cls(f"{text}: {ORCHESTRATION_NOT_FOUND_ADVICE}", code="orchestration_not_found")
+            return cls(
+                f"{text}: {orchestration_not_found_advice(audience)}",
+                code="orchestration_not_found",
+            )
         run_id = event.get("run_id")
         where = f" (run {run_id})" if run_id else ""
         code = event.get("error_code") or cls.default_code

@@ -21,6 +21,8 @@ __all__ = [
     "not_found_frame",
     "orchestration_id_advice",
     "orchestration_not_found_advice",
+    "orchestration_run_not_found_advice",
+    "orchestration_session_not_found_advice",
 ]
 
 
@@ -51,6 +53,20 @@ def orchestration_id_advice(audience: Audience = NOTEBOOK) -> str:
         "Orchestration ids on Powabase are UUIDs such as 932edd28-2c38-4f30-b1a3-e7140c64b109: "
         f"pass one as {audience.orchestration_id}. {where[:1].upper()}{where[1:]}"
     )
+
+
+def orchestration_session_not_found_advice(audience: Audience = NOTEBOOK) -> str:
+    """What to do when an orchestration has no such session, in the reader's terms."""
+    if audience.sessions:
+        return f"Check the session id: {audience.sessions} lists this orchestration's."
+    return "Check the session id (sess_…): each run of this orchestration names its session."
+
+
+def orchestration_run_not_found_advice(audience: Audience = NOTEBOOK) -> str:
+    """What to do when the server knows no such orchestration run."""
+    if audience.runs:
+        return f"Check the run id (orch_run_…): {audience.runs} lists the session's."
+    return "Check the run id (orch_run_…): each orchestration run names it when it starts."
 
 
 ORCHESTRATION_NOT_FOUND_ADVICE = orchestration_not_found_advice()

@@ -41,14 +41,6 @@ export function formatDuration(ms) {
   return `${m} min ${Math.round(s - m * 60)} s`;
 }
 
-/** Milliseconds between two ISO timestamps, or null. */
-export function elapsed(from, to) {
-  if (!from || !to) return null;
-  const a = Date.parse(from);
-  const b = Date.parse(to);
-  return Number.isFinite(a) && Number.isFinite(b) && b >= a ? b - a : null;
-}
-
 /** Describe token usage briefly: "1,234 tokens (800 in · 434 out)". */
 export function describeUsage(usage) {
   if (!usage) return "";

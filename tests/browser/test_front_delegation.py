@@ -6,11 +6,14 @@ and dark, from the recorded captures (tests/fixtures/orchestrations)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 from slim_streams import client, normalise, paced, user
+
+from powawidget.model.view import entries
 
 pytestmark = pytest.mark.browser
 
@@ -253,3 +256,38 @@ def test_a_long_agent_name_wraps_whole_at_380px_and_keeps_the_status_in_view(
     chat.page.get_by_test_id("chat").screenshot(
         path=str(artifacts_dir / "front_delegation_long_name_380.png")
     )
+
+
+def test_a_delegation_card_shows_pythons_duration_once_it_ended_as_a_tool_card_does(chat):
+    """A running delegation shows no time of its own (its start is weeks old here), like the
+    running tool card inside it; the run's one live clock is the status line's. Once ended
+    it shows the duration Python decided, to the digit."""
+    events = recorded("o11_run_delegate_tool.sse")
+    done = next(n for n, e in enumerate(events) if e["event"] == "delegation_completed")
+    chat.mount(status="streaming")
+    chat.snapshot(events[:done])
+    chat.settle()
+    card = chat.page.get_by_test_id("delegation-card")
+    expect(card).to_have_attribute("data-status", "running")
+    expect(card.get_by_test_id("delegation-duration")).to_have_text("")
+    chat.events(events[done:])
+    chat.settle()
+    expect(card).to_have_attribute("data-status", "completed")
+    (ms,) = [
+        item["durationMs"]
+        for entry in entries(chat.conversation)
+        for item in entry.get("items", [])
+        if item.get("kind") == "delegation"
+    ]
+    assert ms is not None and ms < 10_000  # paced 60 ms apart: "199 ms" or "1.4 s"
+    shown = f"{round(ms)} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+    expect(card.get_by_test_id("delegation-duration")).to_have_text(shown)
+
+
+def test_the_panel_derives_no_duration_from_timestamps():
+    """Durations are Python's (docs/architecture.md): no render module reads a start time
+    to compute one (the status line's clock counts from when the panel saw the run go busy)."""
+    render = Path(__file__).parents[2] / "js" / "src" / "render"
+    entry_times = re.compile(r"\bit\.(startedAt|endedAt)\b")  # an item's times, from Python
+    readers = [p.name for p in sorted(render.glob("*.js")) if entry_times.search(p.read_text())]
+    assert readers == [], readers

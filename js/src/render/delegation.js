@@ -1,11 +1,12 @@
 // @ts-check
 // A delegation: the orchestrator handed a task to one of its agents. One card in the
-// orchestrator's turn — the agent's name, the task, its live status and duration — that
+// orchestrator's turn — the agent's name, the task, its live status and (once it ended,
+// as a tool card) Python's duration — that
 // opens on the sub-agent's own run, drawn with the same item views as a turn (steps, tool
 // cards, thinking, its answer in Markdown), nested. Python decided all of it
 // (powawidget/model/delegations.py); this only draws.
 
-import { h, describeUsage, elapsed, formatDuration } from "../dom.js";
+import { h, describeUsage, formatDuration } from "../dom.js";
 import { ITEM_VIEWS } from "./turn.js";
 
 const STATUS_LABEL = {
@@ -114,10 +115,10 @@ export function delegationCard(item, ctx) {
       h("span", { text: it.task || "" }),
     );
     state.textContent = STATUS_LABEL[status] || status;
-    const ms =
-      it.durationMs ??
-      (status === "running" ? elapsed(it.startedAt, new Date().toISOString()) : null);
-    duration.textContent = ms !== null && status !== "running" ? formatDuration(ms) : "";
+    // Python's duration once the delegation ended, nothing while it runs: the rule of a
+    // tool card (the run's live clock is the status line's).
+    const ms = status === "running" ? null : it.durationMs;
+    duration.textContent = ms !== null && ms !== undefined ? formatDuration(ms) : "";
     const runError = it.run && it.run.error ? it.run.error.message : null;
     error.hidden = status !== "failed";
     errorText.textContent =

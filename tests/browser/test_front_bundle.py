@@ -15,8 +15,10 @@ from pathlib import Path
 # Issue 19 (context chips on the user's bubble, the structured-answer table) and issue 18
 # (the delegation card) brought JS to 139,999 and CSS to 27,851: budgets 144,000 / 28,800;
 # gzipped JS reached 47,523: budget 49,000.
+# The failed and stopped delegation cards' layout at narrow widths (the agent's name whole,
+# the error in the body) brought CSS to 28,822: budget 29,500.
 JS_BUDGET = 144_000
-CSS_BUDGET = 28_800
+CSS_BUDGET = 29_500
 JS_GZIP_BUDGET = 49_000
 
 

@@ -55,7 +55,7 @@ def chat_with_a_follow_up(panel: ChatPanel) -> None:
     card = panel.turn(0).locator(by_testid("tool-card")).first
     expect(card.locator(by_testid("tool-state"))).to_have_text("done")
     card.locator("summary").click()
-    expect(card).to_have_attribute("open", "")
+    expect(card.locator("summary").first).to_have_attribute("aria-expanded", "true")
     bullet = panel.answer(0).locator("ul > li").first
     marker = bullet.evaluate(
         "(li) => [getComputedStyle(li).display, getComputedStyle(li).listStyleType].join(' ')"

@@ -33,7 +33,7 @@ def test_typed_question_streams_an_answer_with_tool_cards_and_continues_the_sess
     expect(card.locator(by_testid("tool-result"))).to_have_count(0)
     card.locator("summary").focus()
     lab.page.keyboard.press("Enter")
-    expect(card).to_have_attribute("open", "")
+    expect(card.locator("summary").first).to_have_attribute("aria-expanded", "true")
     expect(card.locator(by_testid("tool-result"))).to_contain_text("Orbit Solo")
 
     session = panel.part("session-id").inner_text()

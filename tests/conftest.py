@@ -26,6 +26,14 @@ LONGEST_FIRST = (
 )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist's loadscope, hand the files out in the order below, not biggest
+    first (its default): a Chromium file ahead of a Python one breaks the latter's
+    asyncio.run() in that process (see pytest_collection_modifyitems)."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the Chromium layers last: Playwright's sync API keeps an asyncio loop running in
     the main thread from its first use to the end of the session, so a test that calls

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,12 @@ def pytest_configure(config: pytest.Config) -> None:
     asyncio.run() in that process (see pytest_collection_modifyitems)."""
     if hasattr(config.option, "loadscopereorder"):
         config.option.loadscopereorder = False
+    # The zero-config local server keeps its chats under XDG_DATA_HOME: tests (and the
+    # servers, kernels and notebooks they start, which inherit it) write to a temporary
+    # folder, never to the user's ~/.local/share. Tests that check the store set their own.
+    # xdist's workers inherit the folder the controller made.
+    data = os.environ.get("POWAWIDGET_TEST_DATA") or tempfile.mkdtemp(prefix="pw-data-")
+    os.environ["POWAWIDGET_TEST_DATA"] = os.environ["XDG_DATA_HOME"] = data
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

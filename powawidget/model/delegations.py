@@ -127,8 +127,8 @@ def on_delegation_completed(run: Turn, event: CanonicalEvent) -> None:
     steps = _int(raw_field(event, "steps"))
     if steps is not None:
         child.steps_reported = steps
-    usage = raw_field(event, "usage")
-    if isinstance(usage, dict):
+    usage = event["usage"]  # cleaned by the normaliser: measures in range (docs/protocol.md)
+    if usage is not None:
         child.usage = usage
     delegation.ended_at = child.ended_at = _at(event)
     delegation.server_times[1] = _str(raw_field(event, "ts"))

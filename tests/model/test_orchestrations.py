@@ -229,3 +229,32 @@ def test_partial_recordings_of_the_hosted_service_keep_who_did_what() -> None:
     assert [d.run.usage for d in turn.delegations] == [{"total_tokens": 70}, {"total_tokens": 67}]
     assert turn.usage == {"total_tokens": 1156}
     assert turn_view(turn)["usageTotal"] == {"total_tokens": 1293}
+
+
+def test_a_delegations_usage_out_of_range_is_dropped_like_any_measure() -> None:
+    """A child's usage passes the same door as every measure: a 400-digit or NaN count is
+    None (and noted), never summed into the footer's total."""
+    huge = "9" * 400
+    frames = (
+        'data: {"event": "start", "run_id": "orch_run_1", "session_id": "s"}\n\n'
+        'data: {"event": "delegation_started", "agent": "a", "task": "t", '
+        '"child_execution_id": "c1"}\n\n'
+        'data: {"event": "delegation_completed", "agent": "a", "child_execution_id": "c1", '
+        f'"status": "completed", "steps": {huge}, "usage": {{"prompt_tokens": {huge}, '
+        '"completion_tokens": NaN, "total_tokens": 7}}\n\n'
+        'data: {"event": "complete", "status": "completed", "content": "ok"}\n\n'
+    ).encode()
+    decoder = SSEDecoder()
+    normaliser = EventNormaliser()
+    events = [make_event("user_message", text="q")]
+    events += [normaliser.normalise(f) for f in decoder.feed(frames) + decoder.close()]
+    turn = Conversation(events).turns[0]
+    child = turn.delegations[0].run
+    assert child.steps_reported is None
+    assert child.usage is not None
+    assert child.usage.get("prompt_tokens") is None
+    assert child.usage.get("completion_tokens") is None
+    assert child.usage["total_tokens"] == 7
+    assert events[3]["dropped"] is not None
+    view = turn_view(turn)
+    assert view["status"] == "completed"

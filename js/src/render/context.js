@@ -104,8 +104,18 @@ function table(value) {
   const list = Array.isArray(value) ? value : null;
   const columns = list ? columnsOf(list) : null;
   if (list && columns) {
-    const head = h("tr", {}, columns.map((c) => h("th", { scope: "col", text: c })));
-    const rows = list.map((r) => h("tr", {}, columns.map((c) => cell(r[c] ?? null))));
+    const head = h(
+      "tr",
+      {},
+      columns.map((c) => h("th", { scope: "col", text: c })),
+    );
+    const rows = list.map((r) =>
+      h(
+        "tr",
+        {},
+        columns.map((c) => cell(r[c] ?? null)),
+      ),
+    );
     return h("table", { class: "pw-answer-table" }, [h("thead", {}, [head]), h("tbody", {}, rows)]);
   }
   if (list) return valueView(list);
@@ -119,9 +129,8 @@ function table(value) {
 export function answerJsonView(value) {
   const n = Array.isArray(value) ? value.length : Object.keys(value).length;
   const what = Array.isArray(value) ? (n === 1 ? "item" : "items") : n === 1 ? "field" : "fields";
-  return h(
-    "details",
-    { class: "pw-answer-json", open: true, dataset: { testid: "answer-json" } },
-    [h("summary", { text: `Structured answer · ${n} ${what}` }), table(value)],
-  );
+  return h("details", { class: "pw-answer-json", open: true, dataset: { testid: "answer-json" } }, [
+    h("summary", { text: `Structured answer · ${n} ${what}` }),
+    table(value),
+  ]);
 }

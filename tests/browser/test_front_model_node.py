@@ -41,3 +41,14 @@ def test_the_whole_front_end_type_checks() -> None:
         [str(tsc), "-p", "tsconfig.json"], cwd=JS_DIR, capture_output=True, text=True, timeout=180
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+def test_the_front_end_is_formatted() -> None:
+    """js/src and js/test pass `prettier --check` (the JS twin of `ruff format --check`)."""
+    prettier = JS_DIR / "node_modules" / ".bin" / "prettier"
+    assert prettier.exists(), "run `npm install` in js/ (the pip install does it)"
+    proc = subprocess.run(
+        [str(prettier), "--check", "src", "test"], cwd=JS_DIR, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]

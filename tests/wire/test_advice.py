@@ -19,7 +19,7 @@ import pytest
 from scripted_peer import Reply, scripted_peer
 
 from powawidget.cli import printers, terminal
-from powawidget.session import chat, history, usage
+from powawidget.session import chat, chat_state, history, usage
 from powawidget.wire import client as client_module
 from powawidget.wire import config, errors, stream, transport
 from powawidget.wire.answers import error_for_status
@@ -180,7 +180,19 @@ def _message_literals(module: Any) -> list[str]:
 
 @pytest.mark.parametrize(
     "module",
-    [errors, client_module, transport, config, stream, chat, history, usage, terminal, printers],
+    [
+        errors,
+        client_module,
+        transport,
+        config,
+        stream,
+        chat,
+        chat_state,
+        history,
+        usage,
+        terminal,
+        printers,
+    ],
 )
 def test_no_message_names_a_client_call_or_has_backticks(module: Any) -> None:
     for text in _message_literals(module):

@@ -1,74 +1,49 @@
 """`ChatWidget`: chat with a Powabase agent inside a notebook (an anywidget chat panel).
 
-The class declares the front end and the small synced state, dispatches the panel's
-messages, and displays itself; the work lives elsewhere: `session.chat.ChatSession` owns
-the conversation (runs, the one event log and fold, status), `notebook.sync` sends the
-folded turns to the panel, `notebook.static` keeps a static copy for exports. The traits
-are one-way projections of the session (docs/architecture.md, "Who owns what").
+The class declares the front end and the small synced state and delegates its verbs; the
+work lives elsewhere: `session.chat.ChatSession` owns the conversation (runs, the one event
+log and fold, status), `notebook.sync` sends the folded turns to the panel,
+`notebook.publishing` and `notebook.static` keep the saved and static copies,
+`notebook.construction`, `notebook.replaying` and `notebook.asking` hold the constructors'
+and the blocking verbs' logic. The traits are one-way projections of the session
+(docs/architecture.md, "Who owns what").
 """
 
 from __future__ import annotations
 
-import logging
 import os
-import threading
 from collections.abc import Iterable
-from typing import Any, TypeVar, get_args, overload
+from typing import Any, get_args
 
 import anywidget
 import ipywidgets as widgets
 import traitlets as t
 
 from powawidget.model.status import SessionStatus
-from powawidget.notebook import bundle, panel
+from powawidget.notebook import bundle, construction, panel, publishing, replaying
+from powawidget.notebook.asking import Answer, Asking
+from powawidget.notebook.construction import THEMES
 from powawidget.notebook.kernel import in_kernel, warn_if_broken_ipykernel
 from powawidget.notebook.messages import KernelMessage
 from powawidget.notebook.saved import SavedEntry, SavedHistory
 from powawidget.notebook.static import MimeBundle, StaticCopy, static_html
 from powawidget.notebook.sync import PanelSync
 from powawidget.outputs.tables import Table
-from powawidget.outputs.transcript import Transcript
 from powawidget.outputs.views import TranscriptViews
 from powawidget.session.chat import ChatSession
-from powawidget.session.connect import connect
 from powawidget.session.context import ContextLimits, build_context
-from powawidget.session.listing import ORCHESTRATION_COLUMNS, SESSION_COLUMNS
-from powawidget.session.replay import replay_delays
+from powawidget.session.listing import SESSION_COLUMNS
 from powawidget.session.run import RunHandle
 from powawidget.wire.canonical import CanonicalEvent
 from powawidget.wire.client import PowabaseClient
 
-Answer = TypeVar("Answer")
-"""The class of a structured answer (`ask(..., response_format=MyModel)` returns one)."""
-
-THEMES = ("auto", "light", "dark")
-
-logger = logging.getLogger(__name__)
+__all__ = ["THEMES", "Answer", "ChatWidget"]
 
 warn_if_broken_ipykernel()
 
 
-class ChatWidget(TranscriptViews, anywidget.AnyWidget):
-    """A chat panel bound to one Powabase agent; runs stream in background threads.
-
-    Args:
-        agent_id: the agent to chat with; None picks the first agent listed.
-        orchestration_id: chat with an orchestration instead (a supervisor that delegates to
-            the agents it holds): each delegation is drawn as the sub-agent's own run.
-            `ChatWidget.orchestrations()` lists them.
-        base_url, api_key: the project URL and key; else POWABASE_BASE_URL and
-            POWABASE_API_KEY. With neither anywhere, the built-in local agent server starts
-            and a banner says so.
-        session_id: continue this session (its earlier runs are loaded into the panel).
-        client: a ready `PowabaseClient` instead of base_url/api_key.
-        theme: "auto" (follow JupyterLab), "light" or "dark".
-        placeholder: the input box's hint text.
-        options: extra run options sent with every message (temperature, ...).
-        fetch_usage: look up the token usage of runs whose stream lacks it (agents without
-            tools) once each ends; False skips that request.
-        idle_timeout: seconds without any byte (keepalives count) before a run gives up
-            (default 300; a client= passed keeps its own).
-    """
+class ChatWidget(Asking, TranscriptViews, anywidget.AnyWidget):
+    """A chat panel bound to one Powabase agent; runs stream in background threads."""
 
     # Stored once per notebook (see `notebook.bundle`). The styles also hide the static copy
     # (a second output, for exports) wherever the live panel renders.
@@ -109,13 +84,31 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         idle_timeout: float = 300.0,
         _recording: list[CanonicalEvent] | None = None,
     ) -> None:
-        _check_theme(theme)
+        """A panel for one agent (or orchestration), connected at once.
+
+        Args:
+            agent_id: the agent to chat with; None picks the first agent listed.
+            orchestration_id: chat with an orchestration instead (a supervisor that delegates to
+                the agents it holds): each delegation is drawn as the sub-agent's own run.
+                `ChatWidget.orchestrations()` lists them.
+            base_url, api_key: the project URL and key; else POWABASE_BASE_URL and
+                POWABASE_API_KEY. With neither anywhere, the built-in local agent server starts
+                and a banner says so.
+            session_id: continue this session (its earlier runs are loaded into the panel).
+            client: a ready `PowabaseClient` instead of base_url/api_key.
+            theme: "auto" (follow JupyterLab), "light" or "dark".
+            placeholder: the input box's hint text.
+            options: extra run options sent with every message (temperature, ...).
+            fetch_usage: look up the token usage of runs whose stream lacks it (agents without
+                tools) once each ends; False skips that request.
+            idle_timeout: seconds without any byte (keepalives count) before a run gives up
+                (default 300; a client= passed keeps its own).
+        """
+        construction.check_theme(theme)
         replay = _recording is not None
-        owns_client, banner = False, ""
-        if not replay:
-            client, owns_client, banner = connect(
-                client, base_url, api_key, idle_timeout=idle_timeout
-            )
+        client, owns_client, banner = construction.open_client(
+            client, base_url, api_key, idle_timeout=idle_timeout, replay=replay
+        )
         try:
             bundle.share(self)
             super().__init__(theme=theme, banner=banner, mode="replay" if replay else "live")
@@ -140,10 +133,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
             if session_id is not None:
                 self.load_session(session_id)
         except BaseException:
-            # Leave no open comm (Widget.widgets) and no client of ours behind.
-            if owns_client and client is not None and "_chat" not in self.__dict__:
-                client.close()
-            self._close_quietly()
+            construction.abandon(self, client if owns_client else None)
             raise
 
     @staticmethod
@@ -155,27 +145,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
     ) -> Table:
         """The project's orchestrations (id, name, strategy, agents, description): pass an
         id as ChatWidget(orchestration_id=...)."""
-        made, owns_client, _banner = connect(
-            client, base_url, api_key, doing="listing the local demo orchestrations"
-        )
-        assert made is not None
-        client = made
-        try:
-            rows = [
-                {
-                    "id": o.get("id"),
-                    "name": o.get("name"),
-                    "strategy": o.get("strategy"),
-                    "agents": o.get("entity_count"),
-                    "description": o.get("description"),
-                }
-                for o in client.list_orchestrations()
-                if isinstance(o, dict)
-            ]
-        finally:
-            if owns_client:
-                client.close()
-        return Table(rows, ORCHESTRATION_COLUMNS)
+        return construction.orchestrations(client, base_url, api_key)
 
     @classmethod
     def replay(
@@ -191,17 +161,7 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         Timing is the original divided by `speed` (0 = at once), pauses capped at `max_gap`
         seconds. No server, no key. `w.wait()` blocks until it has played; `w.stop()` ends it.
         """
-        events = list(Transcript.load(source).events)
-        replay_delays(events, speed, max_gap)  # bad timing arguments fail before a comm opens
-        widget = cls(theme=theme, _recording=events)
-        try:
-            widget._chat.agent_name = "Replay"
-            widget._show(agent_name="Replay")
-            widget._chat.play(events, speed, max_gap)
-        except BaseException:
-            widget._close_quietly()
-            raise
-        return widget
+        return replaying.replay(cls, source, speed, max_gap, theme)
 
     def __repr__(self) -> str:
         return (
@@ -239,75 +199,6 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
         return self._chat.send(
             text, context=context, response_format=response_format, options=options
         )
-
-    @overload
-    def ask(
-        self,
-        text: str,
-        timeout: float | None = None,
-        *,
-        context: Any = None,
-        response_format: None = None,
-        options: dict[str, Any] | None = None,
-    ) -> str: ...
-
-    @overload
-    def ask(
-        self,
-        text: str,
-        timeout: float | None = None,
-        *,
-        context: Any = None,
-        response_format: type[Answer],
-        options: dict[str, Any] | None = None,
-    ) -> Answer: ...
-
-    @overload
-    def ask(
-        self,
-        text: str,
-        timeout: float | None = None,
-        *,
-        context: Any = None,
-        response_format: dict[str, Any],
-        options: dict[str, Any] | None = None,
-    ) -> Any: ...
-
-    def ask(
-        self,
-        text: str,
-        timeout: float | None = None,
-        *,
-        context: Any = None,
-        response_format: Any = None,
-        options: dict[str, Any] | None = None,
-    ) -> Any:
-        """Send a message and block until the answer; returns its final text, or with
-        `response_format` the validated object (`StructuredAnswerError` when the answer
-        does not fit; `w.last_run.text` keeps it).
-
-        Raises the run's typed error (`RunFailedError`, `StreamError`, an HTTP error...)
-        when it fails; what arrived stays in the panel and the transcript. A cell blocked
-        here handles no panel clicks: use `await w.ask_async(...)` to Stop or Approve.
-        """
-        handle = self.send(text, context=context, response_format=response_format, options=options)
-        return handle.answer(timeout)
-
-    async def ask_async(
-        self,
-        text: str,
-        timeout: float | None = None,
-        *,
-        context: Any = None,
-        response_format: Any = None,
-        options: dict[str, Any] | None = None,
-    ) -> Any:
-        """Like `ask`, but awaitable, so the panel's Stop and Approve work meanwhile."""
-        handle = self.send(text, context=context, response_format=response_format, options=options)
-        if not await handle.wait_async(timeout):
-            handle.stop()
-            raise TimeoutError(f"The run did not finish within {timeout:g} s and was stopped.")
-        return handle.answer(0)
 
     @property
     def context(self) -> Any:
@@ -389,16 +280,6 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
             self._saved.close()
         bundle.release(self)
 
-    def _close_quietly(self) -> None:
-        """Close after a failed constructor without hiding the error that made it fail."""
-        try:
-            layout = self.__dict__.get("_trait_values", {}).get("layout")
-            self.close()
-            if layout is not None:  # DOMWidget made it with its own comm: not ours to leak
-                layout.close()
-        except Exception:
-            logger.exception("powawidget: closing a half-made widget failed")
-
     # ---- display: the live panel plus a static HTML copy for exports ------------------------
 
     def _repr_mimebundle_(self, **kwargs: Any) -> MimeBundle | None:
@@ -422,14 +303,8 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
 
     def _settle(self, **changes: Any) -> None:
         """At rest: the panel catches up, the traits show the final state, the saved copies
-        are refreshed. The saved entries are kept here while a view is live or when a cell
-        settled it (a session loaded); a run's thread with no view leaves them to the cell
-        that waits for it (`_republish`)."""
-        self._sync.flush()
-        self._show(**changes)
-        if self._sync.views_seen or threading.current_thread() is threading.main_thread():
-            self._keep_history()
-        self._static.refresh()
+        are refreshed (`notebook.publishing`)."""
+        publishing.settle(self, changes)
 
     def _republish(self) -> None:
         """Keep the saved state from the cell that waited (for nbclient runs).
@@ -443,12 +318,8 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
             self._static.refresh()
 
     def _keep_history(self) -> None:
-        """Bring the saved entries up to date: a new entry opens a model, a changed last entry
-        updates its own; `history` then references the last model."""
-        with self._chat.lock:
-            tail, total = self._sync.tail(self._saved.tail_start)
-            if self._saved.keep(tail, total):
-                self.history = self._saved.last
+        """Bring the saved entries up to date; `history` then references the last model."""
+        publishing.keep_history(self)
 
     def _send_panel(self, message: KernelMessage) -> None:
         """One kernel → panel message (a snapshot, a patch, the picker's sessions)."""
@@ -457,9 +328,3 @@ class ChatWidget(TranscriptViews, anywidget.AnyWidget):
     def _on_panel_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         """Messages from the panel (see `notebook.panel`): never stream or wait here."""
         panel.handle(self, content)
-
-
-def _check_theme(theme: str) -> None:
-    """Refuse an unknown theme before anything (a client, a comm) is made."""
-    if theme not in THEMES:
-        raise ValueError(f"theme must be one of {', '.join(map(repr, THEMES))}, not {theme!r}")

@@ -85,7 +85,7 @@ def log_comm_bytes() -> list[int]:
 def child(args: argparse.Namespace) -> None:
     """In a fresh process: one evaluation, then its numbers as one JSON line."""
     from powawidget import evaluate, scorers
-    from powawidget.evaluation.panel import EvaluationPanel
+    from powawidget.notebook.evaluation_panel import EvaluationPanel
 
     prompts = [f"Stock check {i}" for i in range(args.n)]
     executor = cluster = None

@@ -20,9 +20,9 @@ _EXPORTS = {
     "Transcript": "powawidget.outputs.transcript",
     "Table": "powawidget.outputs.tables",
     "Conversation": "powawidget.model.conversation",
-    "evaluate": "powawidget.evaluation.api",
+    "evaluate": "powawidget.api",
     "compare": "powawidget.evaluation.compare",
-    "Evaluation": "powawidget.evaluation.evaluation",
+    "Evaluation": "powawidget.api",
     "start_local_server": "powawidget.server",
     "PowabaseError": "powawidget.wire.errors",
     "ConfigurationError": "powawidget.wire.errors",
@@ -72,9 +72,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from powawidget.evaluation.api import evaluate
+    from powawidget.api import Evaluation, evaluate
     from powawidget.evaluation.compare import compare
-    from powawidget.evaluation.evaluation import Evaluation
     from powawidget.model.conversation import Conversation
     from powawidget.notebook.widget import ChatWidget
     from powawidget.outputs.tables import Table

@@ -104,7 +104,7 @@ def _at_least(low: int) -> Any:
 
 def evaluate_main(args: argparse.Namespace) -> int:
     """Run the evaluation with a progress line; Ctrl-C stops it and keeps what finished."""
-    from powawidget.evaluation.api import evaluate
+    from powawidget.api import evaluate
     from powawidget.evaluation.prompts import read_prompts_file
 
     try:

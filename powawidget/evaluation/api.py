@@ -40,6 +40,7 @@ def evaluate(
     display: bool | None = None,
     idle_timeout: float = 300.0,
     audience: Audience = NOTEBOOK,
+    evaluation_class: type[Evaluation] = Evaluation,
 ) -> Evaluation:
     """Run `agent_id` once per prompt, `concurrency` runs at a time; returns at once.
 
@@ -70,6 +71,8 @@ def evaluate(
         idle_timeout: seconds without any byte before a run gives up (default 300).
         audience: who reads the errors' advice: Python arguments (the default), or
             `powawidget evaluate`'s flags (the command passes its own wording).
+        evaluation_class: the `Evaluation` made; `powawidget.evaluate` (powawidget.api)
+            passes its own, which shows the live panel and replays runs in a notebook.
     """
     if orchestration_id is not None:
         if agent_id is not None:
@@ -92,7 +95,7 @@ def evaluate(
             "pass name=... to the scorer."
         )
     gate = Gate(max_runs=max_runs, max_tokens=max_tokens)
-    evaluation = Evaluation(agent_id, items, scoring)
+    evaluation = evaluation_class(agent_id, items, scoring)
     todo = items
     if checkpoint is not None:
         todo = evaluation._resume(Checkpoint(checkpoint), retry_unfinished, retry_failed)
@@ -141,9 +144,7 @@ def evaluate(
         runner = DaskExecutor(executor, run_client, settings)
     evaluation._executor = runner
     if display is not False:
-        from powawidget.evaluation.display import show_progress
-
-        show_progress(evaluation)
+        evaluation._show_progress()
     if todo or evaluation._recovering:
         runner.start(evaluation, todo)
     else:

@@ -144,7 +144,7 @@ class Evaluation(TranscriptViews):
         self._seq += 1
         self._touched[key] = self._seq
 
-    def _changed_rows(self, since: int) -> tuple[int, list[tuple[int, dict[str, Any]]]]:
+    def changed_rows(self, since: int) -> tuple[int, list[tuple[int, dict[str, Any]]]]:
         """(the change count now, [(index, row)] changed after `since`; all when < 0): the
         live panel sends only these, without building the whole table each time."""
         with self._lock:
@@ -212,7 +212,7 @@ class Evaluation(TranscriptViews):
         else:
             closer = None
         try:
-            other = Evaluation(self.agent_id, self._prompts, scoring)
+            other = type(self)(self.agent_id, self._prompts, scoring)
             other.banner = self.banner
             with self._lock:
                 other._rows = {k: dict(v) for k, v in self._rows.items()}
@@ -238,15 +238,28 @@ class Evaluation(TranscriptViews):
 
     def show(self, index: int) -> Any:
         """A read-only chat panel showing the run of prompt `index` (tool cards and all)."""
-        from powawidget.notebook.widget import ChatWidget
-
         if not -len(self._prompts) <= index < len(self._prompts):
             raise IndexError(f"no prompt {index}: this evaluation has {len(self._prompts)}")
         events = self.run_events(index)
         if not events:
             status = self._rows[self._prompts[index].key]["status"]
             raise ValueError(f"prompt {index} has no conversation to show (it is {status}).")
-        return ChatWidget.replay(events, speed=0)
+        return self._replay(events)
+
+    def _replay(self, events: list[CanonicalEvent]) -> Any:
+        """Draw one run's events; the chat panel lives in notebook/, a sibling layer, so
+        `powawidget.Evaluation` (powawidget.api) supplies it."""
+        raise RuntimeError(
+            "ev.show(i) draws a chat panel: make the evaluation with powawidget.evaluate() or "
+            "powawidget.Evaluation.load()."
+        )
+
+    def _show_progress(self) -> Any:
+        """What `evaluate(display=...)` shows: here the terminal's progress line
+        (`powawidget.Evaluation` shows the live panel instead inside a notebook)."""
+        from powawidget.evaluation.terminal import ProgressLine
+
+        return ProgressLine(self)
 
     def to_parquet(self, path: str | os.PathLike[str]) -> Path:
         """Write the runs (and each run's events, as JSON) to a Parquet file, atomically."""
@@ -263,7 +276,7 @@ class Evaluation(TranscriptViews):
 
     # ---- what executors report ----------------------------------------------------------
 
-    def _subscribe(self, listener: Listener) -> None:
+    def subscribe(self, listener: Listener) -> None:
         """Call `listener()` after every change (from any thread)."""
         self._listeners.append(listener)
 

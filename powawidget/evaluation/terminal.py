@@ -25,7 +25,7 @@ class ProgressLine:
         self._ended = False
         if evaluation.banner:
             print(evaluation.banner, file=self._stream)
-        evaluation._subscribe(self.update)
+        evaluation.subscribe(self.update)
 
     def update(self) -> None:
         """Draw the line if the last draw is old enough (always at the end)."""

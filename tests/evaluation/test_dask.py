@@ -44,7 +44,7 @@ def test_dask_runs_every_prompt_once_and_hides_the_key(
     )  # fmt: skip
     graphs: list[str] = []
     live = threading.Event()
-    ev._subscribe(lambda: live.set() if ev.progress["done"] and not ev.done else None)
+    ev.subscribe(lambda: live.set() if ev.progress["done"] and not ev.done else None)
     while not ev.wait(0.05):
         graphs.append(dask_client.run_on_scheduler(scheduler_text))
         seen.append(str(ev.progress["done"]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from powawidget import evaluate
-from powawidget.evaluation.panel import EvaluationPanel
+from powawidget.notebook.evaluation_panel import EvaluationPanel
 
 
 def test_panel_sends_changed_rows_answers_clicks_and_stops(connection: dict) -> None:

@@ -7,24 +7,51 @@ only the rows that changed since the last flush (at most 5 flushes a second), so
 Clicking a row asks for that run's folded turn — `model.view.turn_view`, the chat panel's own
 snapshot shape — drawn read-only under the table; `Evaluation.show(i)` opens the full chat
 panel replay.
+
+notebook/ and evaluation/ are siblings (docs/architecture.md, "The layer contract"): the
+panel reads an evaluation through `EvaluationSource`, never by importing evaluation/;
+`powawidget.api` wires the two.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import anywidget
 import traitlets as t
 
-from powawidget.evaluation.evaluation import Evaluation
 from powawidget.model.conversation import Conversation
 from powawidget.model.view import turn_view
 from powawidget.notebook import bundle
+from powawidget.outputs.tables import Table
+from powawidget.wire.canonical import CanonicalEvent
 
 FLUSH_INTERVAL = 0.2
 PREVIEW_CHARS = 240
+
+
+class EvaluationSource(Protocol):
+    """What the panel reads of an evaluation (`evaluation.Evaluation` is one)."""
+
+    agent_id: str
+    banner: str
+    stop_reason: str | None
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def done(self) -> bool: ...
+    @property
+    def progress(self) -> dict[str, Any]: ...
+    @property
+    def runs(self) -> Table: ...
+    def stop(self) -> None: ...
+    def run_events(self, index: int) -> list[CanonicalEvent]: ...
+    def subscribe(self, listener: Callable[[], None]) -> None: ...
+    def changed_rows(self, since: int) -> tuple[int, list[tuple[int, dict[str, Any]]]]: ...
 
 
 class EvaluationPanel(anywidget.AnyWidget):
@@ -40,7 +67,7 @@ class EvaluationPanel(anywidget.AnyWidget):
     stop_reason = t.Unicode("").tag(sync=True)
     banner = t.Unicode("").tag(sync=True)
 
-    def __init__(self, evaluation: Evaluation) -> None:
+    def __init__(self, evaluation: EvaluationSource) -> None:
         bundle.share(self)
         super().__init__(agent_id=evaluation.agent_id, banner=evaluation.banner)
         self.evaluation = evaluation
@@ -50,7 +77,7 @@ class EvaluationPanel(anywidget.AnyWidget):
         self._timer: threading.Timer | None = None
         self._last_flush = 0.0
         self.on_msg(self._on_front_message)
-        evaluation._subscribe(self._changed)
+        evaluation.subscribe(self._changed)
         self.flush()
 
     def close(self) -> None:
@@ -68,7 +95,7 @@ class EvaluationPanel(anywidget.AnyWidget):
             self._timer = None
             self._last_flush = time.monotonic()
             changed = []
-            self._seen, rows = evaluation._changed_rows(self._seen)
+            self._seen, rows = evaluation.changed_rows(self._seen)
             for index, row in rows:
                 compact = _compact(row)
                 if self._sent.get(index) != compact:
@@ -110,7 +137,7 @@ class EvaluationPanel(anywidget.AnyWidget):
             self._post({"type": "run", **run_detail(self.evaluation, content["index"])})
 
 
-def run_detail(evaluation: Evaluation, index: int) -> dict[str, Any]:
+def run_detail(evaluation: EvaluationSource, index: int) -> dict[str, Any]:
     """One run as the chat panel draws it: `model.view.turn_view` of its folded turn."""
     runs = evaluation.runs
     if not 0 <= index < len(runs):

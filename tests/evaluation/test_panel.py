@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from powawidget import evaluate
+import pytest
+
+from powawidget import Evaluation, evaluate
 from powawidget.notebook.evaluation_panel import EvaluationPanel
 
 
@@ -43,3 +45,27 @@ def test_stop_button_stops_the_evaluation(connection: dict) -> None:
     panel.flush()
     assert panel.state == "stopped" and panel.stop_reason
     panel.close()
+
+
+def test_the_package_wires_the_live_panel_and_the_replay(
+    connection: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """notebook/ and evaluation/ never import each other; `powawidget.api` wires them."""
+    from powawidget.evaluation.api import evaluate as bare
+
+    monkeypatch.setattr("powawidget.notebook.kernel.in_kernel", lambda: True)
+    shown: list[Any] = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    ev = evaluate("agt_demo", ["What is 1 + 2?"], **connection)
+    assert isinstance(ev, Evaluation) and ev.wait(30)
+    [panel] = shown
+    assert isinstance(panel, EvaluationPanel) and panel.evaluation is ev
+    replay = ev.show(0)
+    assert replay.mode == "replay"
+    assert type(ev.rescore([])) is Evaluation  # a rescore can still show its runs
+    replay.close()
+    panel.close()
+    plain = bare("agt_demo", ["What is 1 + 2?"], display=False, **connection)
+    assert plain.wait(30) and not isinstance(plain, Evaluation)
+    with pytest.raises(RuntimeError, match=r"powawidget\.evaluate\(\)"):
+        plain.show(0)

@@ -3,6 +3,7 @@ and it covers every package of the library, so a new one cannot slip past it."""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -29,7 +30,17 @@ def test_layers_only_import_downward_and_the_server_stands_apart(
 ) -> None:
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    code = lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True, no_logo=True)
+    # lint_imports runs logging's dictConfig, which disables every logger already made
+    # (the library's too, so a later test's caplog saw nothing): they are enabled again.
+    made = [v for v in logging.Logger.manager.loggerDict.values() if isinstance(v, logging.Logger)]
+    disabled = {logger: logger.disabled for logger in made}
+    try:
+        code = lint_imports(
+            config_filename=str(ROOT / "pyproject.toml"), no_cache=True, no_logo=True
+        )
+    finally:
+        for logger, was in disabled.items():
+            logger.disabled = was
     out = capsys.readouterr().out
     assert code == 0, out
     assert "3 kept, 0 broken" in out

@@ -16,6 +16,7 @@ Seeded (derandomized) and sized by `STREAMS`; `benchmarks/bench_properties.py` t
 from __future__ import annotations
 
 import html
+import io
 import json
 import os
 import random
@@ -32,8 +33,13 @@ from hypothesis import strategies as st
 from jupyter_client.session import json_packer
 from panel_patches import apply_ops
 
+from powawidget.cli.lines import Style
+from powawidget.cli.printers import TerminalView
+from powawidget.evaluation.prompts import Prompt
+from powawidget.evaluation.results import run_row
 from powawidget.model.conversation import Conversation
 from powawidget.model.view import entries
+from powawidget.notebook.saved import saved_entry
 from powawidget.notebook.static import static_html
 from powawidget.notebook.sync import PanelSync
 from powawidget.outputs.tables import Table
@@ -318,13 +324,28 @@ def check_every_sink(
             assert word in text, f"{word!r} is missing from {sink}"
         assert word in shown, f"{word!r} is missing from the panel"
 
+    # The saved notebook's entry models, packed strictly like the live patches.
+    for entry in entries(conversation):
+        json_packer({"entry": saved_entry(entry)})
+    # The terminal reads the same fold: every event shown, the output valid UTF-8.
+    stdout, stderr = io.StringIO(), io.StringIO()
+    terminal = TerminalView(stdout, stderr, Style(False), decide=lambda approval: None)
+    for event in events:
+        terminal.show(event, None)
+    terminal.end_text()
+    (stdout.getvalue() + stderr.getvalue()).encode("utf-8")
+    # An evaluation's row is read off the same turn.
+    prompt = Prompt(key="p", index=0, prompt="q")
+    for turn in conversation.turns:
+        json.dumps(run_row(prompt, turn, turn.status, None), allow_nan=False).encode("utf-8")
+
     transcript.save(path)
     loaded = Transcript.load(path)
     assert _projection(loaded.events) == projection  # the same turns
     assert [t.text for t in loaded.conversation.turns] == [
         t.text for t in transcript.conversation.turns
     ]
-    for name in ("runs", "tool_calls", "messages", "rows", "citations"):
+    for name in ("runs", "tool_calls", "messages", "rows", "citations", "delegations"):
         table: Table = getattr(transcript, name)
         collected = out.tables.setdefault(name, Table([], table.columns))
         collected.extend(table)

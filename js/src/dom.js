@@ -41,10 +41,11 @@ export function formatDuration(ms) {
   return `${m} min ${Math.round(s - m * 60)} s`;
 }
 
-/** Describe token usage briefly: "1,234 tokens (800 in · 434 out)". */
+/** Describe token usage briefly: "1,234 tokens (800 in · 434 out)" (model/view.py sends
+ * `total_tokens` whenever it can be known: the panel never derives it). */
 export function describeUsage(usage) {
   if (!usage) return "";
-  const total = usage.total_tokens ?? (usage.prompt_tokens ?? 0) + (usage.completion_tokens ?? 0);
+  const total = usage.total_tokens; // filled in by Python when the server left it out
   if (!total) return "";
   const parts = [];
   if (usage.prompt_tokens != null) parts.push(`${formatCount(usage.prompt_tokens)} in`);

@@ -26,8 +26,8 @@ from powawidget.model.turns import (
     Turn,
     _at,
     _brief,
-    _int,
     _text,
+    add_usage,
     ms_between,
     parse_time,
     usage_tokens,
@@ -80,19 +80,9 @@ class Conversation:
     @property
     def usage_total(self) -> dict[str, int]:
         """Token usage summed over all turns (prompt, completion, total and any other counts)."""
-        total = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+        total: dict[str, Any] = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
         for turn in self.turns:
-            if not isinstance(turn.usage, dict):
-                continue
-            prompt, completion, whole = usage_tokens(turn.usage)
-            counts = {"prompt_tokens": prompt, "completion_tokens": completion}
-            counts["total_tokens"] = whole
-            for key, value in turn.usage.items():
-                if key not in counts and _int(value) is not None:
-                    counts[key] = _int(value)
-            for key, value in counts.items():
-                if value is not None:
-                    total[key] = total.get(key, 0) + value
+            total = add_usage(total, turn.usage) or total
         return total
 
     def final_text(self, turn: Turn | int | None = None) -> str:

@@ -56,6 +56,30 @@ def usage_tokens(usage: Any) -> tuple[int | None, int | None, int | None]:
     return prompt, completion, total
 
 
+def usage_with_total(usage: Any) -> dict[str, Any] | None:
+    """A usage dict with `total_tokens` filled in by `usage_tokens`' rule when the server
+    left it out (the one place that rule lives: the panel and the sums read the field)."""
+    if not isinstance(usage, dict):
+        return None
+    total = usage_tokens(usage)[2]
+    if total is None or usage.get("total_tokens") == total:
+        return usage
+    return {**usage, "total_tokens": total}
+
+
+def add_usage(total: dict[str, Any] | None, usage: Any) -> dict[str, Any] | None:
+    """Usage summed key by key (measures only; `total_tokens` derived first where absent)."""
+    usage = usage_with_total(usage)
+    if usage is None:
+        return total
+    out = dict(total or {})
+    for key, value in usage.items():
+        kept = _int(value)
+        if kept is not None:
+            out[key] = out.get(key, 0) + kept
+    return out
+
+
 def _int(value: Any) -> int | None:
     """A measure as an int (docs/protocol.md, "Odd values"): a finite number from 0 to
     2**53 - 1, else None (bools, text, NaN, huge or negative numbers)."""

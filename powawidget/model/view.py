@@ -22,7 +22,9 @@ from powawidget.model.turns import (
     TextSegment,
     ToolCall,
     Turn,
+    add_usage,
     ms_between,
+    usage_with_total,
 )
 
 MAX_RESULT_CHARS = 200_000
@@ -248,7 +250,7 @@ def _delegation(delegation: Delegation) -> DelegationView:
         "startedAt": delegation.started_at,
         "durationMs": delegation.duration_ms,
         "steps": run.step_count,
-        "usage": run.usage,
+        "usage": usage_with_total(run.usage),
         "run": turn_view(run),
     }
 
@@ -257,21 +259,15 @@ def run_usages(turn: Turn) -> list[RunUsageView]:
     """The turn's own usage, then each delegated run's, depth first (an orchestration's
     usage counts only the orchestrator's own model calls: docs/protocol.md)."""
     out: list[RunUsageView] = [
-        {"agent": turn.agent, "runId": turn.run_id, "depth": turn.depth, "usage": turn.usage}
+        {
+            "agent": turn.agent,
+            "runId": turn.run_id,
+            "depth": turn.depth,
+            "usage": usage_with_total(turn.usage),
+        }
     ]
     for delegation in turn.delegations:
         out.extend(run_usages(delegation.run))
-    return out
-
-
-def add_usage(total: dict[str, Any] | None, usage: Any) -> dict[str, Any] | None:
-    """Usage dictionaries summed key by key (numbers only; None stays None)."""
-    if not isinstance(usage, dict):
-        return total
-    out = dict(total or {})
-    for key, value in usage.items():
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            out[key] = out.get(key, 0) + value
     return out
 
 
@@ -301,7 +297,7 @@ def turn_view(turn: Turn) -> TurnView:
         "items": items,
         "steps": turn.step_count,
         "status": turn.status,
-        "usage": turn.usage,
+        "usage": usage_with_total(turn.usage),
         "error": error,
         "fromHistory": turn.from_history,
         "citations": turn.citations,

@@ -582,3 +582,25 @@ def test_a_decision_logged_after_complete_keeps_the_finished_run_as_it_was() -> 
     )  # fmt: skip
     conv = Conversation([*approved, make_event("approval_resolved", arguments={"approved": True})])
     assert (conv.turns[0].tool_calls[0].state, conv.turns[0].status) == ("done", "completed")
+
+
+def test_usage_without_a_total_gets_one_derived_in_python_for_every_sum() -> None:
+    """The panel draws `total_tokens` and never derives it: a turn whose server left the
+    total out still counts in the turn's footer, the session's and the Python sum."""
+    from powawidget.model.view import turn_view
+
+    counted = [
+        make_event("user_message", text="a"),
+        make_event("complete", status="completed", text="x", usage={"total_tokens": 10}),
+        make_event("user_message", text="b"),
+        make_event(
+            "complete",
+            status="completed",
+            text="y",
+            usage={"prompt_tokens": 3, "completion_tokens": 4},
+        ),
+    ]
+    conv = Conversation(counted)
+    second = turn_view(conv.turns[1])
+    assert second["usage"] == {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}
+    assert conv.usage_total["total_tokens"] == 17

@@ -221,13 +221,9 @@ export function turnView(turn, ctx) {
 function describeRunUsage(runs, total) {
   const parts = runs
     .filter((r) => r.usage && describeUsage(r.usage))
-    .map((r) => `${r.agent || "agent"} ${describeUsage({ total_tokens: totalOf(r.usage) })}`);
+    .map((r) => `${r.agent || "agent"} ${describeUsage({ total_tokens: r.usage.total_tokens })}`);
   const sum = describeUsage(total);
   return sum ? `${parts.join(" · ")}${parts.length ? " · " : ""}total ${sum}` : parts.join(" · ");
-}
-
-function totalOf(usage) {
-  return usage.total_tokens ?? (usage.prompt_tokens ?? 0) + (usage.completion_tokens ?? 0);
 }
 
 /** A divider where the user started a new session. */

@@ -5,18 +5,23 @@ body that is not an event stream or not JSON, a request that never got an answer
 returns the `powawidget.wire.errors` error for it, with advice in the user's own terms: the
 setting they used (an argument in a notebook, a flag in a terminal, else the variable;
 `config.Audience`), never the key itself.
+
+What an answer says (its body's detail, Retry-After) is read in `powawidget.wire.details`;
+the advice's wording is `powawidget.wire.advice`'s. Both are re-exported here.
 """
 
 from __future__ import annotations
 
-import email.utils
-import html
-import json
-import math
-import re
-import time
 from typing import Any
 
+from powawidget.wire.advice import (
+    AGENT_ID_ADVICE,
+    agent_id_advice,
+    agent_not_found_advice,
+    run_resend_advice,
+    the_key_in,
+    the_url_in,
+)
 from powawidget.wire.config import (
     ENV_API_KEY,
     ENV_API_KEY_ALIAS,
@@ -24,6 +29,15 @@ from powawidget.wire.config import (
     NOTEBOOK,
     Audience,
     Cap,
+)
+from powawidget.wire.details import (
+    DETAIL_LIMIT,
+    UUID_SYNTAX,
+    how_long,
+    is_uuid,
+    parse_retry_after,
+    shorten,
+    summarise_body,
 )
 from powawidget.wire.errors import (
     AuthenticationError,
@@ -38,124 +52,26 @@ from powawidget.wire.errors import (
     TooLargeError,
 )
 
-UUID_SYNTAX = "invalid input syntax for type uuid"
-"""What Postgres says about a non-UUID id (the real backend's page does not: its log does)."""
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
-_UUID_BRACED = re.compile(r"^\{[0-9a-fA-F-]{32,36}\}$")
-
-
-def agent_id_advice(audience: Audience = NOTEBOOK) -> str:
-    """What a valid agent id looks like and where to put it."""
-    return (
-        "Agent ids on Powabase are UUIDs such as 3f2b6c1e-8d4a-4b7e-9f00-2c5d8e1a7b3c: copy "
-        f"the agent's id from Powabase Studio and pass it as {audience.agent_id}."
-    )
-
-
-def agent_not_found_advice(audience: Audience = NOTEBOOK) -> str:
-    """What to do when the server knows no such agent."""
-    return (
-        "Check the agent id: copy it from the agent's page in Powabase Studio"
-        f"{audience.first_agent}."
-    )
-
-
-def run_resend_advice(audience: Audience = NOTEBOOK) -> str:
-    """What to check before sending a message again when a run's request may have arrived."""
-    lister = f" ({audience.sessions} lists them)" if audience.sessions else ""
-    return (
-        f"The run may have started on the server: look for it in the agent's sessions{lister} "
-        "before sending the message again. Not retried automatically, because a run is not "
-        "idempotent."
-    )
-
-
-AGENT_ID_ADVICE = agent_id_advice()
-DETAIL_LIMIT = 200
-
-
-def summarise_body(body: str, content_type: str = "") -> str:
-    """A short human-readable detail from an error body: JSON error field, HTML title, or text."""
-    text = body.strip()
-    if not text:
-        return ""
-    if "json" in content_type or text.startswith("{"):
-        try:
-            data = json.loads(text)
-        except ValueError:
-            data = None
-        if isinstance(data, dict):
-            for key in ("message", "error_description", "detail", "error", "msg"):
-                value = data.get(key)
-                if isinstance(value, str) and value.strip():
-                    return _shorten(value)
-                if isinstance(value, dict):
-                    inner = value.get("message") or value.get("error")
-                    if isinstance(inner, str) and inner.strip():
-                        return _shorten(inner)
-    if "html" in content_type or text[:1] == "<":
-        return _shorten(_html_text(text))
-    return _shorten(text)
-
-
-def _html_text(page: str) -> str:
-    """The <title> of an HTML page, else its visible text, whitespace collapsed."""
-    title = re.search(r"<title[^>]*>(.*?)</title>", page, re.IGNORECASE | re.DOTALL)
-    if title and title.group(1).strip():
-        return html.unescape(" ".join(title.group(1).split()))
-    page = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page, flags=re.IGNORECASE | re.DOTALL)
-    return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", page).split()))
-
-
-def _shorten(text: str, limit: int = DETAIL_LIMIT) -> str:
-    """One line, at most `limit` characters, with an ellipsis when cut."""
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def is_uuid(text: str) -> bool:
-    """True for an id Postgres reads as a UUID (hex digits 8-4-4-4-12, hyphens optional)."""
-    return bool(_UUID.match(text) or (_UUID_BRACED.match(text) and _UUID.match(text[1:-1])))
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), else None.
-
-    A date in the past is 0; garbage (words, a negative, NaN, infinity, a date that does
-    not parse) is None: the client's own backoff applies.
-    """
-    if value is None:
-        return None
-    value = value.strip()
-    if not value:
-        return None
-    if re.fullmatch(r"\d+(?:\.\d+)?|\d*\.\d+|\d+(?:\.\d*)?[eE][+-]?\d+", value):
-        seconds = float(value)
-        return seconds if math.isfinite(seconds) else None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when is None:
-        return None
-    current = time.time() if now is None else now
-    try:
-        return max(0.0, when.timestamp() - current)
-    except (OverflowError, ValueError, OSError):
-        return None
-
-
-def how_long(seconds: float) -> str:
-    """A wait in words: "90 s", "25 min", "3 h", "12 days", "31.7 years"."""
-    if seconds < 120:
-        return f"{seconds:g} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.0f} h"
-    if seconds < 2 * 365 * 86400:
-        return f"{seconds / 86400:.0f} days"
-    return f"{seconds / (365.25 * 86400):.3g} years"
+__all__ = [
+    "AGENT_ID_ADVICE",
+    "DETAIL_LIMIT",
+    "UUID_SYNTAX",
+    "agent_id_advice",
+    "agent_not_found_advice",
+    "error_for_status",
+    "how_long",
+    "is_uuid",
+    "long_wait_error",
+    "not_a_listing_error",
+    "not_event_stream_error",
+    "not_json_error",
+    "parse_retry_after",
+    "redirect_error",
+    "run_resend_advice",
+    "send_failed_error",
+    "summarise_body",
+    "too_large_error",
+]
 
 
 def long_wait_error(error: PowabaseError, cap: Cap) -> PowabaseError:
@@ -233,7 +149,7 @@ def error_for_status(
     if status == 401:
         return AuthenticationError(
             f"Powabase rejected the API key (HTTP 401{said}). Check that "
-            f"{_the_key_in(key_setting)} is this project's key. powawidget sends it in both "
+            f"{the_key_in(key_setting)} is this project's key. powawidget sends it in both "
             "the apikey and Authorization headers; a proxy that strips either one also causes "
             "this.",
             code="unauthorized",
@@ -290,16 +206,6 @@ def error_for_status(
     )
 
 
-def _the_key_in(key_setting: str) -> str:
-    """The key as the user gave it: "the api_key= you passed" (or "--api-key"), "the key in
-    VARIABLE", or the key of whatever chose it ("the built-in local server's key")."""
-    if Audience.passed(key_setting):
-        return f"the {key_setting} you passed"
-    if key_setting.startswith("POWABASE_"):
-        return f"the key in {key_setting}"
-    return f"{key_setting}'s key"
-
-
 def not_a_listing_error(what: str, data: Any, key: str, url_setting: str) -> PowabaseError:
     """A listing endpoint (`what` = "METHOD /path") answered JSON without the list under
     `key` that Powabase sends (`{"<key>": [...], ...}`)."""
@@ -309,20 +215,9 @@ def not_a_listing_error(what: str, data: Any, key: str, url_setting: str) -> Pow
         shape = "a list" if isinstance(data, list) else f"a JSON {type(data).__name__}"
     return PowabaseError(
         f"The server answered {what} with {shape}, not an object with {key!r}: it does not "
-        f"answer like Powabase. Check that {_the_url_in(url_setting)} is the project's API URL.",
+        f"answer like Powabase. Check that {the_url_in(url_setting)} is the project's API URL.",
         code="unexpected_response",
     )
-
-
-def _the_url_in(url_setting: str) -> str:
-    """The URL as the user gave it: "the base_url= you passed" (or "--base-url"), the
-    variable's name, or the address of whatever chose it ("the built-in local server's
-    address")."""
-    if Audience.passed(url_setting):
-        return f"the {url_setting} you passed"
-    if url_setting.startswith("POWABASE_"):
-        return url_setting
-    return f"{url_setting}'s address"
 
 
 def send_failed_error(
@@ -356,13 +251,13 @@ def send_failed_error(
     if exc_kind == "tls":
         return ConnectionFailedError(
             f"The TLS handshake with {base_url} failed ({cause}). Check that "
-            f"{_the_url_in(url_setting)} uses the right host; behind a proxy that inspects "
+            f"{the_url_in(url_setting)} uses the right host; behind a proxy that inspects "
             "TLS, point REQUESTS_CA_BUNDLE at its certificate."
         )
     if exc_kind == "unreachable":
         return ConnectionFailedError(
             f"Could not reach {base_url} ({cause}) after {attempts} attempt(s). Check "
-            f"{_the_url_in(url_setting)} and your network; a local server started with "
+            f"{the_url_in(url_setting)} and your network; a local server started with "
             "powawidget serve must still be running."
         )
     if exc_kind == "timeout":
@@ -372,7 +267,7 @@ def send_failed_error(
             code="idle_timeout",
         )
     return PowabaseError(
-        f"{what} could not be sent: {cause}. Check {_the_url_in(url_setting)}.",
+        f"{what} could not be sent: {cause}. Check {the_url_in(url_setting)}.",
         code="request_failed",
     )
 
@@ -381,7 +276,7 @@ def redirect_error(status: int, location: str, url_setting: str = ENV_BASE_URL) 
     """A 3xx answer: powawidget never follows redirects, so the key stays with one host.
 
     The caller masks the key in `location` (a portal may put it in the query string)."""
-    location = _shorten(location, 300) or "elsewhere"
+    location = shorten(location, 300) or "elsewhere"
     return PowabaseError(
         f"The server redirected the request to {location} (HTTP {status}). Set "
         f"{url_setting} to the URL it moved to; powawidget does not follow redirects so the "
@@ -398,7 +293,7 @@ def not_event_stream_error(
     return StreamError(
         f"Expected an event stream, but the server answered HTTP {status} with Content-Type "
         f"{content_type or 'none'!r}: {summarise_body(body) or '(empty)'!r}. Check that "
-        f"{_the_url_in(url_setting)} is the project's API URL (https://<ref>.p.powabase.ai), "
+        f"{the_url_in(url_setting)} is the project's API URL (https://<ref>.p.powabase.ai), "
         "not a web page, a login portal or a proxy.",
         status_code=status,
         code="not_event_stream",
@@ -412,7 +307,7 @@ def not_json_error(
     """A JSON endpoint (`what` = "METHOD /path") answered with something else."""
     return PowabaseError(
         f"The server answered {what} with something that is not JSON: "
-        f"{summarise_body(body)!r}. Check that {_the_url_in(url_setting)} is the project's "
+        f"{summarise_body(body)!r}. Check that {the_url_in(url_setting)} is the project's "
         "API URL.",
         status_code=status,
         code="unexpected_response",

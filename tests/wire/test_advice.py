@@ -20,8 +20,8 @@ from scripted_peer import Reply, scripted_peer
 
 from powawidget.cli import printers, terminal
 from powawidget.session import chat, chat_state, history, usage
+from powawidget.wire import advice, config, errors, listings, stream, transport
 from powawidget.wire import client as client_module
-from powawidget.wire import config, errors, stream, transport
 from powawidget.wire.answers import error_for_status
 from powawidget.wire.client import PowabaseClient
 from powawidget.wire.errors import InvalidIdError, RunFailedError
@@ -183,6 +183,8 @@ def _message_literals(module: Any) -> list[str]:
     [
         errors,
         client_module,
+        listings,
+        advice,
         transport,
         config,
         stream,

@@ -2,7 +2,8 @@
 
 Executors (the local pool, Dask) report into it through `_dispatched`, `_started` and
 `_finished`; the panel and the terminal line subscribe to its changes. Everything a run
-produced is kept, whatever ends the evaluation (a stop, a budget, a 402).
+produced is kept, whatever ends the evaluation (a stop, a budget, a 402). What it shows
+(`runs`, `summary`, `show`) is `views.EvaluationViews`; resuming a checkpoint is `resume`.
 """
 
 from __future__ import annotations
@@ -16,28 +17,20 @@ from pathlib import Path
 from typing import Any
 
 from powawidget.evaluation.checkpoint import Checkpoint
-from powawidget.evaluation.columns import (
-    DONE_STATUSES,
-    FAILED,
-    PENDING,
-    RUN_COLUMNS,
-    RUNNING,
-    SCORED_STATUSES,
-    UNFINISHED,
-)
+from powawidget.evaluation.columns import PENDING, RUNNING, SCORED_STATUSES
 from powawidget.evaluation.events_store import EventStore
 from powawidget.evaluation.prompts import Prompt
 from powawidget.evaluation.results import pending_row, with_carried
+from powawidget.evaluation.resume import resume
 from powawidget.evaluation.scoring import SCORE_TAIL, Scoring, finish
 from powawidget.evaluation.stats import progress
-from powawidget.outputs.tables import Table
-from powawidget.outputs.views import TranscriptViews
+from powawidget.evaluation.views import EvaluationViews
 from powawidget.wire.canonical import CanonicalEvent
 
 Listener = Callable[[], None]
 
 
-class Evaluation(TranscriptViews):
+class Evaluation(EvaluationViews):
     """An agent run over many prompts: `runs`, `tool_calls`, `transcript`; wait, stop, save.
 
     Made by `powawidget.evaluate(...)` (running) or `Evaluation.load(path)` (finished).
@@ -127,74 +120,7 @@ class Evaluation(TranscriptViews):
         if self._executor is not None and not self.done:
             self._executor.stop()
 
-    # ---- views ----------------------------------------------------------------------------
-
-    def _note_names(self, scores: dict[str, Any]) -> None:
-        """Remember score columns first seen in `scores` (a dict scorer's keys)."""
-        for name in scores:
-            if name not in SCORE_TAIL and name not in self._score_names:
-                self._score_names[name] = None
-
-    def _set_row(self, key: str, row: dict[str, Any]) -> None:
-        """Replace a prompt's row (under the lock) and note the change."""
-        self._rows[key] = row
-        self._touch(key)
-
-    def _touch(self, key: str) -> None:
-        self._seq += 1
-        self._touched[key] = self._seq
-
-    def changed_rows(self, since: int) -> tuple[int, list[tuple[int, dict[str, Any]]]]:
-        """(the change count now, [(index, row)] changed after `since`; all when < 0): the
-        live panel sends only these, without building the whole table each time."""
-        with self._lock:
-            names = self.score_columns if self.scoring or self._scores else None
-            changed = [
-                (i, self._row(p, names))
-                for i, p in enumerate(self._prompts)
-                if since < 0 or self._touched.get(p.key, 0) > since
-            ]
-            return self._seq, changed
-
-    def _row(self, prompt: Prompt, names: list[str] | None) -> dict[str, Any]:
-        """One row of `runs` (score columns when `names` is not None)."""
-        row = with_carried(self._rows[prompt.key], prompt)
-        if names is not None:
-            row.update(dict.fromkeys(names))
-            row.update(passed=None, score=None, errors=[])
-            row.update(self._scores.get(prompt.key) or {})
-        return row
-
-    @property
-    def runs(self) -> Table:
-        """One row per (prompt, repeat), in the prompts' order: `RUN_COLUMNS`, the carried
-        columns, then (with scorers) a column per scorer, `passed`, `score` and `errors`."""
-        with self._lock:
-            names = self.score_columns if self.scoring or self._scores else None
-            rows = [self._row(p, names) for p in self._prompts]
-        carried: list[str] = []
-        for prompt in self._prompts:
-            carried.extend(k for k in prompt.carried if k not in carried)
-        columns = [*RUN_COLUMNS, *carried]
-        if names is not None:
-            columns += [*names, *SCORE_TAIL]
-        return Table(rows, columns)
-
-    @property
-    def score_columns(self) -> list[str]:
-        """The scorers' columns, in order (a scorer returning a dict has one per key)."""
-        names = list(self.scoring.names)
-        with self._lock:
-            names += [n for n in self._score_names if n not in names]
-        return names
-
-    def summary(self, by: str | list[str] | None = None) -> Table:
-        """Per group of `by` (columns of `runs`): n, pass_rate with its 95 % Wilson interval,
-        each scorer's mean with its 95 % interval, tokens, latency p50/p95 (see
-        `evaluation.summary`)."""
-        from powawidget.evaluation.summary import summarise
-
-        return summarise(self.runs, self.score_columns, by)
+    # ---- rescore, save, load -------------------------------------------------------------
 
     def rescore(self, scorers: Any, **connection: Any) -> Evaluation:
         """The same runs scored by `scorers`, as a new (ended) evaluation: no run is sent.
@@ -224,35 +150,6 @@ class Evaluation(TranscriptViews):
                 closer()
         other._end(self.stop_reason)
         return other
-
-    @property
-    def events(self) -> list[CanonicalEvent]:
-        """Every run's canonical events, prompt after prompt (the transcript views' source)."""
-        with self._lock:
-            keys = [p.key for p in self._prompts]
-        return [e for key in keys for e in self._store.get(key)]
-
-    def run_events(self, index: int) -> list[CanonicalEvent]:
-        """The canonical events of the run of prompt `index` (empty if it has not run)."""
-        return self._store.get(self._prompts[index].key)
-
-    def show(self, index: int) -> Any:
-        """A read-only chat panel showing the run of prompt `index` (tool cards and all)."""
-        if not -len(self._prompts) <= index < len(self._prompts):
-            raise IndexError(f"no prompt {index}: this evaluation has {len(self._prompts)}")
-        events = self.run_events(index)
-        if not events:
-            status = self._rows[self._prompts[index].key]["status"]
-            raise ValueError(f"prompt {index} has no conversation to show (it is {status}).")
-        return self._replay(events)
-
-    def _replay(self, events: list[CanonicalEvent]) -> Any:
-        """Draw one run's events; the chat panel lives in notebook/, a sibling layer, so
-        `powawidget.Evaluation` (powawidget.api) supplies it."""
-        raise RuntimeError(
-            "ev.show(i) draws a chat panel: make the evaluation with powawidget.evaluate() or "
-            "powawidget.Evaluation.load()."
-        )
 
     def _show_progress(self) -> Any:
         """What `evaluate(display=...)` shows: here the terminal's progress line
@@ -297,72 +194,8 @@ class Evaluation(TranscriptViews):
         *,
         recover: bool = True,
     ) -> list[Prompt]:
-        """Take what the checkpoint holds; return the prompts still to send.
-
-        A run that started (its run id is in the checkpoint) but has no outcome is to be
-        read back from the server (`recover`; see `evaluation.recover`), never sent again.
-        """
-        state = checkpoint.load()
-        todo: list[Prompt] = []
-        for prompt in self._prompts:
-            finished, started = state.finished.get(prompt.key), state.started.get(prompt.key)
-            for record in (finished, started):
-                if record is not None and record.get("prompt", prompt.prompt) != prompt.prompt:
-                    raise ValueError(
-                        f"{checkpoint.path} was written for other prompts: prompt {prompt.key!r}"
-                        f" was {record.get('prompt')!r}, now {prompt.prompt!r}. Use a new "
-                        "checkpoint file for a new prompt set."
-                    )
-            if finished is not None:
-                row = {k: finished["row"].get(k) for k in RUN_COLUMNS}
-                row["repeat"] = prompt.repeat
-                self._set_row(prompt.key, row)
-                offset, length = finished["events_at"]
-                self._store.at(prompt.key, (checkpoint.path, offset, length))
-                self._score(prompt, row, finished.get("scores"))
-                if row["status"] == FAILED and retry_failed:
-                    pass
-                elif row["status"] in DONE_STATUSES or not retry_unfinished:
-                    continue
-            elif started is not None and started.get("run_id") and recover:
-                self._set_row(
-                    prompt.key,
-                    pending_row(
-                        prompt,
-                        RUNNING,
-                        run_id=started.get("run_id"),
-                        session_id=started.get("session_id"),
-                    ),
-                )
-                self._recovering.append((prompt, started))
-                continue
-            elif started is not None and recover and _number(started.get("sent_at")):
-                # sent, no run id yet: looked for among the agent's sessions (`recover`)
-                self._set_row(prompt.key, pending_row(prompt, RUNNING))
-                self._unclaimed.append((prompt, started))
-                continue
-            elif started is not None:
-                self._set_row(
-                    prompt.key,
-                    pending_row(
-                        prompt,
-                        UNFINISHED,
-                        run_id=started.get("run_id"),
-                        session_id=started.get("session_id"),
-                        error=(
-                            "started before the checkpoint's process ended; not sent again "
-                            if started.get("run_id")
-                            else "sent before the checkpoint's process ended, with no run id "
-                            "recorded (it may have run on the server); not sent again "
-                        )
-                        + "(pass retry_unfinished=True to send it again)",
-                    ),
-                )
-                if not retry_unfinished:
-                    continue
-            todo.append(prompt)
-        self._checkpoint = checkpoint
-        return todo
+        """Take what the checkpoint holds; return the prompts still to send (`resume`)."""
+        return resume(self, checkpoint, retry_unfinished, retry_failed, recover=recover)
 
     def _unrecovered(self, prompt: Prompt, record: dict[str, Any], why: str) -> None:
         """A run that could not be read back from the server: unfinished, saying why."""
@@ -408,6 +241,21 @@ class Evaluation(TranscriptViews):
             self._finished_here += 1
         self._changed()
 
+    def _note_names(self, scores: dict[str, Any]) -> None:
+        """Remember score columns first seen in `scores` (a dict scorer's keys)."""
+        for name in scores:
+            if name not in SCORE_TAIL and name not in self._score_names:
+                self._score_names[name] = None
+
+    def _set_row(self, key: str, row: dict[str, Any]) -> None:
+        """Replace a prompt's row (under the lock) and note the change."""
+        self._rows[key] = row
+        self._touch(key)
+
+    def _touch(self, key: str) -> None:
+        self._seq += 1
+        self._touched[key] = self._seq
+
     def _score(
         self, prompt: Prompt, row: dict[str, Any], stored: dict[str, Any] | None = None
     ) -> dict[str, Any] | None:
@@ -443,10 +291,6 @@ class Evaluation(TranscriptViews):
             self._checkpoint.close()
         self._done.set()
         self._changed()
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 __all__ = ["Evaluation"]
